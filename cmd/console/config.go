@@ -1,0 +1,182 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/zegocloud-console/console/internal/store"
+)
+
+// config is everything the console reads from its environment. Every
+// variable is documented in the README with its default.
+type config struct {
+	DatabaseURL    string
+	Addr           string
+	Dev            bool
+	DataDir        string
+	MasterKey      string
+	MasterKeyOld   string
+	AdminPassword  string
+	AuditKey       string
+	SessionIdle    time.Duration
+	SessionMax     time.Duration
+	TrustProxy     bool
+	LogLevel       string
+	APIRate        float64
+	APIBurst       int
+	SealInterval   time.Duration
+	VerifyInterval time.Duration
+}
+
+// loadConfig reads the environment; a variable NAME that holds a secret may
+// instead be given as NAME_FILE, the path of a file holding it.
+func loadConfig(getenv func(string) string) (config, error) {
+	var errs []error
+	get := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	secret := func(name string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		if path := getenv(name + "_FILE"); path != "" {
+			b, err := os.ReadFile(path)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s_FILE: %w", name, err))
+				return ""
+			}
+			return strings.TrimRight(string(b), "\r\n")
+		}
+		return ""
+	}
+	dur := func(name string, def time.Duration) time.Duration {
+		v := getenv(name)
+		if v == "" {
+			return def
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("%s=%q: want a positive duration such as 30m", name, v))
+			return def
+		}
+		return d
+	}
+	boolean := func(name string) bool {
+		v := getenv(name)
+		if v == "" {
+			return false
+		}
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: want true or false", name, v))
+		}
+		return b
+	}
+	c := config{
+		DatabaseURL:    get("DATABASE_URL", ""),
+		Addr:           get("CONSOLE_ADDR", ":8080"),
+		Dev:            boolean("CONSOLE_DEV"),
+		DataDir:        get("CONSOLE_DATA_DIR", ".data"),
+		MasterKey:      secret("CONSOLE_MASTER_KEY"),
+		MasterKeyOld:   secret("CONSOLE_MASTER_KEY_OLD"),
+		AdminPassword:  secret("CONSOLE_ADMIN_PASSWORD"),
+		AuditKey:       secret("CONSOLE_AUDIT_KEY"),
+		SessionIdle:    dur("CONSOLE_SESSION_IDLE", 30*time.Minute),
+		SessionMax:     dur("CONSOLE_SESSION_MAX", 12*time.Hour),
+		TrustProxy:     boolean("CONSOLE_TRUST_PROXY"),
+		LogLevel:       get("CONSOLE_LOG_LEVEL", "info"),
+		SealInterval:   dur("CONSOLE_SEAL_INTERVAL", 250*time.Millisecond),
+		VerifyInterval: dur("CONSOLE_VERIFY_INTERVAL", 10*time.Minute),
+	}
+	var err error
+	if c.APIRate, err = strconv.ParseFloat(get("CONSOLE_API_RATE", "50"), 64); err != nil || c.APIRate <= 0 {
+		errs = append(errs, fmt.Errorf("CONSOLE_API_RATE: want a positive number of requests per second"))
+	}
+	if c.APIBurst, err = strconv.Atoi(get("CONSOLE_API_BURST", "100")); err != nil || c.APIBurst <= 0 {
+		errs = append(errs, fmt.Errorf("CONSOLE_API_BURST: want a positive whole number"))
+	}
+	if len(errs) == 0 {
+		errs = append(errs, c.validate())
+	}
+	return c, errors.Join(errs...)
+}
+
+// validate rejects settings that cannot work together, saying how to fix them.
+func (c config) validate() error {
+	var errs []error
+	if c.DatabaseURL == "" {
+		errs = append(errs, errors.New("DATABASE_URL is not set: point it at a PostgreSQL database, or use 'make run', which starts a private one"))
+	}
+	if c.MasterKey == "" && !c.Dev {
+		errs = append(errs, errors.New("CONSOLE_MASTER_KEY is not set: ServerSecrets are encrypted with it; make one with 'head -c 32 /dev/urandom | base64' and keep it safe (or set CONSOLE_DEV=true for a throw-away development key)"))
+	}
+	switch strings.ToLower(c.LogLevel) {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("CONSOLE_LOG_LEVEL=%q: want debug, info, warn or error", c.LogLevel))
+	}
+	if c.SessionIdle > c.SessionMax {
+		errs = append(errs, errors.New("CONSOLE_SESSION_IDLE is longer than CONSOLE_SESSION_MAX"))
+	}
+	return errors.Join(errs...)
+}
+
+// keyring builds the master keyring. In dev mode without CONSOLE_MASTER_KEY it
+// generates a key once and keeps it in DataDir/master.key, warning loudly.
+func (c config) keyring(stderr io.Writer) (*store.Keyring, error) {
+	key := c.MasterKey
+	if key == "" {
+		path := filepath.Join(c.DataDir, "master.key")
+		b, err := os.ReadFile(path)
+		switch {
+		case err == nil:
+			key = strings.TrimSpace(string(b))
+		case errors.Is(err, os.ErrNotExist):
+			raw := make([]byte, 32)
+			if _, err := rand.Read(raw); err != nil {
+				return nil, err
+			}
+			key = base64.StdEncoding.EncodeToString(raw)
+			if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+				return nil, fmt.Errorf("dev master key: %w", err)
+			}
+			if err := os.WriteFile(path, []byte(key+"\n"), 0o600); err != nil {
+				return nil, fmt.Errorf("dev master key: %w", err)
+			}
+		default:
+			return nil, fmt.Errorf("dev master key: %w", err)
+		}
+		fmt.Fprintf(stderr, "WARNING: development mode: ServerSecrets are encrypted with the throw-away master key in %s. Set CONSOLE_MASTER_KEY for real use.\n", path)
+	}
+	return store.ParseMasterKeys(key, c.MasterKeyOld)
+}
+
+// openStore loads the configuration and connects to the database, for the
+// commands that need one.
+func openStore(ctx context.Context, e env) (*store.Store, config, error) {
+	c, err := loadConfig(e.getenv)
+	if err != nil {
+		return nil, c, &exitError{code: 2, err: fmt.Errorf("configuration: %w", err)}
+	}
+	keys, err := c.keyring(e.stderr)
+	if err != nil {
+		return nil, c, &exitError{code: 2, err: fmt.Errorf("configuration: %w", err)}
+	}
+	st, err := store.Open(ctx, c.DatabaseURL, keys)
+	if err != nil {
+		return nil, c, err
+	}
+	return st, c, nil
+}

@@ -1,0 +1,109 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Actor types: who did something.
+const (
+	ActorOperator  = "operator"
+	ActorAPIKey    = "api_key"
+	ActorCLI       = "cli"
+	ActorSystem    = "system"
+	ActorAnonymous = "anonymous"
+)
+
+// Outcomes of an audited action.
+const (
+	OutcomeSuccess = "success"
+	OutcomeDenied  = "denied"
+	OutcomeError   = "error"
+)
+
+// Actor is who performs an action: an operator, an API key, the CLI.
+type Actor struct {
+	Type string // ActorOperator, ActorAPIKey, …
+	ID   string // operator id, API key prefix; empty for the CLI
+	Name string // username, key name, "cli"
+}
+
+// Origin is where a request came from.
+type Origin struct {
+	RequestID string
+	ClientIP  string
+	UserAgent string
+}
+
+// Event is one line of the audit trail as it is written.
+type Event struct {
+	Actor            Actor
+	Origin           Origin
+	Action           string // dotted: token.issue, project.secret_rotate, auth.login_failed
+	Outcome          string
+	AppID            uint32 // 0 when the event concerns no project
+	TargetType       string
+	TargetID         string
+	Details          map[string]any
+	TokenFingerprint []byte // SHA-256 of the token the event is about, if any
+}
+
+// Audit records an event on its own, for actions that change nothing else
+// (denied requests, failed sign-ins, inspections, exports).
+func (s *Store) Audit(ctx context.Context, e Event) error {
+	return s.insertAudit(ctx, s.pool, e)
+}
+
+// insertAudit writes e unsealed; the sealer chains it after commit.
+func (s *Store) insertAudit(ctx context.Context, db dbtx, e Event) error {
+	start := time.Now()
+	q, args, err := auditInsertSQL(e, 1)
+	if err != nil {
+		return err
+	}
+	if _, err := db.Exec(ctx, q, args...); err != nil {
+		return fmt.Errorf("store: insert audit event %s: %w", e.Action, err)
+	}
+	if s.onAuditWrite != nil {
+		s.onAuditWrite(time.Since(start))
+	}
+	return nil
+}
+
+// auditArgTypes are the column types of auditInsertSQL's parameters: in an
+// INSERT … SELECT, PostgreSQL does not infer them from the target columns.
+var auditArgTypes = [...]string{"text", "text", "text", "text", "text", "bigint",
+	"text", "text", "text", "text", "text", "jsonb", "bytea"}
+
+// auditInsertSQL renders "INSERT INTO audit_events … SELECT $n, …" with
+// parameters numbered from first, so that it can follow another statement's
+// CTE (the caller appends FROM/WHERE as needed).
+func auditInsertSQL(e Event, first int) (string, []any, error) {
+	details := e.Details
+	if details == nil {
+		details = map[string]any{}
+	}
+	js, err := json.Marshal(details)
+	if err != nil {
+		return "", nil, fmt.Errorf("store: audit details: %w", err)
+	}
+	var appID *int64
+	if e.AppID != 0 {
+		v := int64(e.AppID)
+		appID = &v
+	}
+	args := []any{e.Actor.Type, e.Actor.ID, e.Actor.Name, e.Action, e.Outcome, appID,
+		e.TargetType, e.TargetID, e.Origin.RequestID, e.Origin.ClientIP, e.Origin.UserAgent, js, e.TokenFingerprint}
+	ph := make([]byte, 0, 8*len(args))
+	for i := range args {
+		if i > 0 {
+			ph = append(ph, ", "...)
+		}
+		ph = fmt.Appendf(ph, "$%d::%s", first+i, auditArgTypes[i])
+	}
+	return `INSERT INTO audit_events (actor_type, actor_id, actor_name, action, outcome, app_id,
+			target_type, target_id, request_id, client_ip, user_agent, details, token_fingerprint)
+		SELECT ` + string(ph), args, nil
+}

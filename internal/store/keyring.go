@@ -1,0 +1,141 @@
+package store
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// ErrNoMasterKey means a ciphertext names a master key the keyring lacks.
+var ErrNoMasterKey = errors.New("master key not configured")
+
+// Keyring seals ServerSecrets under the current master key and opens them
+// under any key it knows, so that the master key can be rotated with
+// `console secrets rekey` while old ciphertexts stay readable.
+type Keyring struct {
+	current string
+	aeads   map[string]cipher.AEAD
+	raw     map[string][]byte
+	order   []string
+}
+
+// NewKeyring takes the current master key first, then older ones; each is
+// exactly 32 bytes.
+func NewKeyring(current []byte, older ...[]byte) (*Keyring, error) {
+	k := &Keyring{aeads: map[string]cipher.AEAD{}, raw: map[string][]byte{}}
+	for i, key := range append([][]byte{current}, older...) {
+		if len(key) != 32 {
+			return nil, fmt.Errorf("store: master key %d is %d bytes, want 32", i+1, len(key))
+		}
+		block, err := aes.NewCipher(key)
+		if err != nil {
+			return nil, err
+		}
+		aead, err := cipher.NewGCM(block)
+		if err != nil {
+			return nil, err
+		}
+		id := KeyID(key)
+		if i == 0 {
+			k.current = id
+		}
+		if _, dup := k.aeads[id]; !dup {
+			k.order = append(k.order, id)
+		}
+		k.aeads[id] = aead
+		k.raw[id] = key
+	}
+	return k, nil
+}
+
+// ParseMasterKeys decodes a base64 key, and optional older keys separated by
+// commas, into a keyring.
+func ParseMasterKeys(current string, older string) (*Keyring, error) {
+	cur, err := decodeKey(current)
+	if err != nil {
+		return nil, fmt.Errorf("CONSOLE_MASTER_KEY: %w", err)
+	}
+	var olds [][]byte
+	for _, s := range strings.Split(older, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		b, err := decodeKey(s)
+		if err != nil {
+			return nil, fmt.Errorf("CONSOLE_MASTER_KEY_OLD: %w", err)
+		}
+		olds = append(olds, b)
+	}
+	return NewKeyring(cur, olds...)
+}
+
+func decodeKey(s string) ([]byte, error) {
+	b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(s))
+	if err != nil {
+		return nil, fmt.Errorf("not base64: %w", err)
+	}
+	if len(b) != 32 {
+		return nil, fmt.Errorf("decodes to %d bytes, want 32 (make one with: head -c 32 /dev/urandom | base64)", len(b))
+	}
+	return b, nil
+}
+
+// KeyID names a master key without revealing it.
+func KeyID(key []byte) string {
+	sum := sha256.Sum256(append([]byte("zego-console master key id\x00"), key...))
+	return hex.EncodeToString(sum[:6])
+}
+
+// CurrentID is the id of the key new ciphertexts are sealed under.
+func (k *Keyring) CurrentID() string { return k.current }
+
+// secretAD binds a ciphertext to its row.
+func secretAD(projectID int64, version int) []byte {
+	return fmt.Appendf(nil, "project:%d:v%d", projectID, version)
+}
+
+// Seal encrypts a ServerSecret for the given row under the current key.
+func (k *Keyring) Seal(projectID int64, version int, secret []byte) (keyID string, ciphertext []byte, err error) {
+	aead := k.aeads[k.current]
+	nonce := make([]byte, aead.NonceSize(), aead.NonceSize()+len(secret)+aead.Overhead())
+	if _, err := rand.Read(nonce); err != nil {
+		return "", nil, fmt.Errorf("store: seal secret: %w", err)
+	}
+	return k.current, aead.Seal(nonce, nonce, secret, secretAD(projectID, version)), nil
+}
+
+// Open decrypts a ServerSecret sealed for the given row.
+func (k *Keyring) Open(keyID string, projectID int64, version int, ciphertext []byte) ([]byte, error) {
+	aead, ok := k.aeads[keyID]
+	if !ok {
+		return nil, fmt.Errorf("store: open secret of project %d v%d: %w (key id %s)", projectID, version, ErrNoMasterKey, keyID)
+	}
+	if len(ciphertext) < aead.NonceSize() {
+		return nil, fmt.Errorf("store: open secret of project %d v%d: ciphertext too short", projectID, version)
+	}
+	ns := aead.NonceSize()
+	plain, err := aead.Open(nil, ciphertext[:ns], ciphertext[ns:], secretAD(projectID, version))
+	if err != nil {
+		return nil, fmt.Errorf("store: open secret of project %d v%d: authentication failed", projectID, version)
+	}
+	return plain, nil
+}
+
+// DerivedKeys returns a 32-byte key for purpose from each master key, current
+// first: the audit checkpoint MAC key when none is configured of its own.
+func (k *Keyring) DerivedKeys(purpose string) [][]byte {
+	out := make([][]byte, 0, len(k.order))
+	for _, id := range k.order {
+		m := hmac.New(sha256.New, k.raw[id])
+		m.Write([]byte("zego-console derived key\x00" + purpose))
+		out = append(out, m.Sum(nil))
+	}
+	return out
+}

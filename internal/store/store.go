@@ -1,0 +1,105 @@
+// Package store keeps everything the console remembers in PostgreSQL: plain
+// SQL through pgx, one file per resource. Changes that must be audited commit
+// in the same transaction as their audit event.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Sentinel errors that callers test with errors.Is.
+var (
+	ErrProjectNotFound  = errors.New("project not found")
+	ErrSecretNotFound   = errors.New("secret version not found")
+	ErrTokenNotFound    = errors.New("token not found")
+	ErrOperatorNotFound = errors.New("operator not found")
+	ErrAPIKeyNotFound   = errors.New("api key not found")
+	ErrDuplicate        = errors.New("already exists")
+)
+
+// Store is the console's database.
+type Store struct {
+	pool         *pgxpool.Pool
+	keys         *Keyring
+	onAuditWrite func(time.Duration)
+	auditMACKeys [][]byte // checkpoint MAC keys, signing key first; see SetAuditMACKeys
+}
+
+// dbtx is what both the pool and a transaction offer.
+type dbtx interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// ObserveAuditWrites registers a function told how long each audit insert took
+// (the metrics' audit write latency).
+func (s *Store) ObserveAuditWrites(fn func(time.Duration)) { s.onAuditWrite = fn }
+
+// New wraps an open pool; keys seals and opens ServerSecrets.
+func New(pool *pgxpool.Pool, keys *Keyring) *Store {
+	return &Store{pool: pool, keys: keys}
+}
+
+// Open connects to databaseURL with a pool sized for a web server.
+func Open(ctx context.Context, databaseURL string, keys *Keyring) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(databaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("store: parse database url: %w", err)
+	}
+	if cfg.MaxConns < 16 {
+		cfg.MaxConns = 16
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("store: open pool: %w", err)
+	}
+	return New(pool, keys), nil
+}
+
+// Pool exposes the connection pool for health checks and tests.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// Keys is the keyring that seals ServerSecrets.
+func (s *Store) Keys() *Keyring { return s.keys }
+
+// Close releases every connection.
+func (s *Store) Close() { s.pool.Close() }
+
+// Ping tells whether the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("store: ping: %w", err)
+	}
+	return nil
+}
+
+// inTx runs fn in one transaction: committed when fn returns nil, rolled back
+// otherwise (also when ctx is cancelled, hence the rollback's own context).
+func (s *Store) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // no-op after commit
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}
+
+// isUniqueViolation tells whether err is PostgreSQL's unique_violation.
+func isUniqueViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "23505"
+}

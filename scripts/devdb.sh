@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# devdb.sh — the project's private PostgreSQL cluster under .data/pg.
+#   scripts/devdb.sh start   create (first time) and start it; prints nothing else
+#   scripts/devdb.sh stop    stop it
+#   scripts/devdb.sh url     print the DATABASE_URL of the console database
+#   scripts/devdb.sh reset   stop it and delete its data
+# It listens on 127.0.0.1:${CONSOLE_PG_PORT:-5499} only, with trust auth for
+# local connections: a development and test cluster, never a production one.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+data="$root/.data"
+pgdata="$data/pg"
+port="${CONSOLE_PG_PORT:-5499}"
+log="$data/pg.log"
+
+find_bin() {
+  local d
+  for d in ${PG_BINDIR:-} $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+    if [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ]; then echo "$d"; return 0; fi
+  done
+  if command -v initdb >/dev/null 2>&1; then dirname "$(command -v initdb)"; return 0; fi
+  return 1
+}
+
+ensure_bin() {
+  if bindir=$(find_bin); then return 0; fi
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "devdb: PostgreSQL server binaries not found; installing the Debian package 'postgresql'" >&2
+    apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >&2
+    bindir=$(find_bin) && return 0
+  fi
+  echo "devdb: PostgreSQL server binaries not found. Install them (Debian/Ubuntu: 'sudo apt-get install postgresql'," >&2
+  echo "       macOS: 'brew install postgresql@15') or set DATABASE_URL to an existing database." >&2
+  exit 1
+}
+
+# as_pg runs a command as the cluster's owner: postgres when we are root
+# (PostgreSQL refuses to run as root), ourselves otherwise.
+as_pg() {
+  if [ "$(id -u)" = 0 ]; then
+    runuser -u postgres -- "$@"
+  else
+    "$@"
+  fi
+}
+
+running() { [ -f "$pgdata/postmaster.pid" ] && as_pg "$bindir/pg_ctl" -D "$pgdata" status >/dev/null 2>&1; }
+
+start() {
+  ensure_bin
+  mkdir -p "$data"
+  if [ "$(id -u)" = 0 ]; then
+    # postgres must reach .data through every parent directory.
+    chmod o+x "$data"
+    chown postgres: "$data"
+  fi
+  if [ ! -f "$pgdata/PG_VERSION" ]; then
+    as_pg "$bindir/initdb" -D "$pgdata" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+    cat >>"$pgdata/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+port = $port
+unix_socket_directories = ''
+max_connections = 300
+shared_buffers = 256MB
+synchronous_commit = on
+fsync = on
+log_min_messages = warning
+CONF
+  fi
+  if ! running; then
+    as_pg "$bindir/pg_ctl" -D "$pgdata" -l "$log" -w -t 60 start >/dev/null
+  fi
+  as_pg "$bindir/psql" -h 127.0.0.1 -p "$port" -U postgres -d postgres -qtAc \
+    "SELECT 1 FROM pg_database WHERE datname = 'console'" | grep -q 1 ||
+    as_pg "$bindir/psql" -h 127.0.0.1 -p "$port" -U postgres -d postgres -qc "CREATE DATABASE console" >/dev/null
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) ensure_bin; if running; then as_pg "$bindir/pg_ctl" -D "$pgdata" -m fast -w stop >/dev/null; fi ;;
+  url) echo "postgres://postgres@127.0.0.1:$port/console?sslmode=disable" ;;
+  test-url) echo "postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable" ;;
+  bindir) ensure_bin; echo "$bindir" ;;
+  reset) ensure_bin; if running; then as_pg "$bindir/pg_ctl" -D "$pgdata" -m fast -w stop >/dev/null; fi; rm -rf "$pgdata" ;;
+  *) echo "usage: $0 start|stop|url|test-url|bindir|reset" >&2; exit 2 ;;
+esac
