@@ -1,0 +1,145 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Sign-in errors. ErrBadCredentials is the same for an unknown user, a wrong
+// password and a disabled account, so that a caller learns nothing more.
+var (
+	ErrBadCredentials = errors.New("store: invalid username or password")
+	ErrLoginThrottled = errors.New("store: too many failed sign-ins, try again later")
+)
+
+// Throttling limits, counted over loginWindow across every console instance.
+const (
+	maxFailuresPerAccount = 5
+	maxFailuresPerIP      = 20
+	loginWindow           = `interval '15 minutes'`
+)
+
+// Reasons recorded in auth.login_failed events.
+const (
+	reasonBadPassword = "bad_password"
+	reasonUnknownUser = "unknown_user"
+	reasonDisabled    = "disabled"
+	reasonThrottled   = "throttled"
+)
+
+// Authenticate checks a username and password. Throttling is decided before
+// the password is looked at; every failure is recorded for throttling and
+// audited as auth.login_failed, a success as auth.login. An empty client IP
+// is not throttled by address (every such request would share one bucket).
+func (s *Store) Authenticate(ctx context.Context, username, password string, origin Origin) (Operator, error) {
+	name := cleanName(username)
+	var perAccount, perIP int
+	err := s.pool.QueryRow(ctx, `
+		SELECT count(*) FILTER (WHERE username = $1), count(*) FILTER (WHERE client_ip = $2 AND $2 <> '')
+		FROM login_failures
+		WHERE at > now() - `+loginWindow+` AND (username = $1 OR (client_ip = $2 AND $2 <> ''))`,
+		name, origin.ClientIP).Scan(&perAccount, &perIP)
+	if err != nil {
+		return Operator{}, fmt.Errorf("store: authenticate: count failures: %w", err)
+	}
+	if perAccount >= maxFailuresPerAccount || perIP >= maxFailuresPerIP {
+		return Operator{}, s.loginFailed(ctx, name, reasonThrottled, origin, ErrLoginThrottled)
+	}
+
+	rows, _ := s.pool.Query(ctx, `SELECT `+operatorColumns+`, password_hash FROM operators WHERE username = $1`, name)
+	found, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[operatorWithHash])
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return Operator{}, fmt.Errorf("store: authenticate: %w", err)
+	}
+	if errors.Is(err, pgx.ErrNoRows) || name != username {
+		// Spend the same argon2 time as for a real account.
+		if dh, err := dummyHash(); err == nil {
+			_, _ = CheckPassword(dh, password)
+		}
+		return Operator{}, s.loginFailed(ctx, name, reasonUnknownUser, origin, ErrBadCredentials)
+	}
+	op, hash := found.Operator, found.PasswordHash
+	ok, err := CheckPassword(hash, password)
+	if err != nil {
+		return Operator{}, fmt.Errorf("store: authenticate %s: %w", op.Username, err)
+	}
+	if !ok {
+		return Operator{}, s.loginFailed(ctx, name, reasonBadPassword, origin, ErrBadCredentials)
+	}
+	if op.Disabled {
+		return Operator{}, s.loginFailed(ctx, name, reasonDisabled, origin, ErrBadCredentials)
+	}
+
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM login_failures WHERE username = $1`, op.Username); err != nil {
+			return fmt.Errorf("store: clear login failures: %w", err)
+		}
+		return s.insertAudit(ctx, tx, Event{
+			Actor: operatorActor(op), Origin: origin, Action: "auth.login", Outcome: OutcomeSuccess,
+			TargetType: "operator", TargetID: strconv.FormatInt(op.ID, 10),
+		})
+	})
+	if err != nil {
+		return Operator{}, err
+	}
+	return op, nil
+}
+
+// operatorWithHash is the one read that needs the password hash.
+type operatorWithHash struct {
+	Operator
+	PasswordHash string `db:"password_hash"`
+}
+
+// loginFailed records a failed sign-in and its audit event in one
+// transaction, then returns result (or the error that prevented recording).
+func (s *Store) loginFailed(ctx context.Context, name, reason string, origin Origin, result error) error {
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO login_failures (username, client_ip) VALUES ($1, $2)`,
+			name, origin.ClientIP); err != nil {
+			return fmt.Errorf("store: record login failure: %w", err)
+		}
+		return s.insertAudit(ctx, tx, Event{
+			Actor:  Actor{Type: ActorAnonymous, Name: name},
+			Origin: origin, Action: "auth.login_failed", Outcome: OutcomeDenied,
+			Details: map[string]any{"reason": reason},
+		})
+	})
+	if err != nil {
+		return err
+	}
+	return result
+}
+
+// PurgeLoginFailures deletes failures older than a day (long past the
+// throttling window; the audit trail keeps the record) and says how many.
+func (s *Store) PurgeLoginFailures(ctx context.Context) (int64, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM login_failures WHERE at < now() - interval '1 day'`)
+	if err != nil {
+		return 0, fmt.Errorf("store: purge login failures: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}
+
+// cleanName makes an attempted username safe to store: valid UTF-8 without
+// NUL bytes, at most 64 bytes, cut on a character boundary.
+func cleanName(s string) string {
+	s = strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
+	if len(s) <= 64 {
+		return s
+	}
+	cut := 64
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut]
+}
+
+// containsNUL tells whether s holds a byte PostgreSQL text cannot store.
+func containsNUL(s string) bool { return strings.IndexByte(s, 0) >= 0 }

@@ -1,0 +1,163 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+const bobPassword = "bob's secret passphrase"
+
+func TestAuthenticate_Outcomes(t *testing.T) {
+	t.Parallel()
+	e := newPeopleEnv(t)
+	bob := e.createOperator(t, "bob", RoleOperator, bobPassword)
+	dave := e.createOperator(t, "dave", RoleOperator, "dave's passphrase")
+	if _, err := e.s.SetOperatorDisabled(e.ctx, dave.ID, true, e.actor, peopleOrigin); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, user, pw string
+		wantErr        error
+		reason         string
+	}{
+		{"success", "bob", bobPassword, nil, ""},
+		{"wrong password", "bob", "not bob's password", ErrBadCredentials, reasonBadPassword},
+		{"unknown user", "mallory", bobPassword, ErrBadCredentials, reasonUnknownUser},
+		{"disabled", "dave", "dave's passphrase", ErrBadCredentials, reasonDisabled},
+		{"case differs", "BOB", bobPassword, ErrBadCredentials, reasonUnknownUser},
+		{"username truncated to a real one", "bob\xff", bobPassword, ErrBadCredentials, reasonUnknownUser},
+		{"empty", "", "", ErrBadCredentials, reasonUnknownUser},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := len(e.auditEvents(t, "auth.login_failed"))
+			op, err := e.s.Authenticate(e.ctx, tt.user, tt.pw, peopleOrigin)
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("got %v, want %v", err, tt.wantErr)
+			}
+			if tt.wantErr == nil {
+				if op.ID != bob.ID {
+					t.Fatalf("got operator %d, want %d", op.ID, bob.ID)
+				}
+				return
+			}
+			if err != nil && strings.Contains(err.Error(), tt.pw) && tt.pw != "" {
+				t.Fatalf("error %q contains the password", err)
+			}
+			failed := e.auditEvents(t, "auth.login_failed")
+			if len(failed) != before+1 {
+				t.Fatalf("got %d auth.login_failed events, want %d", len(failed), before+1)
+			}
+			ev := failed[len(failed)-1]
+			if ev.Outcome != OutcomeDenied || ev.ActorType != ActorAnonymous || ev.Details["reason"] != tt.reason ||
+				ev.ActorName != cleanName(tt.user) {
+				t.Fatalf("got event %+v, want denied anonymous %q with reason %s", ev, tt.user, tt.reason)
+			}
+		})
+	}
+	logins := e.auditEvents(t, "auth.login")
+	if len(logins) != 1 || logins[0].ActorType != ActorOperator || logins[0].ActorName != "bob" {
+		t.Fatalf("got auth.login events %+v, want one by bob", logins)
+	}
+	for _, pw := range []string{bobPassword, "not bob's password", "dave's passphrase"} {
+		if hits := e.rowsContaining(t, pw); len(hits) > 0 {
+			t.Fatalf("password %q found in %v", pw, hits)
+		}
+	}
+}
+
+func TestAuthenticate_LongUsernameIsTruncatedInAudit(t *testing.T) {
+	t.Parallel()
+	e := newPeopleEnv(t)
+	long := strings.Repeat("é", 40) // 80 bytes
+	if _, err := e.s.Authenticate(e.ctx, long, "whatever password", peopleOrigin); !errors.Is(err, ErrBadCredentials) {
+		t.Fatalf("got %v, want ErrBadCredentials", err)
+	}
+	ev := e.auditEvents(t, "auth.login_failed")[0]
+	if want := strings.Repeat("é", 32); ev.ActorName != want {
+		t.Fatalf("got actor name %q, want %q", ev.ActorName, want)
+	}
+}
+
+func TestAuthenticate_ThrottlesAccountAfterFiveFailures(t *testing.T) {
+	t.Parallel()
+	e := newPeopleEnv(t)
+	e.createOperator(t, "bob", RoleOperator, bobPassword)
+	for i := range 4 {
+		origin := peopleOrigin
+		origin.ClientIP = fmt.Sprintf("203.0.113.%d", i)
+		if _, err := e.s.Authenticate(e.ctx, "bob", "wrong password!", origin); !errors.Is(err, ErrBadCredentials) {
+			t.Fatalf("failure %d: got %v, want ErrBadCredentials", i+1, err)
+		}
+	}
+	// Four failures are forgiven by a success, which clears them.
+	if _, err := e.s.Authenticate(e.ctx, "bob", bobPassword, peopleOrigin); err != nil {
+		t.Fatalf("success after 4 failures: %v", err)
+	}
+	if got := e.peopleCount(t, `SELECT count(*) FROM login_failures WHERE username = 'bob'`); got != 0 {
+		t.Fatalf("got %d failures after success, want 0", got)
+	}
+	for i := range 5 {
+		if _, err := e.s.Authenticate(e.ctx, "bob", "wrong password!", peopleOrigin); !errors.Is(err, ErrBadCredentials) {
+			t.Fatalf("failure %d: got %v, want ErrBadCredentials", i+1, err)
+		}
+	}
+	other := Origin{ClientIP: "192.0.2.200"}
+	for _, o := range []Origin{peopleOrigin, other} {
+		if _, err := e.s.Authenticate(e.ctx, "bob", bobPassword, o); !errors.Is(err, ErrLoginThrottled) {
+			t.Fatalf("right password from %s: got %v, want ErrLoginThrottled", o.ClientIP, err)
+		}
+	}
+	failed := e.auditEvents(t, "auth.login_failed")
+	if last := failed[len(failed)-1]; last.Details["reason"] != reasonThrottled || last.ActorName != "bob" {
+		t.Fatalf("got last event %+v, want a throttled failure for bob", last)
+	}
+	// Another account from the same address is not affected.
+	e.createOperator(t, "carol", RoleOperator, "carol passphrase")
+	if _, err := e.s.Authenticate(e.ctx, "carol", "carol passphrase", peopleOrigin); err != nil {
+		t.Fatalf("carol: %v", err)
+	}
+	if hits := e.rowsContaining(t, bobPassword); len(hits) > 0 {
+		t.Fatalf("password found in %v", hits)
+	}
+}
+
+func TestAuthenticate_ThrottlesAddressAfterTwentyFailures(t *testing.T) {
+	t.Parallel()
+	e := newPeopleEnv(t)
+	e.createOperator(t, "bob", RoleOperator, bobPassword)
+	for i := range 20 {
+		user := fmt.Sprintf("guess%d", i%5) // four tries per name: below the account limit
+		if _, err := e.s.Authenticate(e.ctx, user, "some password", peopleOrigin); !errors.Is(err, ErrBadCredentials) {
+			t.Fatalf("failure %d: got %v, want ErrBadCredentials", i+1, err)
+		}
+	}
+	if _, err := e.s.Authenticate(e.ctx, "bob", bobPassword, peopleOrigin); !errors.Is(err, ErrLoginThrottled) {
+		t.Fatalf("from the throttled address: got %v, want ErrLoginThrottled", err)
+	}
+	if got := e.peopleCount(t, `SELECT count(*) FROM login_failures WHERE client_ip = $1`, peopleOrigin.ClientIP); got != 21 {
+		t.Fatalf("got %d failures recorded for the address, want 21", got)
+	}
+	if _, err := e.s.Authenticate(e.ctx, "bob", bobPassword, Origin{ClientIP: "192.0.2.201"}); err != nil {
+		t.Fatalf("from another address: %v", err)
+	}
+	if got := len(e.auditEvents(t, "auth.login_failed")); got != 21 {
+		t.Fatalf("got %d auth.login_failed events, want 21", got)
+	}
+}
+
+func TestLoginFailures_Purge(t *testing.T) {
+	t.Parallel()
+	e := newPeopleEnv(t)
+	_, err := e.s.pool.Exec(e.ctx, `INSERT INTO login_failures (username, client_ip, at)
+		VALUES ('old', '', now() - interval '2 days'), ('new', '', now())`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := e.s.PurgeLoginFailures(e.ctx)
+	if err != nil || n != 1 {
+		t.Fatalf("got %d, %v, want 1, nil", n, err)
+	}
+}
