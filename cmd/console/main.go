@@ -44,7 +44,15 @@ type command struct {
 
 func commands() []command {
 	return []command{
+		{"serve", "serve the web console and the JSON API", runServe},
+		{"migrate", "apply database migrations", runMigrate},
+		{"healthcheck", "exit 0 when the local console is ready (for containers)", runHealthcheck},
 		{"token", "issue and decode Token04 offline (no database)", runToken},
+		{"audit", "verify, seal and prune the audit trail", runAudit},
+		{"project", "create and list ZEGO projects", runProject},
+		{"apikey", "create, list and revoke API keys", runAPIKey},
+		{"secrets", "re-encrypt ServerSecrets after a master key rotation", runSecrets},
+		{"dev", "development and benchmark helpers (seed synthetic data)", runDev},
 	}
 }
 

@@ -41,7 +41,7 @@ type IssueRequest struct {
 	UserID     string
 	TTL        time.Duration // 0 => the project's default
 	RoomID     string
-	Privileges *Privileges // nil => login only when a room or streams are given, else no privilege payload
+	Privileges *Privileges // nil => login only when a room or streams are given (or publish is forbidden), else no privilege payload
 	StreamIDs  []string
 	Mode       token04.Mode
 	Channel    string
@@ -92,7 +92,9 @@ func (r *IssueRequest) validate(p Project) (time.Duration, *token04.Privilege, e
 	}
 	v.check(r.Mode == token04.ModeGCM || r.Mode == token04.ModeCBC, "mode", "must be gcm or cbc")
 	var priv *token04.Privilege
-	if r.Privileges != nil || r.RoomID != "" || len(r.StreamIDs) > 0 {
+	// A token without a privilege payload is unrestricted at ZEGO, so a
+	// project that forbids publishing always gets an explicit payload.
+	if r.Privileges != nil || r.RoomID != "" || len(r.StreamIDs) > 0 || !p.PublishAllowed {
 		pr := Privileges{Login: true}
 		if r.Privileges != nil {
 			pr = *r.Privileges

@@ -229,3 +229,21 @@ func TestIntrospect_ReasonsForInactiveTokens(t *testing.T) {
 		t.Fatalf("out of scope: got %+v, %v", in, err)
 	}
 }
+
+func TestIssueToken_ProjectWithoutPublishGetsAnExplicitLoginOnlyPayload(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.createProject(t, 42)
+	if _, err := b.st.UpdateProject(b.ctx, 42, store.ProjectInput{Name: "Demo", Environment: "test", DefaultTTL: time.Hour, MaxTTL: 24 * time.Hour, PublishAllowed: false}, testActor, testOrigin); err != nil {
+		t.Fatal(err)
+	}
+	it := issue(t, b, store.IssueRequest{AppID: 42, UserID: "u"})
+	dec, err := token04.Decode(it.Token, []byte(testSecret), token04.DecodeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := token04.ParsePrivilege(dec.Claims.Payload)
+	if err != nil || !p.Login || p.Publish {
+		t.Fatalf("got payload %q (%v); want login=1 publish=0, since a token without payload may publish", dec.Claims.Payload, err)
+	}
+}

@@ -1,0 +1,195 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/zegocloud-console/console/internal/store"
+	"github.com/zegocloud-console/console/internal/web"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+// runServe starts the console: migrate, make sure an admin exists, seal the
+// audit trail in the background, serve HTTP until SIGTERM, then drain.
+func runServe(ctx context.Context, e env, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(e.stderr, "Usage: console serve\n\nServes the web console and the API; configured by environment variables (see README).")
+	}
+	if err := fs.Parse(args); err != nil {
+		return flagError(err)
+	}
+	c, err := loadConfig(e.getenv)
+	if err != nil {
+		return &exitError{code: 2, err: fmt.Errorf("configuration: %w", err)}
+	}
+	logger := newLogger(e, c.LogLevel)
+	keys, err := c.keyring(e.stderr)
+	if err != nil {
+		return &exitError{code: 2, err: fmt.Errorf("configuration: %w", err)}
+	}
+	st, err := store.Open(ctx, c.DatabaseURL, keys)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if n, err := st.Migrate(ctx); err != nil {
+		return err
+	} else if n > 0 {
+		logger.Info("applied migrations", "count", n)
+	}
+	if err := ensureAdmin(ctx, st, c, e); err != nil {
+		return err
+	}
+	if c.AuditKey != "" {
+		k, err := base64.StdEncoding.DecodeString(c.AuditKey)
+		if err != nil || len(k) < 32 {
+			return &exitError{code: 2, err: errors.New("configuration: CONSOLE_AUDIT_KEY must be base64 of at least 32 bytes")}
+		}
+		st.SetAuditMACKeys(append([][]byte{k}, keys.DerivedKeys("audit-checkpoint")...))
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	srv, err := web.New(ctx, st, logger, web.Config{SessionIdle: c.SessionIdle, SessionMax: c.SessionMax, TrustProxy: c.TrustProxy,
+		APIRate: c.APIRate, APIBurst: c.APIBurst, SealInterval: c.SealInterval, Version: version}, reg)
+	if err != nil {
+		return err
+	}
+
+	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopBackground()
+	go st.RunSealer(bg, c.SealInterval, logger)
+	go runPeriodically(bg, c.VerifyInterval, logger, "verify audit chain", func(ctx context.Context) error {
+		_, err := st.VerifyAuditChain(ctx)
+		return err
+	})
+	go runPeriodically(bg, 10*time.Minute, logger, "purge expired sessions", func(ctx context.Context) error {
+		_, err := st.PurgeExpiredSessions(ctx)
+		return err
+	})
+
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", c.Addr, err)
+	}
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	logger.Info("console listening", "addr", ln.Addr().String(), "url", listenURL(ln.Addr()), "version", version)
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down: finishing in-flight requests")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	stopBackground()
+	logger.Info("stopped")
+	return nil
+}
+
+// newLogger writes structured JSON logs to stderr.
+func newLogger(e env, level string) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(level))
+	return slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: l}))
+}
+
+// ensureAdmin creates the first admin on an empty database, with
+// CONSOLE_ADMIN_PASSWORD or a generated one-time password printed once.
+func ensureAdmin(ctx context.Context, st *store.Store, c config, e env) error {
+	password := c.AdminPassword
+	generated := password == ""
+	if generated {
+		b := make([]byte, 15)
+		if _, err := rand.Read(b); err != nil {
+			return err
+		}
+		password = base64.RawURLEncoding.EncodeToString(b)
+	}
+	created, err := st.EnsureAdmin(ctx, "admin", password)
+	if err != nil {
+		return fmt.Errorf("create first admin: %w", err)
+	}
+	if created && generated {
+		fmt.Fprintf(e.stderr, "\n  First admin created. Sign in as  admin  with the one-time password:\n\n      %s\n\n  It is not shown again; change it under Operators.\n\n", password)
+	} else if created {
+		fmt.Fprintln(e.stderr, "First admin 'admin' created with CONSOLE_ADMIN_PASSWORD.")
+	}
+	return nil
+}
+
+// runPeriodically calls fn every interval until ctx ends, logging failures.
+func runPeriodically(ctx context.Context, interval time.Duration, logger *slog.Logger, what string, fn func(context.Context) error) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := fn(ctx); err != nil && ctx.Err() == nil {
+				logger.Warn(what+" failed", "err", err)
+			}
+		}
+	}
+}
+
+func listenURL(a net.Addr) string {
+	host, port, _ := net.SplitHostPort(a.String())
+	if host == "" || host == "::" || host == "0.0.0.0" {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// runMigrate applies pending migrations and exits.
+func runMigrate(ctx context.Context, e env, args []string) error {
+	if len(args) > 0 {
+		if args[0] == "-h" || args[0] == "--help" {
+			fmt.Fprintln(e.stdout, "Usage: console migrate\n\nApplies pending database migrations (console serve also does this at start).")
+			return nil
+		}
+		return usageError("migrate takes no arguments")
+	}
+	st, _, err := openStore(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	n, err := st.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "applied %d migration(s)\n", n)
+	return nil
+}
+
+// flagError turns a flag parse error into exit code 0 for -h and 2 otherwise.
+func flagError(err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	return &exitError{code: 2, err: errors.New(strings.TrimSpace(err.Error()))}
+}
