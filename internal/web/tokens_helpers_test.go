@@ -1,0 +1,141 @@
+package web_test
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"html"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zegocloud-console/console/internal/store"
+	"github.com/zegocloud-console/console/internal/token04"
+)
+
+// operatorActor is who issues tokens in tests that bypass the form.
+var operatorActor = store.Actor{Type: store.ActorOperator, ID: "900", Name: "alice"}
+
+// issueFor issues a token through the store, as the API or CLI would.
+func (e *env) issueFor(t *testing.T, appID uint32, userID string, mods ...func(*store.IssueRequest)) store.IssuedToken {
+	t.Helper()
+	req := store.IssueRequest{AppID: appID, UserID: userID, Mode: token04.ModeGCM, Channel: store.ChannelAPI, Actor: operatorActor}
+	for _, m := range mods {
+		m(&req)
+	}
+	it, err := e.st.IssueToken(t.Context(), req)
+	if err != nil {
+		t.Fatalf("issue token for %s: %v", userID, err)
+	}
+	return it
+}
+
+// createProjectWith adds a project with a custom policy and testSecret.
+func (e *env) createProjectWith(t *testing.T, appID uint32, maxTTL time.Duration, publish bool) store.Project {
+	t.Helper()
+	p, err := e.st.CreateProject(t.Context(), store.ProjectInput{Name: "Policy project", AppID: appID, Environment: "test",
+		DefaultTTL: min(time.Hour, maxTTL), MaxTTL: maxTTL, PublishAllowed: publish}, []byte(testSecret), adminActor, store.Origin{})
+	if err != nil {
+		t.Fatalf("create project: %v", err)
+	}
+	return p
+}
+
+// sealAudit gives every committed audit event its place in the chain.
+func (e *env) sealAudit(t *testing.T) {
+	t.Helper()
+	for {
+		n, err := e.st.SealPending(t.Context(), 1000)
+		if err != nil {
+			t.Fatalf("seal audit events: %v", err)
+		}
+		if n == 0 {
+			return
+		}
+	}
+}
+
+// issueFormValues is a valid issue form for appID and userID.
+func issueFormValues(appID, userID string) url.Values {
+	return url.Values{"app_id": {appID}, "user_id": {userID}, "ttl": {"3600"}, "room_id": {"room-1"},
+		"login": {"1"}, "publish": {"1"}, "stream_ids": {"s1\r\ns2\r\n"}, "mode": {"gcm"}}
+}
+
+var issuedTokenRe = regexp.MustCompile(`data-testid="issued-token">([^<]+)<`)
+
+// issuedTokenIn returns the token shown on the issue result page.
+func issuedTokenIn(t *testing.T, body string) string {
+	t.Helper()
+	m := issuedTokenRe.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no issued-token element in the page:\n%s", body)
+	}
+	return html.UnescapeString(m[1])
+}
+
+// requireInBody fails unless body holds every one of wants.
+func requireInBody(t *testing.T, body string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(body, w) {
+			t.Fatalf("page lacks %q:\n%s", w, body)
+		}
+	}
+}
+
+// requireNotInBody fails when body holds any of unwanted.
+func requireNotInBody(t *testing.T, what, body string, unwanted ...string) {
+	t.Helper()
+	for _, u := range unwanted {
+		if strings.Contains(body, u) {
+			t.Fatalf("%s contains %q, which it must not", what, u)
+		}
+	}
+}
+
+// fingerprintOf is the token's SHA-256 as the store keeps it.
+func fingerprintOf(token string) []byte {
+	sum := sha256.Sum256([]byte(token))
+	return sum[:]
+}
+
+// sealGCMToken builds a GCM Token04 around any plaintext, such as one that
+// is not claims JSON, which Generate refuses to make.
+func sealGCMToken(t *testing.T, secret string, expire int64, plaintext []byte) string {
+	t.Helper()
+	block, err := aes.NewCipher([]byte(secret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gcm, err := cipher.NewGCM(block)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nonce := []byte("0123456789ab")
+	ct := gcm.Seal(nil, nonce, plaintext, nil)
+	b := binary.BigEndian.AppendUint64(nil, uint64(expire))
+	b = binary.BigEndian.AppendUint16(b, uint16(len(nonce)))
+	b = append(b, nonce...)
+	b = binary.BigEndian.AppendUint16(b, uint16(len(ct)))
+	b = append(b, ct...)
+	b = append(b, 1)
+	return "04" + base64.StdEncoding.EncodeToString(b)
+}
+
+var auditRowRe = regexp.MustCompile(`data-testid="audit-row-(\d+)" data-action="([^"]+)"`)
+
+// auditRow is one row of the audit page.
+type auditRow struct{ ID, Action string }
+
+// auditRowsIn lists the audit page's rows in page order.
+func auditRowsIn(body string) []auditRow {
+	var rows []auditRow
+	for _, m := range auditRowRe.FindAllStringSubmatch(body, -1) {
+		rows = append(rows, auditRow{ID: m[1], Action: m[2]})
+	}
+	return rows
+}
