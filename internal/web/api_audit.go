@@ -1,0 +1,193 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/zegocloud-console/console/internal/store"
+)
+
+// auditFilterParams are the query parameters store.ParseAuditFilter reads.
+var auditFilterParams = []string{"app_id", "actor", "action", "outcome", "from", "to", "q", "token", "fingerprint"}
+
+// Page sizes of GET /api/v1/audit.
+const (
+	apiAuditDefaultLimit = 100
+	apiAuditMaxLimit     = store.MaxAuditPageSize
+)
+
+// auditPageJSON is one page of the audit trail, newest first.
+type auditPageJSON struct {
+	Events []store.AuditEvent `json:"events"`
+	Next   string             `json:"next,omitempty"` // cursor of the next page; absent on the last
+}
+
+// apiAuditList answers one page of the audit events of the key's projects.
+func (s *Server) apiAuditList(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f, ok := s.apiAuditFilter(w, r, q, "limit", "cursor")
+	if !ok {
+		return
+	}
+	limit := apiAuditDefaultLimit
+	if raw := q.Get("limit"); raw != "" {
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < 1 || n > apiAuditMaxLimit {
+			s.problem(w, r, http.StatusBadRequest, "bad-filter", "The query has invalid parameters; see errors.",
+				map[string]string{"limit": "want a whole number from 1 to " + strconv.Itoa(apiAuditMaxLimit)})
+			return
+		}
+		limit = n
+	}
+	page, err := s.st.ListAudit(r.Context(), f, q.Get("cursor"), limit)
+	if errors.Is(err, store.ErrBadCursor) {
+		s.problem(w, r, http.StatusBadRequest, "bad-cursor", "The cursor was not made by this API; start again without it.",
+			map[string]string{"cursor": "not a cursor of this API"})
+		return
+	}
+	if err != nil {
+		s.apiFail(w, r, err)
+		return
+	}
+	out := auditPageJSON{Events: page.Events, Next: page.Next}
+	if out.Events == nil {
+		out.Events = []store.AuditEvent{}
+	}
+	apiJSON(w, http.StatusOK, out)
+}
+
+// apiAuditFilter reads the audit filter of the query, refusing unknown or
+// repeated parameters (extra names the route's own), and limits it to the
+// key's projects. store.AuditFilter selects one project or all, so a key
+// with several projects must name one with app_id; a key with one project
+// reads that project's events by default.
+func (s *Server) apiAuditFilter(w http.ResponseWriter, r *http.Request, q url.Values, extra ...string) (store.AuditFilter, bool) {
+	bad := map[string]string{}
+	for name, values := range q {
+		switch {
+		case !slices.Contains(auditFilterParams, name) && !slices.Contains(extra, name):
+			bad[name] = "is not a parameter of this route"
+		case len(values) > 1:
+			bad[name] = "is given more than once"
+		}
+	}
+	f, err := store.ParseAuditFilter(q)
+	for field, reason := range store.FieldErrors(err) {
+		bad[field] = reason
+	}
+	if err != nil && len(bad) == 0 {
+		s.apiFail(w, r, err)
+		return f, false
+	}
+	scoped := apiScopedAppIDs(r, store.ScopeAuditRead)
+	if len(bad) == 0 && f.AppID == 0 {
+		switch len(scoped) {
+		case 0:
+			s.problem(w, r, http.StatusForbidden, "forbidden", "This API key has no projects.", nil)
+			return f, false
+		case 1:
+			f.AppID = scoped[0]
+		default:
+			bad["app_id"] = "is required: this API key reads the audit trail of several projects; name one"
+		}
+	}
+	if len(bad) > 0 {
+		s.problem(w, r, http.StatusBadRequest, "bad-filter", "The query has invalid parameters; see errors.", bad)
+		return f, false
+	}
+	return f, s.allowProject(w, r, store.ScopeAuditRead, f.AppID)
+}
+
+// apiScopedAppIDs lists the projects the request's key may use with scope.
+func apiScopedAppIDs(r *http.Request, scope string) []uint32 {
+	key, _ := apiKeyFrom(r)
+	var ids []uint32
+	for _, id := range key.AppIDs {
+		if key.Allows(scope, uint32(id)) {
+			ids = append(ids, uint32(id))
+		}
+	}
+	return ids
+}
+
+// auditExportFlushEvents and auditExportFlushPeriod say how often a streamed export is pushed to the
+// client, in events and in time, whichever comes first.
+const (
+	auditExportFlushEvents = 500
+	auditExportFlushPeriod = time.Second
+)
+
+// apiAuditExport streams the filtered events as NDJSON (the default) or CSV.
+// The export itself is audited first: no audit event, no export.
+func (s *Server) apiAuditExport(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f, ok := s.apiAuditFilter(w, r, q, "format")
+	if !ok {
+		return
+	}
+	format := q.Get("format")
+	if format == "" {
+		format = store.AuditFormatNDJSON
+	}
+	if format != store.AuditFormatNDJSON && format != store.AuditFormatCSV {
+		s.problem(w, r, http.StatusBadRequest, "bad-filter", "The query has invalid parameters; see errors.",
+			map[string]string{"format": "want ndjson or csv"})
+		return
+	}
+	filter := map[string]string{}
+	for name, values := range f.Values() {
+		filter[name] = values[0]
+	}
+	if err := s.st.Audit(r.Context(), store.Event{Actor: actor(r), Origin: s.origin(r), Action: "audit.export",
+		Outcome: store.OutcomeSuccess, AppID: f.AppID, TargetType: "audit", TargetID: format,
+		Details: map[string]any{"format": format, "filter": filter, "channel": store.ChannelAPI}}); err != nil {
+		s.apiFail(w, r, err)
+		return
+	}
+	enc, err := store.NewAuditEncoder(w, format)
+	if err != nil {
+		s.apiFail(w, r, err)
+		return
+	}
+	name := "audit-" + strconv.FormatUint(uint64(f.AppID), 10) + "-" + time.Now().UTC().Format("20060102T150405Z") + "." + format
+	w.Header().Set("Content-Type", enc.ContentType())
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	w.WriteHeader(http.StatusOK)
+	s.streamAudit(r.Context(), w, r, f, enc)
+}
+
+// streamAudit writes the events, flushing now and then so that a large
+// export starts arriving at once. A failure midway aborts the response, so
+// the client sees a broken transfer rather than a short file.
+func (s *Server) streamAudit(ctx context.Context, w http.ResponseWriter, r *http.Request, f store.AuditFilter, enc store.AuditEncoder) {
+	rc := http.NewResponseController(w)
+	n, last := 0, time.Now()
+	err := s.st.ExportAudit(ctx, f, func(e store.AuditEvent) error {
+		if err := enc.Write(e); err != nil {
+			return err
+		}
+		if n++; n%auditExportFlushEvents == 0 || time.Since(last) > auditExportFlushPeriod {
+			if err := enc.Flush(); err != nil {
+				return err
+			}
+			_ = rc.Flush()
+			last = time.Now()
+		}
+		return nil
+	})
+	if err == nil {
+		err = enc.Close()
+	}
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Error("audit export failed", "request_id", requestID(r), "events", n, "err", err)
+		}
+		panic(http.ErrAbortHandler)
+	}
+	_ = rc.Flush()
+}

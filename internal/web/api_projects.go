@@ -1,0 +1,57 @@
+package web
+
+import (
+	"net/http"
+	"slices"
+	"strconv"
+)
+
+// projectJSON is a project as the API shows it: its policy, never a secret.
+type projectJSON struct {
+	AppID             int64  `json:"app_id"`
+	Name              string `json:"name"`
+	Environment       string `json:"environment"`
+	DefaultTTLSeconds int32  `json:"default_ttl_seconds"`
+	MaxTTLSeconds     int32  `json:"max_ttl_seconds"`
+	PublishAllowed    bool   `json:"publish_allowed"`
+	Disabled          bool   `json:"disabled"`
+}
+
+// projectListJSON wraps the list in an object so that fields can be added
+// later without breaking clients.
+type projectListJSON struct {
+	Projects []projectJSON `json:"projects"`
+}
+
+// apiProjectList lists the projects the request's API key is scoped to.
+func (s *Server) apiProjectList(w http.ResponseWriter, r *http.Request) {
+	key, _ := apiKeyFrom(r)
+	all, err := s.st.ListProjects(r.Context())
+	if err != nil {
+		s.apiFail(w, r, err)
+		return
+	}
+	out := projectListJSON{Projects: []projectJSON{}}
+	for _, p := range all {
+		if !slices.Contains(key.AppIDs, p.AppID) {
+			continue
+		}
+		out.Projects = append(out.Projects, projectJSON{AppID: p.AppID, Name: p.Name, Environment: p.Environment,
+			DefaultTTLSeconds: p.DefaultTTLSeconds, MaxTTLSeconds: p.MaxTTLSeconds,
+			PublishAllowed: p.PublishAllowed, Disabled: p.Disabled})
+	}
+	apiJSON(w, http.StatusOK, out)
+}
+
+// apiAppID reads the {appId} path segment: a ZEGO AppID written canonically
+// (1 to 4294967295, no sign or leading zero). Anything else names no project
+// and is answered 404.
+func (s *Server) apiAppID(w http.ResponseWriter, r *http.Request) (uint32, bool) {
+	raw := r.PathValue("appId")
+	id, err := strconv.ParseUint(raw, 10, 32)
+	if err != nil || id == 0 || strconv.FormatUint(id, 10) != raw {
+		s.problem(w, r, http.StatusNotFound, "not-found", "There is no project with AppID "+strconv.Quote(raw)+".", nil)
+		return 0, false
+	}
+	return uint32(id), true
+}

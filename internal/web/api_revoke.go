@@ -1,0 +1,145 @@
+package web
+
+import (
+	"crypto/sha256"
+	"errors"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/zegocloud-console/console/internal/store"
+	"github.com/zegocloud-console/console/internal/token04"
+)
+
+// reasonRequest is the optional body of the revoke-by-id and revoke-user
+// routes; an empty body means no reason.
+type reasonRequest struct {
+	Reason string `json:"reason"`
+}
+
+// tokenRevokeRequest is the body of POST /api/v1/tokens/revoke.
+type tokenRevokeRequest struct {
+	Token  string `json:"token"`
+	Reason string `json:"reason"`
+}
+
+// revokedTokenJSON is a token record after revocation.
+type revokedTokenJSON struct {
+	tokenJSON
+	Revoked   bool   `json:"revoked"`
+	RevokedAt string `json:"revoked_at"`
+	RevokedBy string `json:"revoked_by"`
+	Reason    string `json:"reason,omitempty"`
+}
+
+// apiTokenRevoke revokes a token of a project by id; revoking it again
+// answers the same record.
+func (s *Server) apiTokenRevoke(w http.ResponseWriter, r *http.Request) {
+	appID, ok := s.apiAppID(w, r)
+	if !ok || !s.allowProject(w, r, store.ScopeRevoke, appID) {
+		return
+	}
+	var body reasonRequest
+	if !s.apiDecode(w, r, &body, true) {
+		return
+	}
+	id := strings.ToLower(r.PathValue("id"))
+	// Read first only to count new revocations; RevokeToken has the last word.
+	before, err := s.st.TokenByID(r.Context(), appID, id)
+	if err != nil && !errors.Is(err, store.ErrTokenNotFound) {
+		s.apiFail(w, r, err)
+		return
+	}
+	rec, err := s.st.RevokeToken(r.Context(), appID, id, body.Reason, actor(r), s.origin(r))
+	if err != nil {
+		s.apiFail(w, r, err)
+		return
+	}
+	if before.ID == "" || before.RevokedAt == nil {
+		s.metrics.tokensRevoked(int64(appID), 1)
+	}
+	out := revokedTokenJSON{tokenJSON: tokenJSONOf(rec), Revoked: true}
+	if rec.RevokedAt != nil {
+		out.RevokedAt = apiTime(*rec.RevokedAt)
+	}
+	if rec.RevokedBy != nil {
+		out.RevokedBy = *rec.RevokedBy
+	}
+	if rec.RevokeReason != nil {
+		out.Reason = *rec.RevokeReason
+	}
+	apiJSON(w, http.StatusOK, out)
+}
+
+// userRevokeJSON answers a revocation of a user's tokens.
+type userRevokeJSON struct {
+	AppID   uint32 `json:"app_id"`
+	UserID  string `json:"user_id"`
+	Revoked int64  `json:"revoked"`
+}
+
+// apiUserRevoke revokes every active token of a user in a project.
+func (s *Server) apiUserRevoke(w http.ResponseWriter, r *http.Request) {
+	appID, ok := s.apiAppID(w, r)
+	if !ok || !s.allowProject(w, r, store.ScopeRevoke, appID) {
+		return
+	}
+	var body reasonRequest
+	if !s.apiDecode(w, r, &body, true) {
+		return
+	}
+	userID := r.PathValue("userId")
+	if len(userID) > token04.MaxUserIDLength || !utf8.ValidString(userID) {
+		s.apiFail(w, r, &store.ValidationError{Fields: map[string]string{"user_id": "must be at most 64 bytes of valid UTF-8"}})
+		return
+	}
+	n, err := s.st.RevokeUserTokens(r.Context(), appID, userID, body.Reason, actor(r), s.origin(r))
+	if err != nil {
+		s.apiFail(w, r, err)
+		return
+	}
+	s.metrics.tokensRevoked(int64(appID), n)
+	apiJSON(w, http.StatusOK, userRevokeJSON{AppID: appID, UserID: userID, Revoked: n})
+}
+
+// apiTokenRevokeByValue revokes a presented token, RFC 7009 style: the
+// answer is 200 whether or not the token is known, and a token of a project
+// the key may not use is reported as not revoked (its denial is audited).
+func (s *Server) apiTokenRevokeByValue(w http.ResponseWriter, r *http.Request) {
+	var body tokenRevokeRequest
+	if !s.apiDecode(w, r, &body, false) {
+		return
+	}
+	if body.Token == "" {
+		s.apiFail(w, r, &store.ValidationError{Fields: map[string]string{"token": "is required"}})
+		return
+	}
+	key, _ := apiKeyFrom(r)
+	fp := sha256.Sum256([]byte(body.Token))
+	before, err := s.st.TokenByFingerprint(r.Context(), fp[:])
+	if err != nil && !errors.Is(err, store.ErrTokenNotFound) {
+		s.apiFail(w, r, err)
+		return
+	}
+	allowed := func(appID uint32) bool { return key.Allows(store.ScopeRevoke, appID) }
+	_, err = s.st.RevokeByFingerprint(r.Context(), fp[:], body.Reason, allowed, actor(r), s.origin(r))
+	switch {
+	case errors.Is(err, store.ErrTokenNotFound):
+		apiJSON(w, http.StatusOK, map[string]bool{"revoked": false})
+	case errors.Is(err, store.ErrForbidden):
+		s.deny(r, "API key not scoped to the project of the presented token", withApp(uint32(before.AppID)), withTokenFingerprint(fp[:]))
+		apiJSON(w, http.StatusOK, map[string]bool{"revoked": false})
+	case err != nil:
+		s.apiFail(w, r, err)
+	default:
+		if before.RevokedAt == nil {
+			s.metrics.tokensRevoked(before.AppID, 1)
+		}
+		apiJSON(w, http.StatusOK, map[string]bool{"revoked": true})
+	}
+}
+
+// withTokenFingerprint ties a denial to the token it was about.
+func withTokenFingerprint(fp []byte) denyOption {
+	return func(e *store.Event) { e.TokenFingerprint = fp }
+}
