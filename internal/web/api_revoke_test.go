@@ -64,6 +64,21 @@ func TestAPIRevoke_ByIDThenIntrospectionSaysRevoked(t *testing.T) {
 		t.Fatalf("revoke: got %d %+v", res.status, rev)
 	}
 
+	// The issue's Location names the record, which now says revoked.
+	rec := a.get(t, "/api/v1/projects/1001/tokens/"+tok.ID, key)
+	var got struct {
+		ID, State, Reason string
+		IssuedBy          string `json:"issued_by"`
+		Revoked           bool
+	}
+	rec.decode(t, &got)
+	if rec.status != http.StatusOK || got.ID != tok.ID || got.State != "revoked" || !got.Revoked || got.Reason != "lost phone" || got.IssuedBy != "svc" {
+		t.Fatalf("GET token record: got %d %+v, want the revoked record", rec.status, got)
+	}
+	if res := a.get(t, "/api/v1/projects/1001/tokens/00000000-0000-4000-8000-000000000000", key); res.status != http.StatusNotFound {
+		t.Fatalf("unknown token id: got %d, want 404", res.status)
+	}
+
 	in = a.introspect(t, key, tok.Token)
 	if in.Active || !in.Revoked || in.Reason != store.ReasonRevoked || in.TokenID != tok.ID || in.RoomID != nil {
 		t.Fatalf("after revocation: got %+v, want inactive, revoked, without room details", in)

@@ -65,6 +65,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/openapi.json", s.apiOpenAPI)
 	mux.Handle("GET /api/v1/projects", s.api(allScopes, s.apiProjectList))
 	mux.Handle("POST /api/v1/projects/{appId}/tokens", s.api(scopeIssue, s.apiTokenIssue))
+	mux.Handle("GET /api/v1/projects/{appId}/tokens/{id}", s.api(scopeIntrospect, s.apiTokenGet))
 	mux.Handle("POST /api/v1/projects/{appId}/tokens/{id}/revoke", s.api(scopeRevoke, s.apiTokenRevoke))
 	mux.Handle("POST /api/v1/projects/{appId}/users/{userId}/revoke", s.api(scopeRevoke, s.apiUserRevoke))
 	mux.Handle("POST /api/v1/tokens/revoke", s.api(scopeRevoke, s.apiTokenRevokeByValue))
