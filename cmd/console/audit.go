@@ -1,0 +1,200 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/zegocloud-console/console/internal/store"
+)
+
+const auditUsage = `Usage: console audit <subcommand> [flags]
+
+Works on the database in DATABASE_URL. Subcommands:
+  verify   recompute the hash chain: exit 0 when intact, 1 with the first break on stderr
+  seal     give pending events their place in the chain now
+  prune    delete events older than a date, leaving a signed checkpoint in their place
+
+Run 'console audit <subcommand> --help' for its flags.`
+
+func runAudit(ctx context.Context, e env, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprintln(e.stderr, auditUsage)
+		return usageError("audit: missing subcommand (verify, seal or prune)")
+	}
+	var run func(context.Context, env, []string) error
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		fmt.Fprintln(e.stdout, auditUsage)
+		return nil
+	case "verify":
+		run = runAuditVerify
+	case "seal":
+		run = runAuditSeal
+	case "prune":
+		run = runAuditPrune
+	default:
+		fmt.Fprintln(e.stderr, auditUsage)
+		return usageError("audit: unknown subcommand %q (want verify, seal or prune)", args[0])
+	}
+	return run(ctx, e, args[1:])
+}
+
+// openAuditStore opens the store with the checkpoint MAC keys that serve
+// uses, so that both sign and verify alike.
+func openAuditStore(ctx context.Context, e env) (*store.Store, error) {
+	st, c, err := openStore(ctx, e)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := auditMACKeys(c, st.Keys())
+	if err != nil {
+		st.Close()
+		return nil, &exitError{code: 2, err: fmt.Errorf("configuration: %w", err)}
+	}
+	if keys != nil {
+		st.SetAuditMACKeys(keys)
+	}
+	return st, nil
+}
+
+// auditMACKeys returns the checkpoint MAC keys: CONSOLE_AUDIT_KEY first when
+// set, then those derived from the master keys; nil leaves the store's default.
+func auditMACKeys(c config, keys *store.Keyring) ([][]byte, error) {
+	if c.AuditKey == "" {
+		return nil, nil
+	}
+	k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(c.AuditKey))
+	if err != nil || len(k) < 32 {
+		return nil, errors.New("CONSOLE_AUDIT_KEY must be base64 of at least 32 bytes (make one with: head -c 32 /dev/urandom | base64)")
+	}
+	return append([][]byte{k}, keys.DerivedKeys("audit-checkpoint")...), nil
+}
+
+func runAuditVerify(ctx context.Context, e env, args []string) error {
+	fs := flag.NewFlagSet("console audit verify", flag.ContinueOnError)
+	asJSON := fs.Bool("json", false, "print the report as one JSON object")
+	positional, set, err := parseFlags(e, fs, args, "Usage: console audit verify [--json]")
+	if err != nil || set["help"] {
+		return err
+	}
+	if len(positional) > 0 {
+		return usageError("audit verify: unexpected argument %q", positional[0])
+	}
+	st, err := openAuditStore(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	r, err := st.VerifyAuditChain(ctx)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		if err := json.NewEncoder(e.stdout).Encode(r); err != nil {
+			return err
+		}
+	} else if r.OK {
+		fmt.Fprintf(e.stdout, "audit trail intact: %s\n", r.Message)
+		if n, oldest, err := st.SealLag(ctx); err == nil && n > 0 {
+			fmt.Fprintf(e.stdout, "%d newer events await their seal (oldest %s): run 'console audit seal' or wait for the server\n",
+				n, oldest.Round(time.Millisecond))
+		}
+	}
+	if !r.OK {
+		return &exitError{code: 1, err: fmt.Errorf("audit trail BROKEN at seq %d (%s): %s", r.BreakSeq, r.BreakKind, r.Message)}
+	}
+	return nil
+}
+
+func runAuditSeal(ctx context.Context, e env, args []string) error {
+	fs := flag.NewFlagSet("console audit seal", flag.ContinueOnError)
+	positional, set, err := parseFlags(e, fs, args, "Usage: console audit seal")
+	if err != nil || set["help"] {
+		return err
+	}
+	if len(positional) > 0 {
+		return usageError("audit seal: unexpected argument %q", positional[0])
+	}
+	st, err := openAuditStore(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	total := 0
+	for {
+		n, err := st.SealPending(ctx, 1000)
+		if err != nil {
+			return err
+		}
+		total += n
+		if n < 1000 {
+			break
+		}
+	}
+	fmt.Fprintf(e.stdout, "sealed %d events\n", total)
+	if n, _, err := st.SealLag(ctx); err == nil && n > 0 {
+		fmt.Fprintf(e.stdout, "%d events still pending: another instance is sealing them\n", n)
+	}
+	return nil
+}
+
+func runAuditPrune(ctx context.Context, e env, args []string) error {
+	fs := flag.NewFlagSet("console audit prune", flag.ContinueOnError)
+	beforeFlag := fs.String("before", "", "delete events that occurred before this `time`: RFC 3339 or a date (YYYY-MM-DD, UTC midnight)")
+	yes := fs.Bool("yes", false, "really delete; without it, only say how many events would go")
+	positional, set, err := parseFlags(e, fs, args, "Usage: console audit prune --before DATE [--yes]")
+	if err != nil || set["help"] {
+		return err
+	}
+	if len(positional) > 0 {
+		return usageError("audit prune: unexpected argument %q", positional[0])
+	}
+	before, err := parsePruneBefore(*beforeFlag)
+	if err != nil {
+		return usageError("audit prune: --before: %v", err)
+	}
+	st, err := openAuditStore(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	at := before.Format(time.RFC3339)
+	if !*yes {
+		n, through, err := st.AuditPrunePreview(ctx, before)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "would delete %d sealed events that occurred before %s (chain seq up to %d)\n", n, at, through)
+		return usageError("audit prune: nothing deleted: run again with --yes to delete them")
+	}
+	deleted, err := st.PruneAudit(ctx, before, store.Actor{Type: store.ActorCLI, Name: "cli"},
+		store.Origin{UserAgent: "console audit prune"})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "deleted %d events that occurred before %s; a signed prune checkpoint keeps the rest verifiable\n", deleted, at)
+	return nil
+}
+
+// parsePruneBefore reads --before; it must lie in the past.
+func parsePruneBefore(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, errors.New("required (RFC 3339 or YYYY-MM-DD)")
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		if t, err = time.Parse(time.DateOnly, s); err != nil {
+			return time.Time{}, fmt.Errorf("%q is neither RFC 3339 (2024-05-01T00:00:00Z) nor a date (2024-05-01)", s)
+		}
+	}
+	if !t.Before(time.Now()) {
+		return time.Time{}, fmt.Errorf("%s is not in the past", t.UTC().Format(time.RFC3339))
+	}
+	return t.UTC(), nil
+}

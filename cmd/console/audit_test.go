@@ -1,0 +1,159 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/zegocloud-console/console/internal/pgtest"
+	"github.com/zegocloud-console/console/internal/store"
+)
+
+// auditCLIResult is what one in-process run of the console left behind.
+type auditCLIResult struct {
+	code           int
+	stdout, stderr string
+}
+
+// runAuditCLI runs the command line in-process with the given environment.
+func runAuditCLI(t *testing.T, environ map[string]string, args ...string) auditCLIResult {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	e := env{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr,
+		getenv: func(k string) string { return environ[k] }}
+	code := exitCode(run(t.Context(), e, args), &stderr)
+	return auditCLIResult{code, stdout.String(), stderr.String()}
+}
+
+// auditCLI is a database with sealed events and the environment that points
+// the console at it.
+type auditCLI struct {
+	url     string
+	environ map[string]string
+	st      *store.Store
+}
+
+func setupAuditCLI(t *testing.T) auditCLI {
+	t.Helper()
+	ctx := t.Context()
+	u := pgtest.NewURL(t)
+	raw := bytes.Repeat([]byte{5}, 32)
+	keys, err := store.NewKeyring(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(ctx, u, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(st.Close)
+	for i := range 12 {
+		if err := st.Audit(ctx, store.Event{Actor: store.Actor{Type: store.ActorSystem, Name: "test"},
+			Action: "token.issue", Outcome: store.OutcomeSuccess, Details: map[string]any{"i": i}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return auditCLI{url: u, st: st, environ: map[string]string{
+		"DATABASE_URL": u, "CONSOLE_MASTER_KEY": base64.StdEncoding.EncodeToString(raw),
+	}}
+}
+
+// tamper edits the event at seq 4 as the database superuser.
+func (a auditCLI) tamper(t *testing.T) {
+	t.Helper()
+	test, _ := url.Parse(a.url)
+	su, _ := url.Parse(pgtest.ServerURL())
+	su.Path = test.Path
+	conn, err := pgx.Connect(t.Context(), su.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.WithoutCancel(t.Context()))
+	if _, err := conn.Exec(t.Context(), `SET session_replication_role = replica;
+		UPDATE audit_events SET actor_name = 'mallory' WHERE chain_seq = 4`); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestAuditCLI_VerifyExitCodes(t *testing.T) {
+	t.Parallel()
+	a := setupAuditCLI(t)
+	if r := runAuditCLI(t, a.environ, "audit", "seal"); r.code != 0 || r.stdout != "sealed 12 events\n" {
+		t.Fatalf("audit seal: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	r := runAuditCLI(t, a.environ, "audit", "verify")
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "audit trail intact: 12 events verified (seq 1..12)") {
+		t.Fatalf("verify of an intact trail: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	a.tamper(t)
+	r = runAuditCLI(t, a.environ, "audit", "verify")
+	if r.code != 1 || !strings.Contains(r.stderr, "BROKEN at seq 4 (hash_mismatch)") || r.stdout != "" {
+		t.Fatalf("verify of a tampered trail: exit %d, stdout %q, stderr %q; want 1 and the break", r.code, r.stdout, r.stderr)
+	}
+	r = runAuditCLI(t, a.environ, "audit", "verify", "--json")
+	var rep store.VerifyReport
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || r.code != 1 || rep.OK || rep.BreakSeq != 4 || rep.BreakKind != store.BreakHash {
+		t.Fatalf("verify --json: exit %d, stdout %q (%v)", r.code, r.stdout, err)
+	}
+}
+
+func TestAuditCLI_VerifyUsesTheConfiguredAuditKey(t *testing.T) {
+	t.Parallel()
+	a := setupAuditCLI(t)
+	a.environ["CONSOLE_AUDIT_KEY"] = base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{6}, 32))
+	if r := runAuditCLI(t, a.environ, "audit", "seal"); r.code != 0 {
+		t.Fatalf("seal: exit %d, %s", r.code, r.stderr)
+	}
+	if r := runAuditCLI(t, a.environ, "audit", "verify"); r.code != 0 {
+		t.Fatalf("verify with the audit key: exit %d, %s", r.code, r.stderr)
+	}
+	// Without the key that signed them, the checkpoints do not verify.
+	delete(a.environ, "CONSOLE_AUDIT_KEY")
+	if r := runAuditCLI(t, a.environ, "audit", "verify"); r.code != 1 || !strings.Contains(r.stderr, "bad_mac") {
+		t.Fatalf("verify without the audit key: exit %d, stderr %q; want 1 and a bad MAC", r.code, r.stderr)
+	}
+	a.environ["CONSOLE_AUDIT_KEY"] = "short"
+	if r := runAuditCLI(t, a.environ, "audit", "verify"); r.code != 2 || !strings.Contains(r.stderr, "CONSOLE_AUDIT_KEY") {
+		t.Fatalf("verify with a bad audit key: exit %d, stderr %q; want 2", r.code, r.stderr)
+	}
+}
+
+func TestAuditCLI_PruneNeedsYes(t *testing.T) {
+	t.Parallel()
+	a := setupAuditCLI(t)
+	if _, err := a.st.SealPending(t.Context(), 100); err != nil {
+		t.Fatal(err)
+	}
+	before := time.Now().Add(time.Second).UTC().Format(time.RFC3339)
+	time.Sleep(1100 * time.Millisecond)
+	r := runAuditCLI(t, a.environ, "audit", "prune", "--before", before)
+	if r.code != 2 || !strings.Contains(r.stdout, "would delete 12 sealed events") || !strings.Contains(r.stderr, "--yes") {
+		t.Fatalf("prune without --yes: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	r = runAuditCLI(t, a.environ, "audit", "prune", "--before", before, "--yes")
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "deleted 12 events") {
+		t.Fatalf("prune --yes: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	if r := runAuditCLI(t, a.environ, "audit", "verify"); r.code != 0 || !strings.Contains(r.stdout, "1 events verified (seq 13..13)") {
+		t.Fatalf("verify after prune: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	for _, args := range [][]string{
+		{"audit", "prune"},
+		{"audit", "prune", "--before", "yesterday"},
+		{"audit", "prune", "--before", "2999-01-01", "--yes"},
+		{"audit", "verify", "extra"},
+		{"audit", "bogus"},
+		{"audit"},
+	} {
+		if r := runAuditCLI(t, a.environ, args...); r.code != 2 {
+			t.Errorf("%v: exit %d, want 2 (stderr %q)", args, r.code, r.stderr)
+		}
+	}
+}

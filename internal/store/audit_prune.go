@@ -1,0 +1,136 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// ErrAuditChainBroken means the audit chain does not verify; pruning refuses
+// to run then, as it could delete the evidence of the break.
+var ErrAuditChainBroken = errors.New("audit chain does not verify")
+
+// ActionAuditPrune is the audit action that records a prune.
+const ActionAuditPrune = "audit.prune"
+
+// PruneAudit deletes the oldest events, those that occurred before before,
+// and leaves a signed prune checkpoint where they were so that the rest of
+// the chain still verifies. It deletes a prefix of the chain: it stops at the
+// first event (in chain order) that occurred at or after before, so an
+// older event sealed after a newer one stays. It first verifies the chain and
+// refuses with ErrAuditChainBroken when that fails. Sealing the pending
+// events, the checkpoint, the deletion and the audit.prune event (details:
+// before, deleted, through_seq) commit in one transaction.
+func (s *Store) PruneAudit(ctx context.Context, before time.Time, actor Actor, origin Origin) (deleted int64, err error) {
+	if before.IsZero() || before.After(time.Now()) {
+		return 0, fmt.Errorf("store: prune audit: the cut-off must be a time in the past, not %s", before.Format(time.RFC3339))
+	}
+	report, err := s.VerifyAuditChain(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("store: prune audit: %w", err)
+	}
+	if !report.OK {
+		return 0, fmt.Errorf("store: prune audit: %w: %s", ErrAuditChainBroken, report.Message)
+	}
+	keys, err := s.macKeys()
+	if err != nil {
+		return 0, err
+	}
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, auditSealLock); err != nil {
+			return fmt.Errorf("store: prune audit: lock: %w", err)
+		}
+		for {
+			n, err := s.sealLocked(ctx, tx, auditSealBatch)
+			if err != nil {
+				return err
+			}
+			if n < auditSealBatch {
+				break
+			}
+		}
+		through, err := pruneThrough(ctx, tx, before)
+		if err != nil {
+			return err
+		}
+		var throughSeq *int64
+		if through != nil {
+			throughSeq = &through.seq
+			mac := checkpointMAC(keys[0], "prune", through.seq, through.hash)
+			if _, err := tx.Exec(ctx, `INSERT INTO audit_checkpoints (chain_seq, hash, mac, kind) VALUES ($1, $2, $3, 'prune')
+				ON CONFLICT (chain_seq) DO UPDATE SET hash = $2, mac = $3, kind = 'prune', created_at = now()`,
+				through.seq, through.hash, mac); err != nil {
+				return fmt.Errorf("store: prune audit: checkpoint: %w", err)
+			}
+			// The append-only trigger lets rows go only while this is on.
+			if _, err := tx.Exec(ctx, `SELECT set_config('console.audit_prune', 'on', true)`); err != nil {
+				return fmt.Errorf("store: prune audit: %w", err)
+			}
+			tag, err := tx.Exec(ctx, `DELETE FROM audit_events WHERE chain_seq <= $1`, through.seq)
+			if err != nil {
+				return fmt.Errorf("store: prune audit: delete: %w", err)
+			}
+			deleted = tag.RowsAffected()
+			if _, err := tx.Exec(ctx, `SELECT set_config('console.audit_prune', 'off', true)`); err != nil {
+				return fmt.Errorf("store: prune audit: %w", err)
+			}
+			// Checkpoints of deleted events vouch for nothing any more.
+			if _, err := tx.Exec(ctx, `DELETE FROM audit_checkpoints WHERE chain_seq < $1`, through.seq); err != nil {
+				return fmt.Errorf("store: prune audit: old checkpoints: %w", err)
+			}
+		}
+		if err := s.insertAudit(ctx, tx, Event{Actor: actor, Origin: origin, Action: ActionAuditPrune, Outcome: OutcomeSuccess,
+			TargetType: "audit_trail", Details: map[string]any{
+				"before": before.UTC().Format(time.RFC3339Nano), "deleted": deleted, "through_seq": throughSeq,
+			}}); err != nil {
+			return err
+		}
+		_, err = s.sealLocked(ctx, tx, auditSealBatch) // the prune event itself
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	return deleted, nil
+}
+
+// AuditPrunePreview tells how many sealed events PruneAudit(before) would
+// delete now, and the last chain position it would delete (0 for none).
+func (s *Store) AuditPrunePreview(ctx context.Context, before time.Time) (events, throughSeq int64, err error) {
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		through, err := pruneThrough(ctx, tx, before)
+		if err != nil || through == nil {
+			return err
+		}
+		throughSeq = through.seq
+		return tx.QueryRow(ctx, `SELECT count(*) FROM audit_events WHERE chain_seq <= $1`, through.seq).Scan(&events)
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: prune audit preview: %w", err)
+	}
+	return events, throughSeq, nil
+}
+
+// pruneThrough finds the last chain position a prune before before may
+// delete: just before the first sealed event that occurred at or after
+// before, or the end of the chain. It is nil when nothing would go.
+func pruneThrough(ctx context.Context, tx pgx.Tx, before time.Time) (*chainPoint, error) {
+	var p chainPoint
+	err := tx.QueryRow(ctx, `WITH bounds AS (
+			SELECT (SELECT min(chain_seq) FROM audit_events) AS first,
+				COALESCE((SELECT chain_seq - 1 FROM audit_events
+					WHERE chain_seq IS NOT NULL AND occurred_at >= $1 ORDER BY chain_seq LIMIT 1),
+					(SELECT max(chain_seq) FROM audit_events)) AS through)
+		SELECT e.chain_seq, e.hash FROM bounds b JOIN audit_events e ON e.chain_seq = b.through
+		WHERE b.through >= b.first`, before).Scan(&p.seq, &p.hash)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: prune audit: find cut: %w", err)
+	}
+	return &p, nil
+}

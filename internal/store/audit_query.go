@@ -1,0 +1,344 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// ErrBadCursor means a page cursor was not made by ListAudit.
+var ErrBadCursor = errors.New("bad audit page cursor")
+
+// AuditEvent is one audit event as read back, sealed or not yet. Its JSON
+// form (MarshalJSON) is the one of the API and the NDJSON export.
+type AuditEvent struct {
+	ID               int64           `db:"id"`
+	OccurredAt       time.Time       `db:"occurred_at"`
+	ActorType        string          `db:"actor_type"`
+	ActorID          string          `db:"actor_id"`
+	ActorName        string          `db:"actor_name"`
+	Action           string          `db:"action"`
+	Outcome          string          `db:"outcome"`
+	AppID            *int64          `db:"app_id"`
+	TargetType       string          `db:"target_type"`
+	TargetID         string          `db:"target_id"`
+	RequestID        string          `db:"request_id"`
+	ClientIP         string          `db:"client_ip"`
+	UserAgent        string          `db:"user_agent"`
+	Details          json.RawMessage `db:"details"`
+	TokenFingerprint []byte          `db:"token_fingerprint"`
+	ChainSeq         *int64          `db:"chain_seq"` // nil until sealed
+	Hash             []byte          `db:"hash"`
+}
+
+// AuditPage is one page of events, newest first.
+type AuditPage struct {
+	Events []AuditEvent
+	Next   string // cursor of the following page, "" on the last one
+}
+
+// auditColumns reads an AuditEvent. details goes out as text: the exact bytes
+// that the chain hashes, without a JSON decoding round trip per row.
+const auditColumns = `id, occurred_at, actor_type, actor_id, actor_name, action, outcome, app_id,
+	target_type, target_id, request_id, client_ip, user_agent, details::text AS details,
+	token_fingerprint, chain_seq, hash`
+
+// Page sizes of ListAudit.
+const (
+	DefaultAuditPageSize = 50
+	MaxAuditPageSize     = 500
+)
+
+// ListAudit returns the events matching f, newest first (by occurred_at,
+// then id), limit at a time (DefaultAuditPageSize when limit <= 0, at most
+// MaxAuditPageSize). cursor is "" for the first page, then the Next of the
+// page before; a cursor not made here is ErrBadCursor.
+func (s *Store) ListAudit(ctx context.Context, f AuditFilter, cursor string, limit int) (AuditPage, error) {
+	var after *AuditCursor
+	if cursor != "" {
+		c, err := ParseAuditCursor(cursor)
+		if err != nil {
+			return AuditPage{}, fmt.Errorf("store: list audit: %w", err)
+		}
+		after = &c
+	}
+	if limit <= 0 {
+		limit = DefaultAuditPageSize
+	}
+	limit = min(limit, MaxAuditPageSize)
+	events, err := s.listAudit(ctx, f, after, limit+1)
+	if err != nil {
+		return AuditPage{}, fmt.Errorf("store: list audit: %w", err)
+	}
+	page := AuditPage{Events: events}
+	if len(events) > limit {
+		page.Events = events[:limit]
+		page.Next = cursorAt(events[limit-1]).String()
+	}
+	return page, nil
+}
+
+// listAudit reads up to limit events matching f that come after the cursor.
+func (s *Store) listAudit(ctx context.Context, f AuditFilter, after *AuditCursor, limit int) ([]AuditEvent, error) {
+	where, args := f.where(after)
+	args = append(args, limit)
+	// Planned afresh with the values each time (an unnamed statement): a
+	// cached generic plan cannot know which index a given filter wants, and
+	// picking the wrong one costs a full scan.
+	rows, err := s.pool.Query(ctx, `SELECT `+auditColumns+` FROM audit_events`+where+
+		` ORDER BY occurred_at DESC, id DESC LIMIT $`+strconv.Itoa(len(args)),
+		append([]any{pgx.QueryExecModeCacheDescribe}, args...)...)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByName[AuditEvent])
+}
+
+// where turns the filter into a WHERE clause (with a leading space, or "")
+// and its arguments; after adds the keyset condition. Migration 00002 gives
+// each filter an index in the listing order: (X, occurred_at, id) for X in
+// app_id, action, (app_id, action), actor_name and outcome; time ranges use
+// (occurred_at, id), a token the fingerprint index, free text a trigram index.
+func (f AuditFilter) where(after *AuditCursor) (string, []any) {
+	var conds []string
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	if f.AppID != 0 {
+		conds = append(conds, "app_id = "+arg(int64(f.AppID)))
+	}
+	if len(f.AppIDs) > 0 {
+		ids := make([]int64, len(f.AppIDs))
+		for i, id := range f.AppIDs {
+			ids[i] = int64(id)
+		}
+		conds = append(conds, "app_id = ANY("+arg(ids)+")")
+	}
+	if f.Actor != "" {
+		conds = append(conds, "actor_name = "+arg(f.Actor))
+	}
+	if prefix, ok := strings.CutSuffix(f.Action, "*"); ok && strings.HasSuffix(prefix, ".") {
+		// action is COLLATE "C" (migration 00002): the prefix is a byte range
+		// that the action indexes serve. '.' + 1 is '/'.
+		hi := strings.TrimSuffix(prefix, ".") + "/"
+		conds = append(conds, "action >= "+arg(prefix)+" AND action < "+arg(hi))
+	} else if f.Action != "" {
+		conds = append(conds, "action = "+arg(f.Action))
+	}
+	if f.Outcome != "" {
+		conds = append(conds, "outcome = "+arg(f.Outcome))
+	}
+	if !f.From.IsZero() {
+		conds = append(conds, "occurred_at >= "+arg(f.From))
+	}
+	if !f.To.IsZero() {
+		conds = append(conds, "occurred_at < "+arg(f.To))
+	}
+	if f.Text != "" {
+		conds = append(conds, auditTextExpr+" ILIKE "+arg("%"+escapeLike(f.Text)+"%"))
+	}
+	if f.Fingerprint != nil {
+		conds = append(conds, "token_fingerprint = "+arg(f.Fingerprint))
+	}
+	if after != nil {
+		conds = append(conds, "(occurred_at, id) < ("+arg(after.OccurredAt)+", "+arg(after.ID)+")")
+	}
+	if len(conds) == 0 {
+		return "", args
+	}
+	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+// auditTextExpr is what free text searches: the fields a person would look
+// for, joined by a unit separator that a search text never contains (it is
+// refused as a control character), so that a match cannot span two fields.
+// Migration 00002 indexes exactly this expression with pg_trgm.
+const auditTextExpr = `(actor_name || E'\x1f' || target_id || E'\x1f' || action || E'\x1f' || user_agent
+	|| E'\x1f' || client_ip || E'\x1f' || details::text)`
+
+// escapeLike makes s match itself literally in LIKE/ILIKE (escape character \).
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// AuditCursor is a position in the listing order: the last event of a page.
+type AuditCursor struct {
+	OccurredAt time.Time
+	ID         int64
+}
+
+// cursorAt is the cursor of the page after e.
+func cursorAt(e AuditEvent) AuditCursor { return AuditCursor{OccurredAt: e.OccurredAt, ID: e.ID} }
+
+// auditCursorVersion prefixes cursors so that their layout can change.
+const auditCursorVersion = "a1"
+
+// String is the opaque form of the cursor, safe in a URL.
+func (c AuditCursor) String() string {
+	b := binary.BigEndian.AppendUint64(make([]byte, 0, 16), uint64(c.OccurredAt.UnixMicro()))
+	b = binary.BigEndian.AppendUint64(b, uint64(c.ID))
+	return auditCursorVersion + base64.RawURLEncoding.EncodeToString(b)
+}
+
+// Times a cursor may hold: what a time filter accepts, years 1 to 9999.
+var (
+	minCursorMicros = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC).UnixMicro()
+	maxCursorMicros = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC).UnixMicro() - 1
+)
+
+// ParseAuditCursor reads a cursor made by AuditCursor.String (a page's
+// Next), or returns ErrBadCursor.
+func ParseAuditCursor(s string) (AuditCursor, error) {
+	rest, ok := strings.CutPrefix(s, auditCursorVersion)
+	if !ok || len(rest) != 22 {
+		return AuditCursor{}, ErrBadCursor
+	}
+	b, err := base64.RawURLEncoding.Strict().DecodeString(rest)
+	if err != nil || len(b) != 16 {
+		return AuditCursor{}, ErrBadCursor
+	}
+	micros, id := int64(binary.BigEndian.Uint64(b)), int64(binary.BigEndian.Uint64(b[8:]))
+	if id <= 0 || micros < minCursorMicros || micros > maxCursorMicros {
+		return AuditCursor{}, ErrBadCursor
+	}
+	return AuditCursor{OccurredAt: time.UnixMicro(micros).UTC(), ID: id}, nil
+}
+
+// AuditFilter selects audit events; the zero value selects every event.
+type AuditFilter struct {
+	AppID       uint32    // 0 = any project
+	AppIDs      []uint32  // when not empty, only these projects (an API key's scope); not a URL parameter
+	Actor       string    // actor_name, exactly; "" = anyone
+	Action      string    // exact ("token.issue") or a prefix ending in ".*" ("token.*")
+	Outcome     string    // success, denied, error; "" = any
+	From, To    time.Time // occurred_at from From (inclusive) to To (exclusive); zero = open
+	Text        string    // free text in actor, target, action, user agent, client IP or details; 3+ characters
+	Fingerprint []byte    // SHA-256 of the token the events are about
+}
+
+var (
+	auditActionRe       = regexp.MustCompile(`^[a-z_]+(\.[a-z_]+)+$`)
+	auditActionPrefixRe = regexp.MustCompile(`^[a-z_]+(\.[a-z_]+)*\.\*$`)
+	token04Re           = regexp.MustCompile(`^04[A-Za-z0-9+/]+={0,2}$`)
+)
+
+// ParseAuditFilter reads a filter from URL query parameters: app_id, actor,
+// action, outcome, from, to, q, and token (a raw Token04, searched by its
+// fingerprint) or fingerprint (64 hex digits). from and to take RFC 3339, a
+// date (2006-01-02) or a browser datetime-local (2006-01-02T15:04), the last
+// two in UTC; a date as to includes that whole day. Other parameters are
+// ignored. The error is a *ValidationError naming each bad parameter.
+func ParseAuditFilter(v url.Values) (AuditFilter, error) {
+	var f AuditFilter
+	bad := validator{}
+	text := func(name string, max int) string {
+		s := strings.TrimSpace(v.Get(name))
+		bad.check(utf8.ValidString(s) && !strings.ContainsFunc(s, unicode.IsControl), name, "contains control characters or invalid UTF-8")
+		bad.check(utf8.RuneCountInString(s) <= max, name, "longer than %d characters", max)
+		return s
+	}
+	if s := strings.TrimSpace(v.Get("app_id")); s != "" {
+		id, err := strconv.ParseUint(s, 10, 32)
+		bad.check(err == nil, "app_id", "want a ZEGO AppID, a whole number from 1 to 4294967295")
+		f.AppID = uint32(id)
+	}
+	f.Actor = text("actor", 200)
+	f.Action = strings.ToLower(text("action", 100))
+	bad.check(f.Action == "" || auditActionRe.MatchString(f.Action) || auditActionPrefixRe.MatchString(f.Action),
+		"action", "want an action such as token.issue, or a prefix such as token.*")
+	f.Outcome = strings.ToLower(text("outcome", 20))
+	bad.check(f.Outcome == "" || f.Outcome == OutcomeSuccess || f.Outcome == OutcomeDenied || f.Outcome == OutcomeError,
+		"outcome", "want success, denied or error")
+	f.From = parseAuditTime(bad, "from", v.Get("from"), false)
+	f.To = parseAuditTime(bad, "to", v.Get("to"), true)
+	bad.check(f.From.IsZero() || f.To.IsZero() || f.From.Before(f.To), "to", "must be after from")
+	f.Text = text("q", 200)
+	// Shorter text cannot use the trigram index: it would scan every event.
+	bad.check(f.Text == "" || utf8.RuneCountInString(f.Text) >= 3, "q", "search for at least 3 characters")
+	if s := strings.TrimSpace(v.Get("token")); s != "" {
+		bad.check(token04Re.MatchString(s), "token", "not a Token04 (\"04\" followed by base64)")
+		sum := sha256.Sum256([]byte(s))
+		f.Fingerprint = sum[:]
+	}
+	if s := strings.TrimSpace(v.Get("fingerprint")); s != "" {
+		fp, err := hex.DecodeString(s)
+		bad.check(err == nil && len(fp) == sha256.Size, "fingerprint", "want the token's SHA-256 as 64 hex digits")
+		bad.check(f.Fingerprint == nil || bytes.Equal(fp, f.Fingerprint), "fingerprint", "does not match the token")
+		if err == nil && len(fp) == sha256.Size {
+			f.Fingerprint = fp
+		}
+	}
+	if err := bad.err(); err != nil {
+		return AuditFilter{}, err
+	}
+	return f, nil
+}
+
+// parseAuditTime reads one bound; end makes a bare date mean the day after,
+// so that "to=2024-05-01" includes the 1st of May.
+func parseAuditTime(bad validator, name, s string, end bool) time.Time {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return time.Time{}
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02T15:04", time.DateOnly} {
+		t, err := time.Parse(layout, s)
+		if err != nil {
+			continue
+		}
+		if layout == time.DateOnly && end {
+			t = t.AddDate(0, 0, 1)
+		}
+		t = t.UTC().Truncate(time.Microsecond) // PostgreSQL keeps microseconds
+		bad.check(t.Year() >= 1 && t.Year() <= 9999, name, "year out of range")
+		return t
+	}
+	bad.check(false, name, "want a time such as 2024-05-01, 2024-05-01T13:30 or 2024-05-01T13:30:00Z")
+	return time.Time{}
+}
+
+// Values is the filter as URL query parameters, which ParseAuditFilter reads
+// back to an equal filter: for links, the next page and the export URL. A
+// token is written as its fingerprint, never as itself.
+func (f AuditFilter) Values() url.Values {
+	v := url.Values{}
+	set := func(name, value string) {
+		if value != "" {
+			v.Set(name, value)
+		}
+	}
+	if f.AppID != 0 {
+		v.Set("app_id", strconv.FormatUint(uint64(f.AppID), 10))
+	}
+	set("actor", f.Actor)
+	set("action", f.Action)
+	set("outcome", f.Outcome)
+	if !f.From.IsZero() {
+		v.Set("from", f.From.UTC().Format(time.RFC3339Nano))
+	}
+	if !f.To.IsZero() {
+		v.Set("to", f.To.UTC().Format(time.RFC3339Nano))
+	}
+	set("q", f.Text)
+	if f.Fingerprint != nil {
+		v.Set("fingerprint", hex.EncodeToString(f.Fingerprint))
+	}
+	return v
+}

@@ -1,0 +1,266 @@
+package store_test
+
+import (
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zegocloud-console/console/internal/store"
+)
+
+var queryBase = time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC)
+
+// queryToken is the raw token of the events with i%6 == 0.
+func queryToken(i int) string { return fmt.Sprintf("04AAAAAAAAAAAA%dAAAA", i/6) }
+
+// seedQueryEvents writes 120 varied events, one an hour from queryBase, and
+// returns them as read back, newest first.
+func seedQueryEvents(t *testing.T, b auditBundle) []store.AuditEvent {
+	t.Helper()
+	actors := []string{"alice", "bob", "carol", "svc-key"}
+	actions := []string{"token.issue", "token.revoke", "project.create", "auth.login_failed", "project.secret_rotate"}
+	outcomes := []string{store.OutcomeSuccess, store.OutcomeDenied, store.OutcomeError}
+	for i := range 120 {
+		e := store.Event{
+			Actor:      store.Actor{Type: store.ActorOperator, ID: fmt.Sprint(i % 4), Name: actors[i%4]},
+			Origin:     store.Origin{RequestID: fmt.Sprint("r", i), ClientIP: fmt.Sprintf("10.0.%d.%d", i%3, i), UserAgent: "Mozilla/5.0"},
+			Action:     actions[i%5],
+			Outcome:    outcomes[(i/4)%3],
+			AppID:      []uint32{0, 1001, 1002}[i%3],
+			TargetType: "token", TargetID: fmt.Sprint("t-", i),
+			Details: map[string]any{"n": i, "note": "plain"},
+		}
+		if i%7 == 0 {
+			e.Origin.UserAgent = "curl/8.0"
+		}
+		if i%10 == 0 {
+			e.Details["note"] = "50% off_x"
+		}
+		if i%10 == 5 {
+			e.Details["note"] = "500 offx" // matches neither "50%" nor "off_x" literally
+		}
+		if i%6 == 0 {
+			sum := sha256.Sum256([]byte(queryToken(i)))
+			e.TokenFingerprint = sum[:]
+		}
+		b.insertAt(t, queryBase.Add(time.Duration(i)*time.Hour), e)
+	}
+	b.sealAll(t)
+	return b.allEvents(t)
+}
+
+// matches is the reference semantics of AuditFilter, in Go.
+func matches(f store.AuditFilter, e store.AuditEvent) bool {
+	if f.AppID != 0 && (e.AppID == nil || *e.AppID != int64(f.AppID)) {
+		return false
+	}
+	if f.Actor != "" && e.ActorName != f.Actor {
+		return false
+	}
+	if p, ok := strings.CutSuffix(f.Action, "*"); ok && !strings.HasPrefix(e.Action, p) {
+		return false
+	} else if !ok && f.Action != "" && e.Action != f.Action {
+		return false
+	}
+	if f.Outcome != "" && e.Outcome != f.Outcome {
+		return false
+	}
+	if !f.From.IsZero() && e.OccurredAt.Before(f.From) || !f.To.IsZero() && !e.OccurredAt.Before(f.To) {
+		return false
+	}
+	if f.Text != "" {
+		q := strings.ToLower(f.Text)
+		found := false
+		for _, s := range []string{e.ActorName, e.TargetID, e.Action, e.UserAgent, e.ClientIP, string(e.Details)} {
+			found = found || strings.Contains(strings.ToLower(s), q)
+		}
+		if !found {
+			return false
+		}
+	}
+	return f.Fingerprint == nil || string(f.Fingerprint) == string(e.TokenFingerprint)
+}
+
+// listAll pages through ListAudit and checks the order on the way.
+func listAll(t *testing.T, b auditBundle, f store.AuditFilter, limit int) []int64 {
+	t.Helper()
+	var ids []int64
+	var last store.AuditEvent
+	cursor := ""
+	for pages := 0; ; pages++ {
+		if pages > 200 {
+			t.Fatal("pagination does not end")
+		}
+		page, err := b.st.ListAudit(b.ctx, f, cursor, limit)
+		if err != nil {
+			t.Fatalf("ListAudit: %v", err)
+		}
+		if len(page.Events) > limit || page.Next != "" && len(page.Events) != limit {
+			t.Fatalf("page of %d events with next %q at limit %d", len(page.Events), page.Next, limit)
+		}
+		for _, e := range page.Events {
+			if len(ids) > 0 && (e.OccurredAt.After(last.OccurredAt) || e.OccurredAt.Equal(last.OccurredAt) && e.ID >= last.ID) {
+				t.Fatalf("event %d (%s) after %d (%s): not newest first", e.ID, e.OccurredAt, last.ID, last.OccurredAt)
+			}
+			ids = append(ids, e.ID)
+			last = e
+		}
+		if page.Next == "" {
+			return ids
+		}
+		cursor = page.Next
+	}
+}
+
+func TestListAudit_FiltersAloneAndCombined(t *testing.T) {
+	t.Parallel()
+	b := setupAudit(t)
+	all := seedQueryEvents(t, b)
+	if len(all) != 120 {
+		t.Fatalf("seeded %d events, want 120", len(all))
+	}
+	fp := sha256.Sum256([]byte(queryToken(12)))
+	at := func(h int) time.Time { return queryBase.Add(time.Duration(h) * time.Hour) }
+	filters := map[string]store.AuditFilter{
+		"none":             {},
+		"app":              {AppID: 1001},
+		"actor":            {Actor: "bob"},
+		"action":           {Action: "token.revoke"},
+		"action prefix":    {Action: "project.*"},
+		"outcome":          {Outcome: store.OutcomeDenied},
+		"from":             {From: at(100)},
+		"to":               {To: at(10)},
+		"from to":          {From: at(20), To: at(30)},
+		"text agent":       {Text: "CURL"},
+		"text percent":     {Text: "50%"},
+		"text underscore":  {Text: "off_x"},
+		"text ip":          {Text: "10.0.1."},
+		"text action":      {Text: "secret_rot"},
+		"text none":        {Text: "mallory"},
+		"fingerprint":      {Fingerprint: fp[:]},
+		"app action":       {AppID: 1002, Action: "token.issue"},
+		"app prefix out":   {AppID: 1001, Action: "token.*", Outcome: store.OutcomeSuccess},
+		"actor range":      {Actor: "alice", From: at(10), To: at(90)},
+		"text app":         {Text: "curl", AppID: 1001},
+		"everything":       {AppID: 1001, Actor: "svc-key", Action: "token.*", Outcome: store.OutcomeDenied, From: at(1), To: at(119), Text: "mozilla"},
+		"fingerprint none": {Fingerprint: make([]byte, 32)},
+	}
+	for name, f := range filters {
+		t.Run(name, func(t *testing.T) {
+			var want []int64
+			for _, e := range all {
+				if matches(f, e) {
+					want = append(want, e.ID)
+				}
+			}
+			if name != "text none" && name != "fingerprint none" && len(want) == 0 {
+				t.Fatalf("the test data matches nothing for %s: pick another value", name)
+			}
+			for _, limit := range []int{7, 500} {
+				if got := listAll(t, b, f, limit); !slices.Equal(got, want) {
+					t.Errorf("limit %d: got ids %v, want %v", limit, got, want)
+				}
+			}
+		})
+	}
+}
+
+func TestListAudit_RejectsBadCursors(t *testing.T) {
+	t.Parallel()
+	b := setupAudit(t)
+	good := store.AuditCursor{OccurredAt: queryBase.Add(time.Microsecond), ID: 1 << 40}
+	for _, c := range []string{"", "x", "a1", "a1AAAAAAAAAAA", store.AuditCursor{OccurredAt: queryBase}.String(),
+		store.AuditCursor{OccurredAt: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), ID: 1}.String(),
+		"a1!!!!!!!!!!!!!!!!!!!!!!", "a2" + good.String()[2:], good.String() + "A"} {
+		if c == "" {
+			continue // the first page
+		}
+		if _, err := b.st.ListAudit(b.ctx, store.AuditFilter{}, c, 10); !errors.Is(err, store.ErrBadCursor) {
+			t.Errorf("cursor %q: got %v, want ErrBadCursor", c, err)
+		}
+	}
+	if c, err := store.ParseAuditCursor(good.String()); err != nil || c != good {
+		t.Errorf("round trip: got %+v, %v; want %+v", c, err, good)
+	}
+}
+
+func TestParseAuditFilter(t *testing.T) {
+	t.Parallel()
+	fp := sha256.Sum256([]byte("04AAAABBBB=="))
+	fpHex := fmt.Sprintf("%x", fp)
+	good := []struct {
+		query string
+		want  store.AuditFilter
+	}{
+		{"", store.AuditFilter{}},
+		{"app_id=1234567&actor=alice&outcome=DENIED", store.AuditFilter{AppID: 1234567, Actor: "alice", Outcome: "denied"}},
+		{"app_id=0&cursor=whatever&format=csv", store.AuditFilter{}},
+		{"action=token.issue", store.AuditFilter{Action: "token.issue"}},
+		{"action=+Token.*+", store.AuditFilter{Action: "token.*"}},
+		{"action=project.secret.*", store.AuditFilter{Action: "project.secret.*"}},
+		{"from=2024-05-01&to=2024-05-01", store.AuditFilter{From: queryBase, To: queryBase.AddDate(0, 0, 1)}},
+		{"from=2024-05-01T13:30&to=2024-05-01T13:30:59", store.AuditFilter{
+			From: queryBase.Add(13*time.Hour + 30*time.Minute), To: queryBase.Add(13*time.Hour + 30*time.Minute + 59*time.Second)}},
+		{"from=2024-05-01T15:30:00.1234567%2B02:00", store.AuditFilter{From: queryBase.Add(13*time.Hour + 30*time.Minute + 123456*time.Microsecond)}},
+		{"q=++50%25+off_x++", store.AuditFilter{Text: "50% off_x"}},
+		{"token=04AAAABBBB==", store.AuditFilter{Fingerprint: fp[:]}},
+		{"fingerprint=" + strings.ToUpper(fpHex), store.AuditFilter{Fingerprint: fp[:]}},
+		{"token=04AAAABBBB==&fingerprint=" + fpHex, store.AuditFilter{Fingerprint: fp[:]}},
+	}
+	for _, tt := range good {
+		v, err := parseQuery(tt.query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := store.ParseAuditFilter(v)
+		if err != nil {
+			t.Errorf("%q: unexpected error %v", tt.query, err)
+			continue
+		}
+		if !filtersEqual(got, tt.want) {
+			t.Errorf("%q: got %+v, want %+v", tt.query, got, tt.want)
+		}
+		if back, err := store.ParseAuditFilter(got.Values()); err != nil || !filtersEqual(back, got) {
+			t.Errorf("%q: Values() %q reads back as %+v, %v", tt.query, got.Values().Encode(), back, err)
+		}
+	}
+	bad := []struct{ query, param string }{
+		{"app_id=abc", "app_id"},
+		{"app_id=4294967296", "app_id"},
+		{"app_id=-1", "app_id"},
+		{"action=token", "action"},
+		{"action=token.", "action"},
+		{"action=*", "action"},
+		{"action=token.*.issue", "action"},
+		{"action=token%25", "action"},
+		{"outcome=maybe", "outcome"},
+		{"from=yesterday", "from"},
+		{"to=2024-13-01", "to"},
+		{"from=2024-05-02&to=2024-05-01T12:00", "to"},
+		{"from=2024-05-01T00:00:00Z&to=2024-05-01T00:00:00Z", "to"},
+		{"q=a%00b", "q"},
+		{"q=ab", "q"},
+		{"q=+%E2%82%AC%E2%82%AC+", "q"},
+		{"q=a%1Fb", "q"},
+		{"q=%FF", "q"},
+		{"q=" + strings.Repeat("x", 201), "q"},
+		{"actor=" + strings.Repeat("x", 201), "actor"},
+		{"token=eyJhbGciOi", "token"},
+		{"fingerprint=abc", "fingerprint"},
+		{"fingerprint=" + strings.Repeat("0", 64) + "&token=04AAAABBBB==", "fingerprint"},
+	}
+	for _, tt := range bad {
+		v, err := parseQuery(tt.query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = store.ParseAuditFilter(v)
+		if fields := store.FieldErrors(err); fields[tt.param] == "" {
+			t.Errorf("%q: got %v, want an error naming %s", tt.query, err, tt.param)
+		}
+	}
+}

@@ -1,0 +1,118 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// auditSeedBatch is how many synthetic events the seed copies at once.
+const auditSeedBatch = 10000
+
+// SeedEvent is a synthetic audit event for development databases and
+// benchmarks. Details must be the jsonb text exactly as PostgreSQL prints it
+// (keys ordered by length then bytes, ", " and ": " between items), since the
+// chain hashes that text; SeedAuditEvents checks it and fails otherwise.
+type SeedEvent struct {
+	OccurredAt       time.Time
+	Actor            Actor
+	Origin           Origin
+	Action           string
+	Outcome          string
+	AppID            uint32
+	TargetType       string
+	TargetID         string
+	Details          string
+	TokenFingerprint []byte
+}
+
+// auditSeedColumns are the columns the seed copies.
+var auditSeedColumns = []string{"id", "occurred_at", "actor_type", "actor_id", "actor_name", "action", "outcome",
+	"app_id", "target_type", "target_id", "request_id", "client_ip", "user_agent", "details", "token_fingerprint",
+	"chain_seq", "prev_hash", "hash", "sealed_at"}
+
+// SeedAuditEvents appends n synthetic events, made by next(0) … next(n-1)
+// in that order, to the audit trail already sealed. Holding the sealing lock
+// in one transaction, it seals what is pending, then computes the chain in
+// Go with the sealer's own canonical hash and has workers connections COPY
+// the rows with their chain position and a periodic checkpoint every
+// auditCheckpointEvery events, each in a transaction of its own; once all
+// have committed it signs the new head. Inserting into the trigram index
+// costs the database most of the time, which is why several connections
+// copy at once; sealing millions of rows one UPDATE at a time is what the
+// whole approach avoids. VerifyAuditChain accepts the result like any sealed
+// chain. Should the process die between the workers' commits and the head's,
+// the chain has an unsigned tail that verification reports: this is for
+// development and benchmark databases only, whose events record nothing real.
+func (s *Store) SeedAuditEvents(ctx context.Context, n, workers int, next func(i int) SeedEvent) error {
+	keys, err := s.macKeys()
+	if err != nil {
+		return err
+	}
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, auditSealLock); err != nil {
+			return fmt.Errorf("store: seed audit: lock: %w", err)
+		}
+		for {
+			sealed, err := s.sealLocked(ctx, tx, auditSealBatch)
+			if err != nil {
+				return err
+			}
+			if sealed == 0 {
+				break
+			}
+		}
+		seq, prev, err := checkedChainTip(ctx, tx, keys)
+		if err != nil {
+			return err
+		}
+		c := seedCopier{s: s, macKey: keys[0], seq: seq, prev: prev, next: next}
+		if err := c.run(ctx, n, max(workers, 1)); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO audit_chain_head (chain_seq, hash, mac) VALUES ($1, $2, $3)
+			ON CONFLICT (singleton) DO UPDATE SET chain_seq = $1, hash = $2, mac = $3, updated_at = now()`,
+			c.seq, c.prev, checkpointMAC(keys[0], "head", c.seq, c.prev)); err != nil {
+			return fmt.Errorf("store: seed audit: sign head: %w", err)
+		}
+		return nil
+	})
+}
+
+// SeedAuditEventsUnsealed COPYs n synthetic events unsealed, as the
+// console's own inserts leave them, for the sealer to chain afterwards: how
+// long the normal sealing path takes is worth knowing. One transaction per
+// auditSeedBatch events.
+func (s *Store) SeedAuditEventsUnsealed(ctx context.Context, n int, next func(i int) SeedEvent) error {
+	for done := 0; done < n; {
+		size := min(auditSeedBatch, n-done)
+		data := make([][]any, 0, size)
+		for i := range size {
+			e := seedRow(next(done + i))
+			data = append(data, []any{e.OccurredAt, e.ActorType, e.ActorID, e.ActorName, e.Action, e.Outcome,
+				e.AppID, e.TargetType, e.TargetID, e.RequestID, e.ClientIP, e.UserAgent, e.Details, e.TokenFingerprint})
+		}
+		if _, err := s.pool.CopyFrom(ctx, pgx.Identifier{"audit_events"}, auditSeedColumns[1:15], pgx.CopyFromRows(data)); err != nil {
+			return fmt.Errorf("store: seed audit: copy events: %w", err)
+		}
+		done += size
+	}
+	return nil
+}
+
+// seedRow turns a synthetic event into the row that is stored and hashed.
+func seedRow(se SeedEvent) AuditEvent {
+	e := AuditEvent{OccurredAt: se.OccurredAt.Truncate(time.Microsecond), ActorType: se.Actor.Type,
+		ActorID: se.Actor.ID, ActorName: se.Actor.Name, Action: se.Action, Outcome: se.Outcome,
+		TargetType: se.TargetType, TargetID: se.TargetID, RequestID: se.Origin.RequestID,
+		ClientIP: se.Origin.ClientIP, UserAgent: se.Origin.UserAgent, Details: json.RawMessage(se.Details),
+		TokenFingerprint: se.TokenFingerprint}
+	if se.AppID != 0 {
+		a := int64(se.AppID)
+		e.AppID = &a
+	}
+	return e
+}

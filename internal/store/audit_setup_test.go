@@ -1,0 +1,187 @@
+package store_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/zegocloud-console/console/internal/pgtest"
+	"github.com/zegocloud-console/console/internal/store"
+)
+
+// auditBundle is what an audit test needs: a store on its own database.
+type auditBundle struct {
+	ctx  context.Context
+	st   *store.Store
+	url  string
+	keys *store.Keyring
+}
+
+// setupAudit gives a test its own migrated database and a store on it.
+func setupAudit(t *testing.T) auditBundle {
+	t.Helper()
+	ctx := t.Context()
+	u := pgtest.NewURL(t)
+	keys, err := store.NewKeyring(bytes.Repeat([]byte{1}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return auditBundle{ctx: ctx, st: openAuditStore(t, u, keys), url: u, keys: keys}
+}
+
+// openAuditStore opens another store on the database at u.
+func openAuditStore(t *testing.T, u string, keys *store.Keyring) *store.Store {
+	t.Helper()
+	st, err := store.Open(t.Context(), u, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(st.Close)
+	return st
+}
+
+// auditTestEvent makes a plain audit event numbered i.
+func auditTestEvent(i int) store.Event {
+	return store.Event{
+		Actor:  store.Actor{Type: store.ActorOperator, ID: "1", Name: "alice"},
+		Origin: store.Origin{RequestID: fmt.Sprintf("req-%d", i), ClientIP: "192.0.2.1", UserAgent: "test"},
+		Action: "token.issue", Outcome: store.OutcomeSuccess, AppID: 1234,
+		TargetType: "token", TargetID: fmt.Sprintf("t-%d", i),
+		Details: map[string]any{"n": i, "user_id": "u1"},
+	}
+}
+
+// audit inserts n events through the store.
+func (b auditBundle) audit(t *testing.T, n int) {
+	t.Helper()
+	for i := range n {
+		if err := b.st.Audit(b.ctx, auditTestEvent(i)); err != nil {
+			t.Fatalf("audit event %d: %v", i, err)
+		}
+	}
+}
+
+// sealAll seals until nothing is pending and returns how many were sealed.
+// SealPending also returns 0 while another session holds the sealing lock
+// (a cancelled sealer's connection may hold it a moment longer), so the end
+// is when no event is left unsealed.
+func (b auditBundle) sealAll(t *testing.T) int {
+	t.Helper()
+	total := 0
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		n, err := b.st.SealPending(b.ctx, 64)
+		if err != nil {
+			t.Fatalf("seal: %v", err)
+		}
+		total += n
+		if n > 0 {
+			continue
+		}
+		unsealed, _, err := b.st.SealLag(b.ctx)
+		if err != nil {
+			t.Fatalf("seal lag: %v", err)
+		}
+		if unsealed == 0 {
+			return total
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d events still unsealed: the sealing lock is held elsewhere", unsealed)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// verify runs verification and fails the test on an error (not on a break).
+func (b auditBundle) verify(t *testing.T) store.VerifyReport {
+	t.Helper()
+	r, err := b.st.VerifyAuditChain(b.ctx)
+	if err != nil {
+		t.Fatalf("verify: %v", err)
+	}
+	return r
+}
+
+// mustVerifyOK fails the test unless the chain verifies.
+func (b auditBundle) mustVerifyOK(t *testing.T) store.VerifyReport {
+	t.Helper()
+	r := b.verify(t)
+	if !r.OK {
+		t.Fatalf("verify: chain broken at seq %d (%s): %s", r.BreakSeq, r.BreakKind, r.Message)
+	}
+	return r
+}
+
+// superuser connects to the test database as the server's superuser, with
+// triggers off: what an attacker with database access can do.
+func (b auditBundle) superuser(t *testing.T) *pgx.Conn {
+	t.Helper()
+	test, err := url.Parse(b.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	su, err := url.Parse(pgtest.ServerURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	su.Path = test.Path
+	conn, err := pgx.Connect(b.ctx, su.String())
+	if err != nil {
+		t.Fatalf("connect as superuser: %v", err)
+	}
+	t.Cleanup(func() { conn.Close(context.WithoutCancel(b.ctx)) })
+	if _, err := conn.Exec(b.ctx, `SET session_replication_role = replica`); err != nil {
+		t.Fatalf("disable triggers: %v", err)
+	}
+	return conn
+}
+
+// mustExec runs SQL and fails the test on error.
+func mustExec(t *testing.T, ctx context.Context, db interface {
+	Exec(context.Context, string, ...any) (pgconn.CommandTag, error)
+}, sql string, args ...any) {
+	t.Helper()
+	if _, err := db.Exec(ctx, sql, args...); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+}
+
+// queryInt runs a query returning one integer.
+func (b auditBundle) queryInt(t *testing.T, sql string, args ...any) int64 {
+	t.Helper()
+	var n int64
+	if err := b.st.Pool().QueryRow(b.ctx, sql, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	return n
+}
+
+// insertAt inserts an event directly, with a chosen time, and returns its id.
+func (b auditBundle) insertAt(t *testing.T, at time.Time, e store.Event) int64 {
+	t.Helper()
+	var appID *int64
+	if e.AppID != 0 {
+		v := int64(e.AppID)
+		appID = &v
+	}
+	details := e.Details
+	if details == nil {
+		details = map[string]any{}
+	}
+	var id int64
+	err := b.st.Pool().QueryRow(b.ctx, `INSERT INTO audit_events (occurred_at, actor_type, actor_id, actor_name,
+			action, outcome, app_id, target_type, target_id, request_id, client_ip, user_agent, details, token_fingerprint)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
+		at, e.Actor.Type, e.Actor.ID, e.Actor.Name, e.Action, e.Outcome, appID, e.TargetType, e.TargetID,
+		e.Origin.RequestID, e.Origin.ClientIP, e.Origin.UserAgent, details, e.TokenFingerprint).Scan(&id)
+	if err != nil {
+		t.Fatalf("insert event: %v", err)
+	}
+	return id
+}

@@ -1,0 +1,303 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// ErrNoAuditVerification means the chain was never verified.
+var ErrNoAuditVerification = errors.New("audit chain never verified")
+
+// Kinds of chain break a VerifyReport names.
+const (
+	BreakGap              = "gap"                 // a chain position is missing: an event was deleted
+	BreakPrevHash         = "prev_hash_mismatch"  // an event does not follow its predecessor: reordered, swapped or inserted
+	BreakHash             = "hash_mismatch"       // an event's content differs from what was sealed
+	BreakCheckpoint       = "checkpoint_mismatch" // the chain was recomputed since a checkpoint was signed
+	BreakCheckpointMAC    = "checkpoint_bad_mac"  // a checkpoint was forged or altered
+	BreakAnchor           = "bad_anchor"          // the oldest events are gone without a signed prune checkpoint
+	BreakUnsealedPosition = "unsealed_position"   // an event's seal state contradicts its chain position
+	BreakTruncated        = "truncated"           // events were removed from the end of the chain
+	BreakUnsignedTail     = "unsigned_tail"       // events were appended past the signed head
+	BreakHeadMismatch     = "head_mismatch"       // the last event is not the one the sealer signed
+	BreakHeadMAC          = "head_bad_mac"        // the signed head was forged or altered
+)
+
+// VerifyReport is the outcome of verifying the audit chain. When OK is false,
+// BreakSeq and BreakKind say where and how the chain first breaks.
+type VerifyReport struct {
+	OK          bool      `json:"ok"`
+	Events      int64     `json:"events"`    // sealed events verified (up to the break)
+	FirstSeq    int64     `json:"first_seq"` // 0 when there are none
+	LastSeq     int64     `json:"last_seq"`
+	BreakSeq    int64     `json:"break_seq,omitempty"`
+	BreakKind   string    `json:"break_kind,omitempty"`
+	Message     string    `json:"message"`
+	Checkpoints int       `json:"checkpoints"` // signed checkpoints verified, the prune anchor included
+	VerifiedAt  time.Time `json:"verified_at"`
+}
+
+// chainPoint is a position of the chain and the hash there.
+type chainPoint struct {
+	seq  int64
+	hash []byte
+	mac  []byte
+	kind string
+}
+
+// VerifyAuditChain recomputes the whole chain from one consistent snapshot,
+// streaming events in chain order in constant memory, checks every signed
+// checkpoint and the signed head, records the result in audit_verifications
+// and returns it. An error means verification could not run, not that the
+// chain is broken.
+func (s *Store) VerifyAuditChain(ctx context.Context) (VerifyReport, error) {
+	keys, err := s.macKeys()
+	if err != nil {
+		return VerifyReport{}, err
+	}
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return VerifyReport{}, fmt.Errorf("store: verify audit: begin: %w", err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // read-only
+	v := chainVerifier{keys: keys}
+	if err := v.run(ctx, tx); err != nil {
+		return VerifyReport{}, fmt.Errorf("store: verify audit: %w", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return VerifyReport{}, fmt.Errorf("store: verify audit: %w", err)
+	}
+	r := v.report
+	if r.OK {
+		r.Message = fmt.Sprintf("%d events verified (seq %d..%d), %d signed checkpoints", r.Events, r.FirstSeq, r.LastSeq, r.Checkpoints)
+	}
+	var breakSeq *int64
+	var breakKind *string
+	if !r.OK {
+		breakSeq, breakKind = &r.BreakSeq, &r.BreakKind
+	}
+	err = s.pool.QueryRow(ctx, `INSERT INTO audit_verifications
+		(ok, events, break_seq, break_kind, message, first_seq, last_seq, checkpoints)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING verified_at`,
+		r.OK, r.Events, breakSeq, breakKind, r.Message, r.FirstSeq, r.LastSeq, r.Checkpoints).Scan(&r.VerifiedAt)
+	if err != nil {
+		return r, fmt.Errorf("store: verify audit: record result: %w", err)
+	}
+	return r, nil
+}
+
+// LastVerification returns the most recent verification result, or
+// ErrNoAuditVerification.
+func (s *Store) LastVerification(ctx context.Context) (VerifyReport, error) {
+	var r VerifyReport
+	var breakSeq, firstSeq, lastSeq *int64
+	var breakKind *string
+	err := s.pool.QueryRow(ctx, `SELECT verified_at, ok, events, break_seq, break_kind, message, first_seq, last_seq, checkpoints
+		FROM audit_verifications ORDER BY verified_at DESC, id DESC LIMIT 1`).Scan(
+		&r.VerifiedAt, &r.OK, &r.Events, &breakSeq, &breakKind, &r.Message, &firstSeq, &lastSeq, &r.Checkpoints)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return VerifyReport{}, ErrNoAuditVerification
+	}
+	if err != nil {
+		return VerifyReport{}, fmt.Errorf("store: last audit verification: %w", err)
+	}
+	for _, p := range []struct {
+		dst *int64
+		src *int64
+	}{{&r.BreakSeq, breakSeq}, {&r.FirstSeq, firstSeq}, {&r.LastSeq, lastSeq}} {
+		if p.src != nil {
+			*p.dst = *p.src
+		}
+	}
+	if breakKind != nil {
+		r.BreakKind = *breakKind
+	}
+	return r, nil
+}
+
+// chainVerifier walks the chain; fail records the first break only.
+type chainVerifier struct {
+	keys   [][]byte
+	report VerifyReport
+	broken bool
+}
+
+func (v *chainVerifier) fail(seq int64, kind, format string, a ...any) {
+	if v.broken {
+		return
+	}
+	v.broken = true
+	v.report.BreakSeq, v.report.BreakKind, v.report.Message = seq, kind, fmt.Sprintf(format, a...)
+}
+
+func (v *chainVerifier) macOK(p chainPoint) bool {
+	return checkpointMACValid(v.keys, p.kind, p.seq, p.hash, p.mac)
+}
+
+// run checks, in chain order: the anchor, every event and checkpoint, then
+// the end of the chain against the signed head.
+func (v *chainVerifier) run(ctx context.Context, tx pgx.Tx) error {
+	var first *int64
+	if err := tx.QueryRow(ctx, `SELECT min(chain_seq) FROM audit_events`).Scan(&first); err != nil {
+		return err
+	}
+	// The anchor: the latest prune checkpoint before the first event (or at
+	// all, when pruning left no sealed event).
+	anchor, err := queryPoint(ctx, tx, `SELECT chain_seq, hash, mac, kind FROM audit_checkpoints
+		WHERE kind = 'prune' AND ($1::bigint IS NULL OR chain_seq < $1) ORDER BY chain_seq DESC LIMIT 1`, first)
+	if err != nil {
+		return err
+	}
+	if first != nil && *first > 1 {
+		switch {
+		case anchor == nil:
+			v.fail(*first, BreakAnchor, "the chain starts at seq %d with no signed prune checkpoint before it: events 1..%d were deleted", *first, *first-1)
+		case anchor.seq < *first-1:
+			v.fail(anchor.seq+1, BreakGap, "events %d..%d are missing after the prune checkpoint at seq %d", anchor.seq+1, *first-1, anchor.seq)
+		}
+	}
+	tip := chainPoint{hash: genesisHash}
+	if anchor != nil && !v.broken {
+		if first == nil || *first == anchor.seq+1 {
+			if !v.macOK(*anchor) {
+				v.fail(anchor.seq+1, BreakAnchor, "the prune checkpoint at seq %d, which the chain starts from, has a bad MAC", anchor.seq)
+			}
+			v.report.Checkpoints++
+		}
+		tip = *anchor
+	}
+	if first != nil && !v.broken {
+		if tip, err = v.events(ctx, tx, *first, tip); err != nil {
+			return err
+		}
+	}
+	if !v.broken {
+		if err := v.end(ctx, tx, tip); err != nil {
+			return err
+		}
+	}
+	if !v.broken {
+		var id int64
+		err := tx.QueryRow(ctx, `SELECT id FROM audit_events WHERE hash IS NULL AND sealed_at IS NOT NULL ORDER BY id LIMIT 1`).Scan(&id)
+		switch {
+		case err == nil:
+			v.fail(0, BreakUnsealedPosition, "event id %d is marked sealed but has no chain position: its seal was removed", id)
+		case !errors.Is(err, pgx.ErrNoRows):
+			return err
+		}
+	}
+	v.report.OK = !v.broken
+	return nil
+}
+
+// queryPoint reads one chain point, or nil when there is none.
+func queryPoint(ctx context.Context, tx pgx.Tx, sql string, args ...any) (*chainPoint, error) {
+	var p chainPoint
+	err := tx.QueryRow(ctx, sql, args...).Scan(&p.seq, &p.hash, &p.mac, &p.kind)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// events streams the sealed events in chain order from first, after tip.
+func (v *chainVerifier) events(ctx context.Context, tx pgx.Tx, first int64, tip chainPoint) (chainPoint, error) {
+	rows, err := tx.Query(ctx, `SELECT e.id, e.occurred_at, e.actor_type, e.actor_id, e.actor_name, e.action,
+			e.outcome, e.app_id, e.target_type, e.target_id, e.request_id, e.client_ip, e.user_agent,
+			e.details::text, e.token_fingerprint, e.chain_seq, e.prev_hash, e.hash, e.sealed_at IS NOT NULL,
+			c.hash, c.mac, c.kind
+		FROM audit_events e LEFT JOIN audit_checkpoints c ON c.chain_seq = e.chain_seq
+		WHERE e.chain_seq IS NOT NULL ORDER BY e.chain_seq`)
+	if err != nil {
+		return tip, err
+	}
+	defer rows.Close()
+	var (
+		h        chainHasher
+		e        AuditEvent
+		seq      int64
+		prevHash []byte
+		sealed   bool
+		cp       chainPoint
+		cpKind   *string
+	)
+	r := &v.report
+	for rows.Next() {
+		if err := rows.Scan(&e.ID, &e.OccurredAt, &e.ActorType, &e.ActorID, &e.ActorName, &e.Action,
+			&e.Outcome, &e.AppID, &e.TargetType, &e.TargetID, &e.RequestID, &e.ClientIP, &e.UserAgent,
+			(*[]byte)(&e.Details), &e.TokenFingerprint, &seq, &prevHash, &e.Hash, &sealed,
+			&cp.hash, &cp.mac, &cpKind); err != nil {
+			return tip, err
+		}
+		sum := h.sum(prevHash, seq, &e)
+		switch want := tip.seq + 1; {
+		case seq != want:
+			v.fail(want, BreakGap, "event seq %d is missing (the next is %d): deleted", want, seq)
+		case !bytes.Equal(prevHash, tip.hash) && seq == first && first > 1:
+			v.fail(seq, BreakAnchor, "the chain starts at seq %d but does not continue the prune checkpoint at seq %d", seq, tip.seq)
+		case !bytes.Equal(prevHash, tip.hash):
+			v.fail(seq, BreakPrevHash, "event seq %d (id %d) does not follow seq %d: events were reordered, swapped or inserted", seq, e.ID, tip.seq)
+		case !bytes.Equal(sum[:], e.Hash):
+			v.fail(seq, BreakHash, "event seq %d (id %d) differs from what was sealed: its content was changed", seq, e.ID)
+		case !sealed:
+			v.fail(seq, BreakUnsealedPosition, "event seq %d (id %d) has a chain position but no seal time", seq, e.ID)
+		case cpKind != nil:
+			cp.seq, cp.kind = seq, *cpKind
+			r.Checkpoints++
+			if !v.macOK(cp) {
+				v.fail(seq, BreakCheckpointMAC, "the %s checkpoint at seq %d has a bad MAC: it was forged or altered", cp.kind, seq)
+			} else if !bytes.Equal(cp.hash, e.Hash) {
+				v.fail(seq, BreakCheckpoint, "the chain at seq %d differs from its signed checkpoint: the chain was rewritten at or before seq %d", seq, seq)
+			}
+		}
+		if v.broken {
+			return tip, rows.Err()
+		}
+		if r.Events == 0 {
+			r.FirstSeq = seq
+		}
+		r.Events++
+		r.LastSeq = seq
+		tip = chainPoint{seq: seq, hash: e.Hash}
+	}
+	return tip, rows.Err()
+}
+
+// end checks the end of the chain: no checkpoint past it, and the head that
+// the last sealer signed is exactly there.
+func (v *chainVerifier) end(ctx context.Context, tx pgx.Tx, tip chainPoint) error {
+	var beyond int64
+	err := tx.QueryRow(ctx, `SELECT chain_seq FROM audit_checkpoints WHERE chain_seq > $1 ORDER BY chain_seq LIMIT 1`, tip.seq).Scan(&beyond)
+	switch {
+	case err == nil:
+		v.fail(tip.seq+1, BreakTruncated, "a checkpoint was signed at seq %d but the chain ends at seq %d: events were removed from the end", beyond, tip.seq)
+		return nil
+	case !errors.Is(err, pgx.ErrNoRows):
+		return err
+	}
+	head, err := queryPoint(ctx, tx, `SELECT chain_seq, hash, mac, 'head' FROM audit_chain_head`)
+	switch {
+	case err != nil:
+		return err
+	case head == nil && tip.seq > 0:
+		v.fail(tip.seq, BreakHeadMismatch, "the chain reaches seq %d but no head was ever signed", tip.seq)
+	case head == nil:
+	case !v.macOK(*head):
+		v.fail(head.seq, BreakHeadMAC, "the signed head (seq %d) has a bad MAC: it was forged or altered", head.seq)
+	case head.seq < tip.seq:
+		v.fail(head.seq+1, BreakUnsignedTail, "events seq %d..%d lie past the signed head: they were appended outside the sealer", head.seq+1, tip.seq)
+	case head.seq > tip.seq:
+		v.fail(tip.seq+1, BreakTruncated, "the signed head is seq %d but the chain ends at seq %d: events were removed from the end", head.seq, tip.seq)
+	case !bytes.Equal(head.hash, tip.hash):
+		v.fail(tip.seq, BreakHeadMismatch, "the last event (seq %d) is not the one the sealer signed", tip.seq)
+	}
+	return nil
+}

@@ -1,0 +1,220 @@
+package store_test
+
+import (
+	"bytes"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/zegocloud-console/console/internal/store"
+)
+
+// sealedChain makes 100 sealed events: a periodic checkpoint at seq 50 (the
+// first sealing round) and the signed head at 100.
+func sealedChain(t *testing.T) auditBundle {
+	t.Helper()
+	b := setupAudit(t)
+	b.audit(t, 50)
+	if _, err := b.st.SealPending(b.ctx, 1000); err != nil {
+		t.Fatal(err)
+	}
+	b.audit(t, 50)
+	b.sealAll(t)
+	r := b.mustVerifyOK(t)
+	if r.Events != 100 || r.Checkpoints != 1 {
+		t.Fatalf("setup: %d events, %d checkpoints; want 100, 1", r.Events, r.Checkpoints)
+	}
+	return b
+}
+
+// chainEvents returns every event keyed by chain position.
+func (b auditBundle) chainEvents(t *testing.T) map[int64]store.AuditEvent {
+	t.Helper()
+	page, err := b.st.ListAudit(b.ctx, store.AuditFilter{}, "", store.MaxAuditPageSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[int64]store.AuditEvent{}
+	for _, e := range page.Events {
+		if e.ChainSeq != nil {
+			out[*e.ChainSeq] = e
+		}
+	}
+	return out
+}
+
+// rehash recomputes prev_hash and hash from seq to the end, as an attacker
+// who knows the algorithm but not the MAC key would after an edit.
+func (b auditBundle) rehash(t *testing.T, su *pgx.Conn, from int64) []byte {
+	t.Helper()
+	events := b.chainEvents(t)
+	prev := events[from-1].Hash
+	for seq := from; ; seq++ {
+		e, ok := events[seq]
+		if !ok {
+			return prev
+		}
+		h := store.AuditHashForTest(prev, seq, &e)
+		mustExec(t, b.ctx, su, `UPDATE audit_events SET prev_hash = $2, hash = $3 WHERE chain_seq = $1`, seq, prev, h)
+		prev = h
+	}
+}
+
+// forge appends a sealed event at seq 101 with the given hash (nil: the
+// correct one).
+func (b auditBundle) forge(t *testing.T, su *pgx.Conn, hash []byte) {
+	t.Helper()
+	id := b.insertAt(t, time.Now(), auditTestEvent(999))
+	head := b.chainEvents(t)[100]
+	var forged store.AuditEvent
+	for _, e := range b.allEvents(t) {
+		if e.ID == id {
+			forged = e
+		}
+	}
+	if hash == nil {
+		hash = store.AuditHashForTest(head.Hash, 101, &forged)
+	}
+	mustExec(t, b.ctx, su, `UPDATE audit_events SET chain_seq = 101, prev_hash = $2, hash = $3, sealed_at = now() WHERE id = $1`,
+		id, head.Hash, hash)
+}
+
+func (b auditBundle) allEvents(t *testing.T) []store.AuditEvent {
+	t.Helper()
+	page, err := b.st.ListAudit(b.ctx, store.AuditFilter{}, "", store.MaxAuditPageSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return page.Events
+}
+
+func TestVerifyAuditChain_DetectsTampering(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		tamper func(t *testing.T, b auditBundle, su *pgx.Conn)
+		seq    int64
+		kind   string
+	}{
+		{"edited details", func(t *testing.T, b auditBundle, su *pgx.Conn) {
+			mustExec(t, b.ctx, su, `UPDATE audit_events SET details = '{"n": 1, "user_id": "mallory"}' WHERE chain_seq = 57`)
+		}, 57, store.BreakHash},
+		{"edited time", func(t *testing.T, b auditBundle, su *pgx.Conn) {
+			mustExec(t, b.ctx, su, `UPDATE audit_events SET occurred_at = occurred_at - interval '1 microsecond' WHERE chain_seq = 3`)
+		}, 3, store.BreakHash},
+		{"deleted event", func(t *testing.T, b auditBundle, su *pgx.Conn) {
+			mustExec(t, b.ctx, su, `DELETE FROM audit_events WHERE chain_seq = 40`)
+		}, 40, store.BreakGap},
+		{"swapped events", func(t *testing.T, b auditBundle, su *pgx.Conn) {
+			mustExec(t, b.ctx, su, `UPDATE audit_events SET chain_seq = -1 WHERE chain_seq = 10`)
+			mustExec(t, b.ctx, su, `UPDATE audit_events SET chain_seq = 10 WHERE chain_seq = 20`)
+			mustExec(t, b.ctx, su, `UPDATE audit_events SET chain_seq = 20 WHERE chain_seq = -1`)
+		}, 10, store.BreakPrevHash},
+		{"forged event with a random hash", func(t *testing.T, b auditBundle, su *pgx.Conn) {
+			b.forge(t, su, bytes.Repeat([]byte{0x5a}, 32))
+		}, 101, store.BreakHash},
+		{"forged event with a correct hash", func(t *testing.T, b auditBundle, su *pgx.Conn) {
+			b.forge(t, su, nil)
+		}, 101, store.BreakUnsignedTail},
+		{"chain recomputed after an edit", func(t *testing.T, b auditBundle, su *pgx.Conn) {
+			mustExec(t, b.ctx, su, `UPDATE audit_events SET actor_name = 'mallory' WHERE chain_seq = 10`)
+			b.rehash(t, su, 10)
+		}, 50, store.BreakCheckpoint},
+		{"chain and checkpoint recomputed after an edit", func(t *testing.T, b auditBundle, su *pgx.Conn) {
+			mustExec(t, b.ctx, su, `UPDATE audit_events SET actor_name = 'mallory' WHERE chain_seq = 10`)
+			last := b.rehash(t, su, 10)
+			mustExec(t, b.ctx, su, `UPDATE audit_checkpoints SET hash = (SELECT hash FROM audit_events WHERE chain_seq = 50) WHERE chain_seq = 50`)
+			mustExec(t, b.ctx, su, `UPDATE audit_chain_head SET hash = $1`, last)
+		}, 50, store.BreakCheckpointMAC},
+		{"oldest events deleted without a prune", func(t *testing.T, b auditBundle, su *pgx.Conn) {
+			mustExec(t, b.ctx, su, `DELETE FROM audit_events WHERE chain_seq <= 5`)
+		}, 6, store.BreakAnchor},
+		{"newest event deleted", func(t *testing.T, b auditBundle, su *pgx.Conn) {
+			mustExec(t, b.ctx, su, `DELETE FROM audit_events WHERE chain_seq = 100`)
+		}, 100, store.BreakTruncated},
+		{"newest events deleted and the head moved back", func(t *testing.T, b auditBundle, su *pgx.Conn) {
+			mustExec(t, b.ctx, su, `DELETE FROM audit_events WHERE chain_seq > 90`)
+			mustExec(t, b.ctx, su, `UPDATE audit_chain_head SET chain_seq = 90, hash = (SELECT hash FROM audit_events WHERE chain_seq = 90)`)
+		}, 90, store.BreakHeadMAC},
+		{"seal removed from an event", func(t *testing.T, b auditBundle, su *pgx.Conn) {
+			mustExec(t, b.ctx, su, `UPDATE audit_events SET chain_seq = NULL, prev_hash = NULL, hash = NULL WHERE chain_seq = 30`)
+		}, 30, store.BreakGap},
+		{"seal time removed", func(t *testing.T, b auditBundle, su *pgx.Conn) {
+			mustExec(t, b.ctx, su, `UPDATE audit_events SET sealed_at = NULL WHERE chain_seq = 70`)
+		}, 70, store.BreakUnsealedPosition},
+		{"checkpoint moved", func(t *testing.T, b auditBundle, su *pgx.Conn) {
+			mustExec(t, b.ctx, su, `UPDATE audit_checkpoints SET chain_seq = 60, hash = (SELECT hash FROM audit_events WHERE chain_seq = 60)`)
+		}, 60, store.BreakCheckpointMAC},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b := sealedChain(t)
+			tt.tamper(t, b, b.superuser(t))
+			r := b.verify(t)
+			if r.OK || r.BreakSeq != tt.seq || r.BreakKind != tt.kind {
+				t.Fatalf("got ok=%v %s at seq %d (%s), want %s at seq %d", r.OK, r.BreakKind, r.BreakSeq, r.Message, tt.kind, tt.seq)
+			}
+			last, err := b.st.LastVerification(b.ctx)
+			if err != nil || last.OK || last.BreakSeq != tt.seq || last.BreakKind != tt.kind || last.Message != r.Message {
+				t.Errorf("LastVerification: got %+v, %v; want the broken report", last, err)
+			}
+		})
+	}
+}
+
+func TestVerifyAuditChain_EmptyChainIsOK(t *testing.T) {
+	t.Parallel()
+	b := setupAudit(t)
+	if _, err := b.st.LastVerification(b.ctx); !errors.Is(err, store.ErrNoAuditVerification) {
+		t.Fatalf("LastVerification before any: got %v, want ErrNoAuditVerification", err)
+	}
+	r := b.mustVerifyOK(t)
+	if r.Events != 0 || r.FirstSeq != 0 || r.LastSeq != 0 {
+		t.Errorf("report of an empty chain: %+v", r)
+	}
+	last, err := b.st.LastVerification(b.ctx)
+	if err != nil || !last.OK || last.VerifiedAt.IsZero() {
+		t.Errorf("LastVerification: got %+v, %v", last, err)
+	}
+}
+
+func TestAuditTrigger_RefusesChangesFromTheConsoleRole(t *testing.T) {
+	t.Parallel()
+	b := setupAudit(t)
+	b.audit(t, 2)
+	if _, err := b.st.SealPending(b.ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	// Seq 1 is sealed, the other event is not.
+	for _, sql := range []string{
+		`UPDATE audit_events SET actor_name = 'mallory' WHERE chain_seq = 1`,
+		`UPDATE audit_events SET actor_name = 'mallory' WHERE hash IS NULL`,
+		`UPDATE audit_events SET sealed_at = now() WHERE chain_seq = 1`,
+		`UPDATE audit_events SET chain_seq = 7, prev_hash = hash WHERE chain_seq = 1`,
+		`UPDATE audit_events SET chain_seq = 2, prev_hash = '\x00', hash = '\x00', actor_name = 'x' WHERE hash IS NULL`,
+		`DELETE FROM audit_events WHERE chain_seq = 1`,
+		`DELETE FROM audit_events WHERE hash IS NULL`,
+		`TRUNCATE audit_events`,
+	} {
+		_, err := b.st.Pool().Exec(b.ctx, sql)
+		if err == nil || !strings.Contains(err.Error(), "append-only") {
+			t.Errorf("%s: got %v, want the append-only refusal", sql, err)
+		}
+	}
+	b.sealAll(t)
+	b.mustVerifyOK(t)
+	if ids := slices.Collect(func(yield func(int64) bool) {
+		for _, e := range b.allEvents(t) {
+			if e.ActorName != "alice" && !yield(e.ID) {
+				return
+			}
+		}
+	}); len(ids) != 0 {
+		t.Errorf("events changed despite the refusals: %v", ids)
+	}
+}
