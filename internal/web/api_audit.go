@@ -63,9 +63,8 @@ func (s *Server) apiAuditList(w http.ResponseWriter, r *http.Request) {
 
 // apiAuditFilter reads the audit filter of the query, refusing unknown or
 // repeated parameters (extra names the route's own), and limits it to the
-// key's projects. store.AuditFilter selects one project or all, so a key
-// with several projects must name one with app_id; a key with one project
-// reads that project's events by default.
+// key's projects: the one named by app_id (403 when outside the key), or
+// else every project of the key.
 func (s *Server) apiAuditFilter(w http.ResponseWriter, r *http.Request, q url.Values, extra ...string) (store.AuditFilter, bool) {
 	bad := map[string]string{}
 	for name, values := range q {
@@ -84,23 +83,19 @@ func (s *Server) apiAuditFilter(w http.ResponseWriter, r *http.Request, q url.Va
 		s.apiFail(w, r, err)
 		return f, false
 	}
-	scoped := apiScopedAppIDs(r, store.ScopeAuditRead)
-	if len(bad) == 0 && f.AppID == 0 {
-		switch len(scoped) {
-		case 0:
-			s.problem(w, r, http.StatusForbidden, "forbidden", "This API key has no projects.", nil)
-			return f, false
-		case 1:
-			f.AppID = scoped[0]
-		default:
-			bad["app_id"] = "is required: this API key reads the audit trail of several projects; name one"
-		}
-	}
 	if len(bad) > 0 {
 		s.problem(w, r, http.StatusBadRequest, "bad-filter", "The query has invalid parameters; see errors.", bad)
 		return f, false
 	}
-	return f, s.allowProject(w, r, store.ScopeAuditRead, f.AppID)
+	if f.AppID != 0 {
+		return f, s.allowProject(w, r, store.ScopeAuditRead, f.AppID)
+	}
+	f.AppIDs = apiScopedAppIDs(r, store.ScopeAuditRead)
+	if len(f.AppIDs) == 0 {
+		s.problem(w, r, http.StatusForbidden, "forbidden", "This API key has no projects.", nil)
+		return f, false
+	}
+	return f, true
 }
 
 // apiScopedAppIDs lists the projects the request's key may use with scope.
@@ -139,26 +134,7 @@ func (s *Server) apiAuditExport(w http.ResponseWriter, r *http.Request) {
 			map[string]string{"format": "want ndjson or csv"})
 		return
 	}
-	filter := map[string]string{}
-	for name, values := range f.Values() {
-		filter[name] = values[0]
-	}
-	if err := s.st.Audit(r.Context(), store.Event{Actor: actor(r), Origin: s.origin(r), Action: "audit.export",
-		Outcome: store.OutcomeSuccess, AppID: f.AppID, TargetType: "audit", TargetID: format,
-		Details: map[string]any{"format": format, "filter": filter, "channel": store.ChannelAPI}}); err != nil {
-		s.apiFail(w, r, err)
-		return
-	}
-	enc, err := store.NewAuditEncoder(w, format)
-	if err != nil {
-		s.apiFail(w, r, err)
-		return
-	}
-	name := "audit-" + strconv.FormatUint(uint64(f.AppID), 10) + "-" + time.Now().UTC().Format("20060102T150405Z") + "." + format
-	w.Header().Set("Content-Type", enc.ContentType())
-	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
-	w.WriteHeader(http.StatusOK)
-	s.streamAudit(r.Context(), w, r, f, enc)
+	s.exportAudit(w, r, f, format, store.ChannelAPI, func(err error) { s.apiFail(w, r, err) })
 }
 
 // streamAudit writes the events, flushing now and then so that a large

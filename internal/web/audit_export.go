@@ -23,25 +23,39 @@ func (s *Server) auditExport(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, http.StatusBadRequest, "Bad filter", "The export was not started: "+orAny(joinFieldErrors(store.FieldErrors(err)), err.Error()))
 		return
 	}
-	filter := map[string]string{}
+	s.exportAudit(w, r, f, format, store.ChannelUI, func(err error) { s.fail(w, r, err) })
+}
+
+// exportAudit audits an export of the events f selects, then streams them
+// in format as a download; fail answers an error that happens before the
+// first byte. The UI and the API export through it alike.
+func (s *Server) exportAudit(w http.ResponseWriter, r *http.Request, f store.AuditFilter, format, channel string, fail func(error)) {
+	filter := map[string]any{}
 	for name, values := range f.Values() {
 		filter[name] = values[0]
 	}
+	appID := f.AppID // the one project exported, if it is one
+	if appID == 0 && len(f.AppIDs) == 1 {
+		appID = f.AppIDs[0]
+	} else if len(f.AppIDs) > 1 {
+		filter["app_ids"] = f.AppIDs
+	}
 	if err := s.st.Audit(r.Context(), store.Event{Actor: actor(r), Origin: s.origin(r), Action: "audit.export",
-		Outcome: store.OutcomeSuccess, AppID: f.AppID, TargetType: "audit", TargetID: format,
-		Details: map[string]any{"format": format, "filter": filter, "channel": store.ChannelUI}}); err != nil {
-		s.fail(w, r, err)
+		Outcome: store.OutcomeSuccess, AppID: appID, TargetType: "audit", TargetID: format,
+		Details: map[string]any{"format": format, "filter": filter, "channel": channel}}); err != nil {
+		fail(err)
 		return
 	}
 	enc, err := store.NewAuditEncoder(w, format)
 	if err != nil {
-		s.fail(w, r, err)
+		fail(err)
 		return
 	}
-	name := "audit-" + time.Now().UTC().Format("20060102T150405Z") + "." + format
-	if f.AppID != 0 {
-		name = "audit-" + strconv.FormatUint(uint64(f.AppID), 10) + "-" + name[len("audit-"):]
+	name := "audit-"
+	if appID != 0 {
+		name += strconv.FormatUint(uint64(appID), 10) + "-"
 	}
+	name += time.Now().UTC().Format("20060102T150405Z") + "." + format
 	w.Header().Set("Content-Type", enc.ContentType())
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 	w.WriteHeader(http.StatusOK)
