@@ -46,15 +46,27 @@ as_pg() {
   fi
 }
 
+# When the checkout lies where the postgres user cannot reach (a home
+# directory with mode 700, say), keep the cluster under /var/tmp instead.
+if [ "$(id -u)" = 0 ] && id postgres >/dev/null 2>&1; then
+  mkdir -p "$data"
+  if ! runuser -u postgres -- test -x "$data" 2>/dev/null; then
+    pgdata="/var/tmp/zego-console-pg-$(echo -n "$root" | sha256sum | cut -c1-12)"
+    log="$pgdata.log"
+  fi
+fi
+
 running() { [ -f "$pgdata/postmaster.pid" ] && as_pg "$bindir/pg_ctl" -D "$pgdata" status >/dev/null 2>&1; }
 
 start() {
   ensure_bin
   mkdir -p "$data"
   if [ "$(id -u)" = 0 ]; then
-    # postgres must reach .data through every parent directory.
-    chmod o+x "$data"
+    # postgres must own the cluster's directory and its log.
+    mkdir -p "$(dirname "$pgdata")"
     chown postgres: "$data"
+    if [ "$(dirname "$pgdata")" != "$data" ]; then mkdir -p "$pgdata" && chown postgres: "$pgdata"; fi
+    touch "$log" && chown postgres: "$log"
   fi
   if [ ! -f "$pgdata/PG_VERSION" ]; then
     as_pg "$bindir/initdb" -D "$pgdata" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
