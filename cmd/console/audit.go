@@ -2,12 +2,10 @@ package main
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/zegocloud-console/console/internal/store"
@@ -45,35 +43,10 @@ func runAudit(ctx context.Context, e env, args []string) error {
 	return run(ctx, e, args[1:])
 }
 
-// openAuditStore opens the store with the checkpoint MAC keys that serve
-// uses, so that both sign and verify alike.
+// openAuditStore opens the store for the audit commands.
 func openAuditStore(ctx context.Context, e env) (*store.Store, error) {
-	st, c, err := openStore(ctx, e)
-	if err != nil {
-		return nil, err
-	}
-	keys, err := auditMACKeys(c, st.Keys())
-	if err != nil {
-		st.Close()
-		return nil, &exitError{code: 2, err: fmt.Errorf("configuration: %w", err)}
-	}
-	if keys != nil {
-		st.SetAuditMACKeys(keys)
-	}
-	return st, nil
-}
-
-// auditMACKeys returns the checkpoint MAC keys: CONSOLE_AUDIT_KEY first when
-// set, then those derived from the master keys; nil leaves the store's default.
-func auditMACKeys(c config, keys *store.Keyring) ([][]byte, error) {
-	if c.AuditKey == "" {
-		return nil, nil
-	}
-	k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(c.AuditKey))
-	if err != nil || len(k) < 32 {
-		return nil, errors.New("CONSOLE_AUDIT_KEY must be base64 of at least 32 bytes (make one with: head -c 32 /dev/urandom | base64)")
-	}
-	return append([][]byte{k}, keys.DerivedKeys("audit-checkpoint")...), nil
+	st, _, err := openStore(ctx, e)
+	return st, err
 }
 
 func runAuditVerify(ctx context.Context, e env, args []string) error {

@@ -163,6 +163,40 @@ func (c config) keyring(stderr io.Writer) (*store.Keyring, error) {
 	return store.ParseMasterKeys(key, c.MasterKeyOld)
 }
 
+// open connects to the database with the master keyring and the audit
+// checkpoint MAC keys, the same for the server and every command.
+func (c config) open(ctx context.Context, stderr io.Writer) (*store.Store, error) {
+	keys, err := c.keyring(stderr)
+	if err != nil {
+		return nil, &exitError{code: 2, err: fmt.Errorf("configuration: %w", err)}
+	}
+	macKeys, err := auditMACKeys(c, keys)
+	if err != nil {
+		return nil, &exitError{code: 2, err: fmt.Errorf("configuration: %w", err)}
+	}
+	st, err := store.Open(ctx, c.DatabaseURL, keys)
+	if err != nil {
+		return nil, err
+	}
+	if macKeys != nil {
+		st.SetAuditMACKeys(macKeys)
+	}
+	return st, nil
+}
+
+// auditMACKeys returns the checkpoint MAC keys: CONSOLE_AUDIT_KEY first when
+// set, then those derived from the master keys; nil leaves the store's default.
+func auditMACKeys(c config, keys *store.Keyring) ([][]byte, error) {
+	if c.AuditKey == "" {
+		return nil, nil
+	}
+	k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(c.AuditKey))
+	if err != nil || len(k) < 32 {
+		return nil, errors.New("CONSOLE_AUDIT_KEY must be base64 of at least 32 bytes (make one with: head -c 32 /dev/urandom | base64)")
+	}
+	return append([][]byte{k}, keys.DerivedKeys("audit-checkpoint")...), nil
+}
+
 // openStore loads the configuration and connects to the database, for the
 // commands that need one.
 func openStore(ctx context.Context, e env) (*store.Store, config, error) {
@@ -170,13 +204,6 @@ func openStore(ctx context.Context, e env) (*store.Store, config, error) {
 	if err != nil {
 		return nil, c, &exitError{code: 2, err: fmt.Errorf("configuration: %w", err)}
 	}
-	keys, err := c.keyring(e.stderr)
-	if err != nil {
-		return nil, c, &exitError{code: 2, err: fmt.Errorf("configuration: %w", err)}
-	}
-	st, err := store.Open(ctx, c.DatabaseURL, keys)
-	if err != nil {
-		return nil, c, err
-	}
-	return st, c, nil
+	st, err := c.open(ctx, e.stderr)
+	return st, c, err
 }

@@ -39,11 +39,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 		return &exitError{code: 2, err: fmt.Errorf("configuration: %w", err)}
 	}
 	logger := newLogger(e, c.LogLevel)
-	keys, err := c.keyring(e.stderr)
-	if err != nil {
-		return &exitError{code: 2, err: fmt.Errorf("configuration: %w", err)}
-	}
-	st, err := store.Open(ctx, c.DatabaseURL, keys)
+	st, err := c.open(ctx, e.stderr)
 	if err != nil {
 		return err
 	}
@@ -55,13 +51,6 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}
 	if err := ensureAdmin(ctx, st, c, e); err != nil {
 		return err
-	}
-	if c.AuditKey != "" {
-		k, err := base64.StdEncoding.DecodeString(c.AuditKey)
-		if err != nil || len(k) < 32 {
-			return &exitError{code: 2, err: errors.New("configuration: CONSOLE_AUDIT_KEY must be base64 of at least 32 bytes")}
-		}
-		st.SetAuditMACKeys(append([][]byte{k}, keys.DerivedKeys("audit-checkpoint")...))
 	}
 
 	reg := prometheus.NewRegistry()
