@@ -128,7 +128,7 @@ func runProjectList(ctx context.Context, e env, args []string) error {
 			status = "disabled"
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%t\t%s\tv%d\n", p.AppID, p.Name, p.Environment,
-			p.DefaultTTL(), p.MaxTTL(), p.PublishAllowed, status, p.SecretVersion)
+			shortDuration(p.DefaultTTL()), shortDuration(p.MaxTTL()), p.PublishAllowed, status, p.SecretVersion)
 	}
 	return tw.Flush()
 }
@@ -203,4 +203,16 @@ func storeError(what string, err error) error {
 		return fmt.Errorf("%s: %w (set CONSOLE_MASTER_KEY_OLD to the previous master keys)", what, err)
 	}
 	return fmt.Errorf("%s: %w", what, err)
+}
+
+// shortDuration writes 1h and 1h30m rather than 1h0m0s and 1h30m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
 }
