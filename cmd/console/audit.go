@@ -43,12 +43,6 @@ func runAudit(ctx context.Context, e env, args []string) error {
 	return run(ctx, e, args[1:])
 }
 
-// openAuditStore opens the store for the audit commands.
-func openAuditStore(ctx context.Context, e env) (*store.Store, error) {
-	st, _, err := openStore(ctx, e)
-	return st, err
-}
-
 func runAuditVerify(ctx context.Context, e env, args []string) error {
 	fs := flag.NewFlagSet("console audit verify", flag.ContinueOnError)
 	asJSON := fs.Bool("json", false, "print the report as one JSON object")
@@ -59,7 +53,7 @@ func runAuditVerify(ctx context.Context, e env, args []string) error {
 	if len(positional) > 0 {
 		return usageError("audit verify: unexpected argument %q", positional[0])
 	}
-	st, err := openAuditStore(ctx, e)
+	st, _, err := openStore(ctx, e)
 	if err != nil {
 		return err
 	}
@@ -94,7 +88,7 @@ func runAuditSeal(ctx context.Context, e env, args []string) error {
 	if len(positional) > 0 {
 		return usageError("audit seal: unexpected argument %q", positional[0])
 	}
-	st, err := openAuditStore(ctx, e)
+	st, _, err := openStore(ctx, e)
 	if err != nil {
 		return err
 	}
@@ -132,7 +126,7 @@ func runAuditPrune(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return usageError("audit prune: --before: %v", err)
 	}
-	st, err := openAuditStore(ctx, e)
+	st, _, err := openStore(ctx, e)
 	if err != nil {
 		return err
 	}

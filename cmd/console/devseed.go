@@ -73,7 +73,7 @@ func runDevSeed(ctx context.Context, e env, args []string) error {
 	case *seal != "chain" && *seal != "sealer":
 		return usageError("dev seed: --seal %q: want chain or sealer", *seal)
 	}
-	st, err := openAuditStore(ctx, e)
+	st, _, err := openStore(ctx, e)
 	if err != nil {
 		return err
 	}
