@@ -31,10 +31,42 @@ document.addEventListener("submit", (ev) => {
   if (msg && !window.confirm(msg)) ev.preventDefault();
 });
 
-// Local times: <time data-local datetime="RFC3339"> shows the viewer's local time.
-for (const t of document.querySelectorAll("time[data-local]")) {
-  const d = new Date(t.getAttribute("datetime"));
-  if (!isNaN(d)) t.textContent = d.toLocaleString();
+// Local times: <time data-local datetime="RFC3339"> shows the viewer's local
+// time in the same shape as the server's UTC text ("2025-11-28 22:55 CET", with
+// seconds when the server showed them); the UTC text moves to the tooltip.
+// A .local-note ("your time: …") next to a UTC time is dropped when the viewer
+// is on UTC anyway.
+{
+  const pad = (n) => String(n).padStart(2, "0");
+  const zoneName = (d) => {
+    try {
+      const part = new Intl.DateTimeFormat(undefined, { timeZoneName: "short" }).formatToParts(d).find((p) => p.type === "timeZoneName");
+      if (part) return part.value;
+    } catch { /* fall through */ }
+    const off = -d.getTimezoneOffset();
+    return "UTC" + (off < 0 ? "-" : "+") + pad(Math.floor(Math.abs(off) / 60)) + ":" + pad(Math.abs(off) % 60);
+  };
+  for (const t of document.querySelectorAll("time[data-local]")) {
+    const d = new Date(t.getAttribute("datetime"));
+    if (isNaN(d)) continue;
+    const note = t.closest(".local-note");
+    if (note && d.getTimezoneOffset() === 0) {
+      note.remove();
+      continue;
+    }
+    const utc = t.textContent.trim();
+    let text = d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + " " + pad(d.getHours()) + ":" + pad(d.getMinutes());
+    if (/\d:\d\d:\d\d/.test(utc)) text += ":" + pad(d.getSeconds());
+    const zone = zoneName(d);
+    if (t.classList.contains("when-stack")) {
+      const [date, clock] = text.split(" ");
+      const line = (s) => Object.assign(document.createElement("span"), { textContent: s });
+      t.replaceChildren(line(date), " ", line(clock + " " + zone));
+    } else {
+      t.textContent = text + " " + zone;
+    }
+    if (!t.title) t.title = utc;
+  }
 }
 
 // Filter-as-you-type for tables: <input data-filter="#table-id">.

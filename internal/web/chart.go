@@ -24,16 +24,18 @@ type ChartBar struct{ X, Y, W, H, Label string }
 // ChartTick is a grid line at Y showing Value.
 type ChartTick struct{ Y, Value string }
 
-// ChartLabel is a date written under the bar at X.
-type ChartLabel struct{ X, Text string }
+// ChartLabel is a date written under the bar at X; Anchor is its SVG
+// text-anchor ("middle", or "end" when centring would cross the right edge).
+type ChartLabel struct{ X, Text, Anchor string }
 
 // Chart geometry in SVG user units; the SVG scales to its container.
 const (
 	chartW, chartH             = 720, 200
-	chartLeft, chartRight      = 40, 8
+	chartLeft, chartRight      = 40, 24
 	chartTop, chartBottom      = 10, 26
 	chartPlotW, chartPlotH     = chartW - chartLeft - chartRight, chartH - chartTop - chartBottom
 	chartBaseline          int = chartTop + chartPlotH
+	chartLabelHalfW            = 16 // half the width of "28 Nov" at the labels' font size
 )
 
 // newChart lays out one bar per day, oldest on the left.
@@ -54,10 +56,18 @@ func newChart(id, title string, days []store.DailyCount) ChartModel {
 		m.Bars = append(m.Bars, ChartBar{X: fnum(x), Y: fnum(float64(chartBaseline) - h), W: fnum(slot * 0.7), H: fnum(h),
 			Label: d.Day.Format("Mon 2 Jan") + ": " + plural(d.Count, "token", "tokens")})
 		if (len(days)-1-i)%7 == 0 {
-			m.Labels = append(m.Labels, ChartLabel{X: fnum(x + slot*0.35), Text: d.Day.Format("2 Jan")})
+			l := ChartLabel{X: fnum(x + slot*0.35), Text: d.Day.Format("2 Jan"), Anchor: "middle"}
+			if right := x + slot*0.35 + chartLabelHalfW; right > chartW-4 {
+				l.X, l.Anchor = fnum(chartW-4), "end"
+			}
+			m.Labels = append(m.Labels, l)
 		}
 	}
-	for _, v := range []int64{0, top / 2, top} {
+	step := top / 2
+	if top%2 != 0 {
+		step = top / 5 // top is 5: a line per token, not one at 2 of 5
+	}
+	for v := int64(0); v <= top; v += step {
 		m.Ticks = append(m.Ticks, ChartTick{Y: fnum(float64(chartBaseline) - float64(chartPlotH)*float64(v)/float64(top)), Value: i64(v)})
 	}
 	switch {

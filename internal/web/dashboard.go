@@ -56,3 +56,22 @@ func auditAppID(e store.AuditEvent) string {
 	}
 	return i64(*e.AppID)
 }
+
+// actorTypeLabel names an audit actor type for people: "operator" means a
+// person signed in to the console, whatever their role.
+func actorTypeLabel(kind string) string {
+	switch kind {
+	case store.ActorOperator:
+		return "console account"
+	case store.ActorAPIKey:
+		return "API key"
+	case store.ActorCLI:
+		return "CLI"
+	case store.ActorSystem:
+		return "system"
+	case store.ActorAnonymous:
+		return "not signed in"
+	default:
+		return kind
+	}
+}

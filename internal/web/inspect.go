@@ -138,14 +138,25 @@ func (res InspectResult) ExpiryStatus() string {
 	expire, ctime := time.Unix(d.Claims.Expire, 0), time.Unix(d.Claims.CTime, 0)
 	switch left := expire.Sub(res.Now); {
 	case ctime.After(res.Now.Add(5 * time.Minute)):
-		return "not yet valid: created " + humanSeconds(int64(ctime.Sub(res.Now)/time.Second)) + " in the future"
+		return "not yet valid: created " + roughDuration(ctime.Sub(res.Now)) + " in the future"
 	case left <= 0:
-		return "expired " + humanSeconds(int64(-left/time.Second)) + " ago"
+		return "expired " + roughDuration(-left) + " ago"
 	case left < time.Minute:
 		return "valid for less than a minute more"
+	case left < time.Hour:
+		return "valid for " + plural(int64(left/time.Minute), "more minute", "more minutes")
 	default:
-		return fmt.Sprintf("valid for %d more minutes", int(left/time.Minute))
+		return "valid for " + roughDuration(left) + " more"
 	}
+}
+
+// roughDuration writes d the way people say it, to the minute once it is
+// a minute or more: "45 s", "59 min", "7 h 59 min", "2 d 3 h".
+func roughDuration(d time.Duration) string {
+	if d >= time.Minute {
+		d = d.Truncate(time.Minute)
+	}
+	return humanSeconds(int64(d / time.Second))
 }
 
 // Expired tells whether the token's expiry has passed.
@@ -155,9 +166,6 @@ func (res InspectResult) Expired() bool {
 
 // utcUnix shows a Unix time in UTC.
 func utcUnix(sec int64) string { return utcString(time.Unix(sec, 0)) }
-
-// isoUnix is a Unix time for a datetime attribute.
-func isoUnix(sec int64) string { return isoString(time.Unix(sec, 0)) }
 
 // urlQueryEscape escapes a query parameter value.
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }

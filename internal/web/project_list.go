@@ -50,5 +50,5 @@ func policySummary(p store.Project) string {
 	if !p.PublishAllowed {
 		publish = "no publish"
 	}
-	return "default " + formatTTL(p.DefaultTTLSeconds) + " · max " + formatTTL(p.MaxTTLSeconds) + " · " + publish
+	return "default " + humanSeconds(int64(p.DefaultTTLSeconds)) + " · max " + humanSeconds(int64(p.MaxTTLSeconds)) + " · " + publish
 }

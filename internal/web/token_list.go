@@ -150,17 +150,27 @@ func isoString(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 // hexString is bytes in lowercase hex.
 func hexString(b []byte) string { return hex.EncodeToString(b) }
 
-// fingerprintPrefix is the first 16 hex digits of a fingerprint: enough to
+// fingerprintPrefix is the first 12 hex digits of a fingerprint: enough to
 // recognise a token in a list.
 func fingerprintPrefix(b []byte) string {
-	if len(b) > 8 {
-		b = b[:8]
+	if len(b) > 6 {
+		b = b[:6]
 	}
 	return hex.EncodeToString(b)
 }
 
 // appIDString formats an AppID.
 func appIDString(id int64) string { return strconv.FormatInt(id, 10) }
+
+// revokedNote says who revoked a token and why, as one line of text:
+// "by otto: lesson over".
+func revokedNote(by, reason *string) string {
+	note := "by " + orAny(derefString(by), "unknown")
+	if r := derefString(reason); r != "" {
+		note += ": " + r
+	}
+	return note
+}
 
 // tokenRevokeURL is where a row's revoke form posts.
 func tokenRevokeURL(rec store.TokenRecord) string {
