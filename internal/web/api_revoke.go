@@ -26,10 +26,29 @@ type tokenRevokeRequest struct {
 // revokedTokenJSON is a token record after revocation.
 type revokedTokenJSON struct {
 	tokenJSON
+	revocationJSON
+}
+
+// revocationJSON says whether, when, by whom and why a token was revoked.
+type revocationJSON struct {
 	Revoked   bool   `json:"revoked"`
-	RevokedAt string `json:"revoked_at"`
-	RevokedBy string `json:"revoked_by"`
+	RevokedAt string `json:"revoked_at,omitempty"`
+	RevokedBy string `json:"revoked_by,omitempty"`
 	Reason    string `json:"reason,omitempty"`
+}
+
+func revocationOf(rec store.TokenRecord) revocationJSON {
+	out := revocationJSON{Revoked: rec.RevokedAt != nil}
+	if rec.RevokedAt != nil {
+		out.RevokedAt = apiTime(*rec.RevokedAt)
+	}
+	if rec.RevokedBy != nil {
+		out.RevokedBy = *rec.RevokedBy
+	}
+	if rec.RevokeReason != nil {
+		out.Reason = *rec.RevokeReason
+	}
+	return out
 }
 
 // apiTokenRevoke revokes a token of a project by id; revoking it again
@@ -58,17 +77,7 @@ func (s *Server) apiTokenRevoke(w http.ResponseWriter, r *http.Request) {
 	if before.ID == "" || before.RevokedAt == nil {
 		s.metrics.tokensRevoked(int64(appID), 1)
 	}
-	out := revokedTokenJSON{tokenJSON: tokenJSONOf(rec), Revoked: true}
-	if rec.RevokedAt != nil {
-		out.RevokedAt = apiTime(*rec.RevokedAt)
-	}
-	if rec.RevokedBy != nil {
-		out.RevokedBy = *rec.RevokedBy
-	}
-	if rec.RevokeReason != nil {
-		out.Reason = *rec.RevokeReason
-	}
-	apiJSON(w, http.StatusOK, out)
+	apiJSON(w, http.StatusOK, revokedTokenJSON{tokenJSON: tokenJSONOf(rec), revocationJSON: revocationOf(rec)})
 }
 
 // userRevokeJSON answers a revocation of a user's tokens.

@@ -12,13 +12,10 @@ import (
 // Location header points.
 type tokenRecordJSON struct {
 	tokenJSON
-	State     string `json:"state"`
-	Channel   string `json:"channel"`
-	IssuedBy  string `json:"issued_by"`
-	Revoked   bool   `json:"revoked"`
-	RevokedAt string `json:"revoked_at,omitempty"`
-	RevokedBy string `json:"revoked_by,omitempty"`
-	Reason    string `json:"reason,omitempty"`
+	State    string `json:"state"`
+	Channel  string `json:"channel"`
+	IssuedBy string `json:"issued_by"`
+	revocationJSON
 }
 
 // apiTokenGet answers the record of a token of a project: its claims and
@@ -33,16 +30,6 @@ func (s *Server) apiTokenGet(w http.ResponseWriter, r *http.Request) {
 		s.apiFail(w, r, err)
 		return
 	}
-	out := tokenRecordJSON{tokenJSON: tokenJSONOf(rec), State: rec.State(time.Now()), Channel: rec.Channel,
-		IssuedBy: rec.IssuedByName, Revoked: rec.RevokedAt != nil}
-	if rec.RevokedAt != nil {
-		out.RevokedAt = apiTime(*rec.RevokedAt)
-	}
-	if rec.RevokedBy != nil {
-		out.RevokedBy = *rec.RevokedBy
-	}
-	if rec.RevokeReason != nil {
-		out.Reason = *rec.RevokeReason
-	}
-	apiJSON(w, http.StatusOK, out)
+	apiJSON(w, http.StatusOK, tokenRecordJSON{tokenJSON: tokenJSONOf(rec), State: rec.State(time.Now()), Channel: rec.Channel,
+		IssuedBy: rec.IssuedByName, revocationJSON: revocationOf(rec)})
 }
