@@ -97,7 +97,7 @@ func TestProjectCLI_CreateThenListAndIssueWithIt(t *testing.T) {
 	}
 
 	r = a.run(t, "", "project", "list")
-	if r.code != 0 || !strings.Contains(r.stdout, "1234567") || !strings.Contains(r.stdout, "Live rooms") || !strings.Contains(r.stdout, "30m0s") {
+	if r.code != 0 || !strings.Contains(r.stdout, "1234567") || !strings.Contains(r.stdout, "Live rooms") || !strings.Contains(r.stdout, "  30m  ") || !strings.Contains(r.stdout, "  48h  ") {
 		t.Fatalf("list: got exit %d, stdout %q", r.code, r.stdout)
 	}
 	r = a.run(t, "", "project", "list", "--json")
