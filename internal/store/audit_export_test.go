@@ -3,6 +3,7 @@ package store_test
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
 	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
@@ -132,4 +133,130 @@ func TestExportAudit_StreamsAcrossBatches(t *testing.T) {
 	if err != stop || calls != 1 {
 		t.Errorf("export stopping at the first error: got %v after %d calls", err, calls)
 	}
+}
+
+// legacyAuditJSON is the JSON form of an event as encoding/json wrote it
+// before NDJSON was written by hand: the reference for the bytes.
+type legacyAuditJSON struct {
+	ID               int64           `json:"id"`
+	OccurredAt       string          `json:"occurred_at"`
+	ActorType        string          `json:"actor_type"`
+	ActorID          string          `json:"actor_id"`
+	ActorName        string          `json:"actor_name"`
+	Action           string          `json:"action"`
+	Outcome          string          `json:"outcome"`
+	AppID            *int64          `json:"app_id"`
+	TargetType       string          `json:"target_type"`
+	TargetID         string          `json:"target_id"`
+	RequestID        string          `json:"request_id"`
+	ClientIP         string          `json:"client_ip"`
+	UserAgent        string          `json:"user_agent"`
+	Details          json.RawMessage `json:"details"`
+	TokenFingerprint *string         `json:"token_fingerprint"`
+	ChainSeq         *int64          `json:"chain_seq"`
+	Hash             *string         `json:"hash"`
+}
+
+// legacyNDJSON is the NDJSON line encoding/json writes for e.
+func legacyNDJSON(t testing.TB, e store.AuditEvent) []byte {
+	t.Helper()
+	hexOrNil := func(b []byte) *string {
+		if b == nil {
+			return nil
+		}
+		s := hex.EncodeToString(b)
+		return &s
+	}
+	details := e.Details
+	if len(details) == 0 {
+		details = json.RawMessage(`{}`)
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(legacyAuditJSON{
+		ID: e.ID, OccurredAt: e.OccurredAt.UTC().Format(time.RFC3339Nano),
+		ActorType: e.ActorType, ActorID: e.ActorID, ActorName: e.ActorName, Action: e.Action, Outcome: e.Outcome,
+		AppID: e.AppID, TargetType: e.TargetType, TargetID: e.TargetID, RequestID: e.RequestID,
+		ClientIP: e.ClientIP, UserAgent: e.UserAgent, Details: details,
+		TokenFingerprint: hexOrNil(e.TokenFingerprint), ChainSeq: e.ChainSeq, Hash: hexOrNil(e.Hash),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// ndjsonLine encodes e alone through the NDJSON encoder.
+func ndjsonLine(t testing.TB, e store.AuditEvent) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	enc, err := store.NewAuditEncoder(&buf, store.AuditFormatNDJSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := enc.Write(e); err != nil {
+		t.Fatal(err)
+	}
+	if err := enc.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// sampleAuditEvent is a sealed event shaped like the ones the console writes.
+func sampleAuditEvent(i int) store.AuditEvent {
+	app, seq := int64(900001+i%20), int64(1000+i)
+	fp := sha256.Sum256([]byte(fmt.Sprint("token-", i)))
+	hash := sha256.Sum256([]byte(fmt.Sprint("hash-", i)))
+	return store.AuditEvent{
+		ID: int64(i + 1), OccurredAt: time.Date(2024, 5, 1, 13, 30, 0, (i%1000)*1000, time.UTC),
+		ActorType: store.ActorAPIKey, ActorID: "17", ActorName: "backend-service", Action: "token.issue",
+		Outcome: store.OutcomeSuccess, AppID: &app, TargetType: "token", TargetID: fmt.Sprintf("user-%d", i),
+		RequestID: fmt.Sprintf("01HX%016d", i), ClientIP: "10.1.2.3", UserAgent: "backend/2.4 (go1.26; linux)",
+		Details:          json.RawMessage(fmt.Sprintf(`{"ttl":3600,"user_id":"user-%d","payload_bytes":0}`, i)),
+		TokenFingerprint: fp[:], ChainSeq: &seq, Hash: hash[:],
+	}
+}
+
+func TestAuditNDJSON_WritesTheBytesOfEncodingJSON(t *testing.T) {
+	t.Parallel()
+	unsealed := sampleAuditEvent(3)
+	unsealed.AppID, unsealed.ChainSeq, unsealed.Hash, unsealed.TokenFingerprint, unsealed.Details = nil, nil, nil, nil, nil
+	unsealed.OccurredAt = time.Date(2024, 5, 1, 15, 30, 0, 0, time.FixedZone("CEST", 2*3600))
+	odd := sampleAuditEvent(4)
+	odd.ActorName = "quote \" backslash \\ slash / <b>&amp;</b>"
+	odd.TargetID = "controls \x00\x01\b\f\n\r\t\x1f\x7f end"
+	odd.UserAgent = "line sep \u2028 para sep \u2029 emoji 🎟 accents é"
+	odd.RequestID = "bad utf-8 \xff\xfe and cut \xe2\x80 end"
+	odd.ClientIP = ""
+	odd.Details = json.RawMessage(`{"html":"<b>&</b>","nested":{"a":[1,2.5,null,true]}}`)
+	odd.TokenFingerprint = []byte{}
+	for name, e := range map[string]store.AuditEvent{"sealed": sampleAuditEvent(1), "unsealed": unsealed, "odd strings": odd} {
+		got, want := ndjsonLine(t, e), legacyNDJSON(t, e)
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s:\n got %s\nwant %s", name, got, want)
+		}
+		// The API writes MarshalJSON's output through an encoder like this.
+		var api bytes.Buffer
+		enc := json.NewEncoder(&api)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(e); err != nil || !bytes.Equal(api.Bytes(), want) {
+			t.Errorf("%s: MarshalJSON: got %s (%v), want %s", name, api.Bytes(), err, want)
+		}
+	}
+}
+
+// FuzzAuditNDJSON: whatever the strings, the NDJSON line is the one
+// encoding/json writes.
+func FuzzAuditNDJSON(f *testing.F) {
+	for _, s := range []string{"", "plain", "\"\\/", "\x00\x1f\x7f", "<>&", "\u2028\u2029", "\xff", "\xe2\x80", "é🎟"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		e := sampleAuditEvent(1)
+		e.ActorName, e.TargetID, e.UserAgent = s, s+s, "x"+s
+		if got, want := ndjsonLine(t, e), legacyNDJSON(t, e); !bytes.Equal(got, want) {
+			t.Fatalf("%q:\n got %s\nwant %s", s, got, want)
+		}
+	})
 }

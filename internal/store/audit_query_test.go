@@ -58,6 +58,9 @@ func matches(f store.AuditFilter, e store.AuditEvent) bool {
 	if f.AppID != 0 && (e.AppID == nil || *e.AppID != int64(f.AppID)) {
 		return false
 	}
+	if len(f.AppIDs) > 0 && (e.AppID == nil || !slices.Contains(f.AppIDs, uint32(*e.AppID))) {
+		return false
+	}
 	if f.Actor != "" && e.ActorName != f.Actor {
 		return false
 	}
@@ -164,6 +167,72 @@ func TestListAudit_FiltersAloneAndCombined(t *testing.T) {
 				if got := listAll(t, b, f, limit); !slices.Equal(got, want) {
 					t.Errorf("limit %d: got ids %v, want %v", limit, got, want)
 				}
+			}
+		})
+	}
+}
+
+func TestListAudit_ProjectScopeIsTheUnionNewestFirstAcrossPages(t *testing.T) {
+	t.Parallel()
+	b := setupAudit(t)
+	// Five projects and none; events of different projects share a time
+	// (six at each hour), so that pages end between equal times; and the
+	// newest events are a burst in project 1005, outside every scope below.
+	actions := []string{"token.issue", "token.revoke", "project.update"}
+	for i := range 150 {
+		app := []uint32{1001, 1002, 1003, 1004, 0}[i%5]
+		if i >= 120 {
+			app = 1005
+		}
+		b.insertAt(t, queryBase.Add(time.Duration(i/6)*time.Hour), store.Event{
+			Actor:  store.Actor{Type: store.ActorOperator, ID: "1", Name: []string{"alice", "bob"}[i%2]},
+			Action: actions[i%3], Outcome: []string{store.OutcomeSuccess, store.OutcomeDenied}[i/2%2], AppID: app,
+			TargetType: "token", TargetID: fmt.Sprint("t-", i), Details: map[string]any{"n": i},
+		})
+	}
+	all := b.allEvents(t)
+	at := func(h int) time.Time { return queryBase.Add(time.Duration(h) * time.Hour) }
+	three := []uint32{1004, 1001, 1003, 1001} // unsorted, with a repeat
+	filters := map[string]store.AuditFilter{
+		"three":                  {AppIDs: three},
+		"one":                    {AppIDs: []uint32{1002}},
+		"app_id":                 {AppID: 1003},
+		"app_id inside scope":    {AppID: 1003, AppIDs: three},
+		"app_id outside scope":   {AppID: 1002, AppIDs: three},
+		"three action":           {AppIDs: three, Action: "token.revoke"},
+		"three action prefix":    {AppIDs: three, Action: "token.*"},
+		"three from to":          {AppIDs: three, From: at(5), To: at(30)},
+		"three action from to":   {AppIDs: three, Action: "token.issue", From: at(5), To: at(30)},
+		"three actor":            {AppIDs: three, Actor: "bob"},
+		"three outcome":          {AppIDs: three, Outcome: store.OutcomeDenied},
+		"one actor outcome":      {AppIDs: []uint32{1001}, Actor: "alice", Outcome: store.OutcomeSuccess},
+		"three text":             {AppIDs: three, Text: "t-1"},
+		"app_id action prefix":   {AppID: 1004, Action: "project.*", From: at(2)},
+		"burst project only":     {AppIDs: []uint32{1005}},
+		"projects without event": {AppIDs: []uint32{7, 8}},
+	}
+	for name, f := range filters {
+		t.Run(name, func(t *testing.T) {
+			var want []int64
+			for _, e := range all {
+				if matches(f, e) {
+					want = append(want, e.ID)
+				}
+			}
+			if name != "app_id outside scope" && name != "projects without event" && len(want) == 0 {
+				t.Fatalf("the test data matches nothing for %s: pick another value", name)
+			}
+			for _, limit := range []int{1, 4, 7, 500} {
+				if got := listAll(t, b, f, limit); !slices.Equal(got, want) {
+					t.Errorf("limit %d: got ids %v, want %v", limit, got, want)
+				}
+			}
+			var exported []int64
+			if err := b.st.ExportAudit(b.ctx, f, func(e store.AuditEvent) error {
+				exported = append(exported, e.ID)
+				return nil
+			}); err != nil || !slices.Equal(exported, want) {
+				t.Errorf("export: got ids %v (%v), want %v", exported, err, want)
 			}
 		})
 	}
