@@ -28,7 +28,12 @@ type exitError struct {
 	err  error
 }
 
-func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit status %d", e.code)
+	}
+	return e.err.Error()
+}
 func (e *exitError) Unwrap() error { return e.err }
 
 // usageError marks a command-line mistake: exit code 2.
@@ -99,7 +104,7 @@ func run(ctx context.Context, e env, args []string) error {
 func printUsage(w io.Writer) {
 	fmt.Fprintln(w, "Usage: console <command> [flags]\n\nCommands:")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nRun 'console <command> --help' for the flags of a command.")
 }
