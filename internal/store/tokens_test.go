@@ -247,3 +247,14 @@ func TestIssueToken_ProjectWithoutPublishGetsAnExplicitLoginOnlyPayload(t *testi
 		t.Fatalf("got payload %q (%v); want login=1 publish=0, since a token without payload may publish", dec.Claims.Payload, err)
 	}
 }
+
+func TestIssueToken_ModeDefaultsToGCM(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.createProject(t, 42)
+	it := issue(t, b, store.IssueRequest{AppID: 42, UserID: "u"})
+	dec, err := token04.Decode(it.Token, []byte(testSecret), token04.DecodeOptions{})
+	if err != nil || dec.Mode != token04.ModeGCM || it.Record.Mode != "gcm" {
+		t.Fatalf("got token mode %v, record mode %q, %v; want gcm when the request names none", dec.Mode, it.Record.Mode, err)
+	}
+}

@@ -111,7 +111,7 @@ func parseLayout(raw []byte) (layout, error) {
 	switch {
 	case len(rest) > 1:
 		return layout{}, fmt.Errorf("%w: %d bytes after the ciphertext", ErrTruncated, len(rest))
-	case len(rest) == 1 && rest[0] != byte(ModeGCM):
+	case len(rest) == 1 && rest[0] != gcmModeByte:
 		return layout{}, fmt.Errorf("%w: mode byte 0x%02x", ErrUnknownMode, rest[0])
 	case len(rest) == 1 && nonceLength != gcmNonceLength:
 		return layout{}, fmt.Errorf("%w: GCM mode byte with a %d-byte nonce", ErrUnknownMode, nonceLength)

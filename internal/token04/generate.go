@@ -130,7 +130,7 @@ func Generate(p Params) (string, Claims, error) {
 	// itself; written so it stays correct should a cipher ever return fresh memory.
 	raw := append(buf[:ptStart], ct...)
 	if p.Mode == ModeGCM {
-		raw = append(raw, byte(ModeGCM))
+		raw = append(raw, gcmModeByte)
 	}
 
 	out := make([]byte, 2+base64.StdEncoding.EncodedLen(len(raw)))

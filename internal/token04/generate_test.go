@@ -152,3 +152,15 @@ func TestGenerate_NeverRepeatsANonce(t *testing.T) {
 		}
 	}
 }
+
+func TestGenerate_ModeDefaultsToGCM(t *testing.T) {
+	secret := []byte("0123456789abcdef0123456789abcdef")
+	tok, _, err := Generate(Params{AppID: 1, UserID: "u", Secret: secret, EffectiveSeconds: 60})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec, err := Decode(tok, secret, DecodeOptions{})
+	if err != nil || dec.Mode != ModeGCM {
+		t.Fatalf("got mode %v, %v; want gcm when Params.Mode is left unset", dec.Mode, err)
+	}
+}

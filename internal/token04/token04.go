@@ -17,16 +17,19 @@ import (
 	"strings"
 )
 
-// Mode is the cipher a token is sealed with; its value is the trailing mode
-// byte of the wire format where there is one.
+// Mode is the cipher a token is sealed with. Its zero value is ModeGCM, so
+// that a caller who says nothing gets the mode ZEGO recommends.
 type Mode uint8
 
 const (
-	// ModeCBC is AES-256-CBC with PKCS#7 padding: the legacy layout, with no trailing mode byte.
-	ModeCBC Mode = 0
 	// ModeGCM is AES-256-GCM, recommended by ZEGO: the token ends with the byte 0x01.
-	ModeGCM Mode = 1
+	ModeGCM Mode = 0
+	// ModeCBC is AES-256-CBC with PKCS#7 padding: the legacy layout, with no trailing mode byte.
+	ModeCBC Mode = 1
 )
+
+// gcmModeByte is the trailing byte that marks a GCM token on the wire.
+const gcmModeByte = 0x01
 
 // String returns "cbc" or "gcm", the names ParseMode accepts.
 func (m Mode) String() string {
