@@ -9,7 +9,6 @@ import (
 	"html"
 	"net/url"
 	"regexp"
-	"strings"
 	"testing"
 	"time"
 
@@ -77,23 +76,21 @@ func issuedTokenIn(t *testing.T, body string) string {
 	return html.UnescapeString(m[1])
 }
 
-// requireInBody fails unless body holds every one of wants.
+// requireInBody stops the test unless body holds every one of wants.
 func requireInBody(t *testing.T, body string, wants ...string) {
 	t.Helper()
-	for _, w := range wants {
-		if !strings.Contains(body, w) {
-			t.Fatalf("page lacks %q:\n%s", w, body)
-		}
+	expectIn(t, "page", body, wants...)
+	if t.Failed() {
+		t.FailNow()
 	}
 }
 
-// requireNotInBody fails when body holds any of unwanted.
+// requireNotInBody stops the test when body holds any of unwanted.
 func requireNotInBody(t *testing.T, what, body string, unwanted ...string) {
 	t.Helper()
-	for _, u := range unwanted {
-		if strings.Contains(body, u) {
-			t.Fatalf("%s contains %q, which it must not", what, u)
-		}
+	expectNotIn(t, what, body, unwanted...)
+	if t.Failed() {
+		t.FailNow()
 	}
 }
 
