@@ -105,7 +105,7 @@ func (s *Store) introspect(ctx context.Context, token string, fp []byte, opt Int
 		dec, err = s.decodeWithStoredSecrets(ctx, &in, allowed, decode)
 	}
 	in.Err = err
-	if err == nil || errors.Is(err, token04.ErrExpired) || errors.Is(err, token04.ErrNotYetValid) || errors.Is(err, token04.ErrAppIDMismatch) {
+	if claimsAuthentic(err) {
 		in.Decoded = &dec
 		if p, perr := token04.ParsePrivilege(dec.Claims.Payload); perr == nil {
 			in.Privilege = &p
@@ -159,7 +159,7 @@ func (s *Store) decodeWithStoredSecrets(ctx context.Context, in *Introspection, 
 				}
 				continue
 			}
-			if err != nil && !errors.Is(err, token04.ErrExpired) && !errors.Is(err, token04.ErrNotYetValid) && !errors.Is(err, token04.ErrAppIDMismatch) && !errors.Is(err, token04.ErrClaimsNotJSON) && !errors.Is(err, token04.ErrExpireMismatch) {
+			if !openedWithThisSecret(err) {
 				return dec, err // malformed: no secret will help
 			}
 			in.AppID, in.SecretVersion = uint32(p.AppID), sec.Version
@@ -167,6 +167,19 @@ func (s *Store) decodeWithStoredSecrets(ctx context.Context, in *Introspection, 
 		}
 	}
 	return token04.Decoded{}, firstErr
+}
+
+// claimsAuthentic tells whether Decode returned authentic claims with err:
+// the token verified, and at most its time or AppID is wrong.
+func claimsAuthentic(err error) bool {
+	return err == nil || errors.Is(err, token04.ErrExpired) || errors.Is(err, token04.ErrNotYetValid) ||
+		errors.Is(err, token04.ErrAppIDMismatch)
+}
+
+// openedWithThisSecret tells whether err means the secret was the right one,
+// even if the token then failed a later check.
+func openedWithThisSecret(err error) bool {
+	return claimsAuthentic(err) || errors.Is(err, token04.ErrClaimsNotJSON) || errors.Is(err, token04.ErrExpireMismatch)
 }
 
 var errNoCandidate = fmt.Errorf("%w: no stored secret verifies this token", token04.ErrAuthentication)
