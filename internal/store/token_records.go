@@ -34,6 +34,10 @@ type TokenRecord struct {
 	RevokedAt        *time.Time `db:"revoked_at"`
 	RevokedBy        *string    `db:"revoked_by"`
 	RevokeReason     *string    `db:"revoke_reason"`
+
+	// JustRevoked is set by the revoke calls when this call revoked the
+	// token, rather than finding it revoked already (metrics count those).
+	JustRevoked bool `db:"-"`
 }
 
 // Token states shown in lists and filters.
@@ -180,7 +184,7 @@ func (s *Store) revoke(ctx context.Context, tx pgx.Tx, rec *TokenRecord, reason 
 			}
 			already = true // revoked concurrently
 		} else {
-			rec.RevokedAt, rec.RevokedBy = &at, &by
+			rec.RevokedAt, rec.RevokedBy, rec.JustRevoked = &at, &by, true
 			if reason != "" {
 				rec.RevokeReason = &reason
 			}
@@ -220,7 +224,9 @@ func (s *Store) RevokeToken(ctx context.Context, appID uint32, id, reason string
 }
 
 // RevokeByFingerprint revokes the token with that SHA-256 (revoke by pasting
-// the token). allowed, when not nil, limits it to those AppIDs.
+// the token). allowed, when not nil, limits it to those AppIDs; when it
+// refuses, the record comes back with ErrForbidden so the caller can audit
+// which project was concerned.
 func (s *Store) RevokeByFingerprint(ctx context.Context, fp []byte, reason string, allowed func(appID uint32) bool, actor Actor, origin Origin) (TokenRecord, error) {
 	if err := validateReason(reason); err != nil {
 		return TokenRecord{}, err

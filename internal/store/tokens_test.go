@@ -163,8 +163,8 @@ func TestRevoke_ThenIntrospectSaysRevoked(t *testing.T) {
 	}
 	for i := 0; i < 2; i++ { // revoking twice is not an error
 		rec, err := b.st.RevokeToken(b.ctx, 42, it.Record.ID, "lost laptop", testActor, testOrigin)
-		if err != nil || rec.RevokedAt == nil || *rec.RevokeReason != "lost laptop" {
-			t.Fatalf("revoke %d: got %+v, %v", i, rec, err)
+		if err != nil || rec.RevokedAt == nil || *rec.RevokeReason != "lost laptop" || rec.JustRevoked != (i == 0) {
+			t.Fatalf("revoke %d: got %+v, %v; want revoked, JustRevoked only the first time", i, rec, err)
 		}
 	}
 	in, err = b.st.Introspect(b.ctx, it.Token, store.IntrospectOptions{})

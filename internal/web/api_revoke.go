@@ -62,19 +62,12 @@ func (s *Server) apiTokenRevoke(w http.ResponseWriter, r *http.Request) {
 	if !s.apiDecode(w, r, &body, true) {
 		return
 	}
-	id := strings.ToLower(r.PathValue("id"))
-	// Read first only to count new revocations; RevokeToken has the last word.
-	before, err := s.st.TokenByID(r.Context(), appID, id)
-	if err != nil && !errors.Is(err, store.ErrTokenNotFound) {
-		s.apiFail(w, r, err)
-		return
-	}
-	rec, err := s.st.RevokeToken(r.Context(), appID, id, body.Reason, actor(r), s.origin(r))
+	rec, err := s.st.RevokeToken(r.Context(), appID, strings.ToLower(r.PathValue("id")), body.Reason, actor(r), s.origin(r))
 	if err != nil {
 		s.apiFail(w, r, err)
 		return
 	}
-	if before.ID == "" || before.RevokedAt == nil {
+	if rec.JustRevoked {
 		s.metrics.tokensRevoked(int64(appID), 1)
 	}
 	apiJSON(w, http.StatusOK, revokedTokenJSON{tokenJSON: tokenJSONOf(rec), revocationJSON: revocationOf(rec)})
@@ -125,24 +118,19 @@ func (s *Server) apiTokenRevokeByValue(w http.ResponseWriter, r *http.Request) {
 	}
 	key, _ := apiKeyFrom(r)
 	fp := sha256.Sum256([]byte(body.Token))
-	before, err := s.st.TokenByFingerprint(r.Context(), fp[:])
-	if err != nil && !errors.Is(err, store.ErrTokenNotFound) {
-		s.apiFail(w, r, err)
-		return
-	}
 	allowed := func(appID uint32) bool { return key.Allows(store.ScopeRevoke, appID) }
-	_, err = s.st.RevokeByFingerprint(r.Context(), fp[:], body.Reason, allowed, actor(r), s.origin(r))
+	rec, err := s.st.RevokeByFingerprint(r.Context(), fp[:], body.Reason, allowed, actor(r), s.origin(r))
 	switch {
 	case errors.Is(err, store.ErrTokenNotFound):
 		apiJSON(w, http.StatusOK, map[string]bool{"revoked": false})
 	case errors.Is(err, store.ErrForbidden):
-		s.deny(r, "API key not scoped to the project of the presented token", withApp(uint32(before.AppID)), withTokenFingerprint(fp[:]))
+		s.deny(r, "API key not scoped to the project of the presented token", withApp(uint32(rec.AppID)), withTokenFingerprint(fp[:]))
 		apiJSON(w, http.StatusOK, map[string]bool{"revoked": false})
 	case err != nil:
 		s.apiFail(w, r, err)
 	default:
-		if before.RevokedAt == nil {
-			s.metrics.tokensRevoked(before.AppID, 1)
+		if rec.JustRevoked {
+			s.metrics.tokensRevoked(rec.AppID, 1)
 		}
 		apiJSON(w, http.StatusOK, map[string]bool{"revoked": true})
 	}

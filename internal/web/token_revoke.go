@@ -27,7 +27,9 @@ func (s *Server) tokenRevoke(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.metrics.tokensRevoked(rec.AppID, 1)
+	if rec.JustRevoked {
+		s.metrics.tokensRevoked(rec.AppID, 1)
+	}
 	http.Redirect(w, r, "/tokens?notice=token-revoked", http.StatusSeeOther)
 }
 
@@ -91,7 +93,9 @@ func (s *Server) tokenRevokePasted(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.metrics.tokensRevoked(rec.AppID, 1)
+	if rec.JustRevoked {
+		s.metrics.tokensRevoked(rec.AppID, 1)
+	}
 	http.Redirect(w, r, "/tokens?notice=token-revoked", http.StatusSeeOther)
 }
 
