@@ -30,7 +30,7 @@ func (s *Store) ExportAudit(ctx context.Context, f AuditFilter, fn func(AuditEve
 	batch := make([]AuditEvent, 0, auditExportBatch)
 	for {
 		var err error
-		batch, err = s.readAudit(ctx, f, after, auditExportBatch, batch[:0])
+		batch, err = s.readAudit(ctx, s.pool, f, after, auditExportBatch, batch[:0])
 		if err != nil {
 			return fmt.Errorf("store: export audit: %w", err)
 		}

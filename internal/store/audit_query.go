@@ -20,6 +20,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // ErrBadCursor means a page cursor was not made by ListAudit.
@@ -94,20 +95,41 @@ func (s *Store) ListAudit(ctx context.Context, f AuditFilter, cursor string, lim
 	return page, nil
 }
 
+// auditTextTimeout bounds a page of free-text search: a text made of very
+// common trigrams ("10.1.2.") can make the trigram index useless, and a page
+// must not take seconds. Past it the search is refused as too broad.
+var auditTextTimeout = "3s"
+
 // listAudit reads up to limit events matching f that come after the cursor.
 func (s *Store) listAudit(ctx context.Context, f AuditFilter, after *AuditCursor, limit int) ([]AuditEvent, error) {
-	return s.readAudit(ctx, f, after, limit, nil)
+	if f.Text == "" {
+		return s.readAudit(ctx, s.pool, f, after, limit, nil)
+	}
+	var events []AuditEvent
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SET LOCAL statement_timeout = '"+auditTextTimeout+"'"); err != nil {
+			return err
+		}
+		var err error
+		events, err = s.readAudit(ctx, tx, f, after, limit, nil)
+		return err
+	})
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "57014" && ctx.Err() == nil {
+		return nil, &ValidationError{Fields: map[string]string{"q": "this text is too common to search in time; add a project, action or time range, or a longer, rarer text"}}
+	}
+	return events, err
 }
 
 // readAudit appends to dst up to limit events matching f that come after
 // the cursor, reusing dst's array: an export reads batch after batch into
 // one slice.
-func (s *Store) readAudit(ctx context.Context, f AuditFilter, after *AuditCursor, limit int, dst []AuditEvent) ([]AuditEvent, error) {
+func (s *Store) readAudit(ctx context.Context, db dbtx, f AuditFilter, after *AuditCursor, limit int, dst []AuditEvent) ([]AuditEvent, error) {
 	sql, args := f.query(after, limit)
 	// Planned afresh with the values each time (an unnamed statement): a
 	// cached generic plan cannot know which index a given filter wants, and
 	// picking the wrong one costs a full scan.
-	rows, err := s.pool.Query(ctx, sql, append([]any{pgx.QueryExecModeCacheDescribe}, args...)...)
+	rows, err := db.Query(ctx, sql, append([]any{pgx.QueryExecModeCacheDescribe}, args...)...)
 	if err != nil {
 		return dst, err
 	}

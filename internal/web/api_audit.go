@@ -50,6 +50,10 @@ func (s *Server) apiAuditList(w http.ResponseWriter, r *http.Request) {
 			map[string]string{"cursor": "not a cursor of this API"})
 		return
 	}
+	if fe := store.FieldErrors(err); fe != nil {
+		s.problem(w, r, http.StatusBadRequest, "bad-filter", "The query has invalid parameters; see errors.", fe)
+		return
+	}
 	if err != nil {
 		s.apiFail(w, r, err)
 		return

@@ -105,6 +105,11 @@ func (s *Server) auditList(w http.ResponseWriter, r *http.Request) {
 		s.renderAudit(w, r, http.StatusBadRequest, m)
 		return
 	}
+	if fe := store.FieldErrors(err); fe != nil {
+		m.Error = "The search was not run: " + joinFieldErrors(fe)
+		s.renderAudit(w, r, http.StatusBadRequest, m)
+		return
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -1,0 +1,39 @@
+package store
+
+import (
+	"context"
+	"testing"
+
+	"github.com/zegocloud-console/console/internal/pgtest"
+)
+
+func TestListAudit_TooSlowTextSearchIsRefusedAsTooBroad(t *testing.T) {
+	ctx := t.Context()
+	st := newPeopleStore(t, pgtest.NewURL(t))
+	old := auditTextTimeout
+	auditTextTimeout = "300ms"
+	t.Cleanup(func() { auditTextTimeout = old })
+	if err := st.Audit(ctx, Event{Actor: Actor{Type: ActorSystem, Name: "t"}, Action: "test.event", Outcome: OutcomeSuccess}); err != nil {
+		t.Fatal(err)
+	}
+	// Hold the table so that the search cannot finish in time, whatever the machine's speed.
+	lock, err := st.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck
+	if _, err := lock.Exec(ctx, `LOCK TABLE audit_events IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	_, err = st.ListAudit(ctx, AuditFilter{Text: "test"}, "", 10)
+	if FieldErrors(err)["q"] == "" {
+		t.Fatalf("got %v, want a field error on q saying the search is too broad", err)
+	}
+	// Without text the same page is not limited this way: it waits for the lock.
+	if err := lock.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if page, err := st.ListAudit(ctx, AuditFilter{}, "", 10); err != nil || len(page.Events) != 1 {
+		t.Fatalf("after the lock: got %d events, %v; want 1", len(page.Events), err)
+	}
+}
