@@ -113,6 +113,18 @@ func (s *Store) introspect(ctx context.Context, token string, fp []byte, opt Int
 		if in.AppID == 0 {
 			in.AppID = dec.Claims.AppID
 		}
+		if in.Record == nil && allowed(dec.Claims.AppID) {
+			// Not found by fingerprint, yet authentic: perhaps a token issued
+			// here and sealed anew around the same claims (only a holder of the
+			// secret can). Its claims still name the record, and its revocation.
+			rec, lerr := s.tokenByClaims(ctx, dec.Claims)
+			switch {
+			case lerr == nil:
+				in.Record = &rec
+			case !errors.Is(lerr, ErrTokenNotFound):
+				return in, lerr
+			}
+		}
 	}
 	in.Reason = reasonFor(err, in)
 	in.Active = in.Reason == ""
@@ -167,6 +179,14 @@ func (s *Store) decodeWithStoredSecrets(ctx context.Context, in *Introspection, 
 		}
 	}
 	return token04.Decoded{}, firstErr
+}
+
+// tokenByClaims finds the record of a token issued here by the claims
+// inside it: AppID, user, creation time and the random nonce.
+func (s *Store) tokenByClaims(ctx context.Context, c token04.Claims) (TokenRecord, error) {
+	return oneToken(s.pool.Query(ctx, `SELECT `+tokenColumns+` FROM issued_tokens
+		WHERE app_id = $1 AND user_id = $2 AND ctime = $3 AND nonce = $4`,
+		int64(c.AppID), c.UserID, time.Unix(c.CTime, 0).UTC(), c.Nonce))
 }
 
 // claimsAuthentic tells whether Decode returned authentic claims with err:

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -49,7 +50,14 @@ func Decode(token string, secret []byte, opt DecodeOptions) (Decoded, error) {
 	if len(token) < 2 || token[:2] != "04" {
 		return Decoded{}, ErrNotVersion04
 	}
-	raw, err := base64.StdEncoding.DecodeString(token[2:])
+	// Only the canonical spelling is accepted: the lenient decoder would skip
+	// \r and \n and ignore the unused low bits of the last character, so one
+	// token could be presented under many strings — and many fingerprints,
+	// which is how the console recognises (and revokes) a token.
+	if strings.ContainsAny(token, "\r\n") {
+		return Decoded{}, fmt.Errorf("%w: line breaks inside the token", ErrBase64)
+	}
+	raw, err := base64.StdEncoding.Strict().DecodeString(token[2:])
 	if err != nil {
 		return Decoded{}, fmt.Errorf("%w: %v", ErrBase64, err)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -198,5 +199,38 @@ func TestDecode_ErrorsSayWhatWasFound(t *testing.T) {
 	binary.BigEndian.PutUint16(raw[8:], 99)
 	if _, err := Decode(encodeRaw(raw), testSecret, DecodeOptions{}); err == nil || !errors.Is(err, ErrTruncated) {
 		t.Errorf("nonce length 99: got %v, want %v", err, ErrTruncated)
+	}
+}
+
+func TestDecode_AcceptsOnlyTheCanonicalSpelling(t *testing.T) {
+	secret := []byte("0123456789abcdef0123456789abcdef")
+	for _, mode := range []Mode{ModeGCM, ModeCBC} {
+		tok, _, err := Generate(Params{AppID: 1, UserID: "u", Secret: secret, EffectiveSeconds: 60, Mode: mode})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Decode(tok, secret, DecodeOptions{}); err != nil {
+			t.Fatalf("%v: canonical token: %v", mode, err)
+		}
+		// The same bytes under other strings would have other fingerprints.
+		variants := map[string]string{
+			"line break":      tok[:10] + "\n" + tok[10:],
+			"carriage return": tok[:10] + "\r" + tok[10:],
+		}
+		// Set the unused low bits of the last base64 character, if it has any.
+		body := strings.TrimRight(tok, "=")
+		if pad := len(tok) - len(body); pad > 0 {
+			const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+			last := strings.IndexByte(alphabet, body[len(body)-1])
+			variants["unused bits set"] = body[:len(body)-1] + string(alphabet[last^1]) + tok[len(body):]
+		}
+		for name, v := range variants {
+			if v == tok {
+				continue
+			}
+			if _, err := Decode(v, secret, DecodeOptions{}); !errors.Is(err, ErrBase64) {
+				t.Errorf("%v, %s: got %v, want ErrBase64", mode, name, err)
+			}
+		}
 	}
 }
