@@ -126,13 +126,14 @@ func requestID(r *http.Request) string {
 	return id
 }
 
-// clientIP is the peer's address, or the first X-Forwarded-For hop when the
-// console sits behind a trusted proxy.
+// clientIP is the peer's address or, behind a trusted proxy, the address
+// that proxy saw: the last X-Forwarded-For entry. Entries to its left come
+// from the client and could name anyone (and so dodge per-address throttling).
 func (s *Server) clientIP(r *http.Request) string {
 	if s.cfg.TrustProxy {
-		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
-			first, _, _ := strings.Cut(xff, ",")
-			if ip := net.ParseIP(strings.TrimSpace(first)); ip != nil {
+		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
+			hops := strings.Split(xff[len(xff)-1], ",")
+			if ip := net.ParseIP(strings.TrimSpace(hops[len(hops)-1])); ip != nil {
 				return ip.String()
 			}
 		}

@@ -18,7 +18,7 @@ func (s *Server) tokenRevoke(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, store.ErrTokenNotFound)
 		return
 	}
-	rec, err := s.st.RevokeToken(r.Context(), uint32(appID), r.PathValue("id"), strings.TrimSpace(r.PostFormValue("reason")), actor(r), s.origin(r))
+	rec, err := s.st.RevokeToken(r.Context(), uint32(appID), strings.ToLower(r.PathValue("id")), strings.TrimSpace(r.PostFormValue("reason")), actor(r), s.origin(r))
 	if fe := store.FieldErrors(err); fe != nil {
 		s.reshowTokens(w, r, http.StatusUnprocessableEntity, TokenList{Error: "The token was not revoked: " + joinFieldErrors(fe)})
 		return

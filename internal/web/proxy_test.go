@@ -1,0 +1,50 @@
+package web_test
+
+import (
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/zegocloud-console/console/internal/web"
+)
+
+func TestClientIP_BehindATrustedProxyIsTheAddressTheProxySaw(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *web.Config) { c.TrustProxy = true })
+	req, _ := http.NewRequest(http.MethodPost, e.URL+"/login", strings.NewReader(url.Values{"username": {"nobody"}, "password": {"wrong password!"}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	// The client wrote the first entry; the proxy appended the last one.
+	req.Header.Set("X-Forwarded-For", "203.0.113.9, 198.51.100.7")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if n := e.count(t, `SELECT count(*) FROM audit_events WHERE action = 'auth.login_failed' AND client_ip = '198.51.100.7'`); n != 1 {
+		t.Fatalf("auth.login_failed from the proxy's view of the client: got %d, want 1", n)
+	}
+}
+
+func TestMetrics_UnknownMethodsShareOneLabel(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	for _, m := range []string{"FOO", "BAR"} {
+		req, _ := http.NewRequest(m, e.URL+"/nowhere", nil)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+	}
+	res, err := http.Get(e.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if strings.Contains(string(body), `method="FOO"`) || !strings.Contains(string(body), `method="OTHER"`) {
+		t.Fatal(`metrics: want arbitrary methods counted under method="OTHER", not one series each`)
+	}
+}
