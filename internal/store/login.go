@@ -39,17 +39,16 @@ const (
 // is not throttled by address (every such request would share one bucket).
 func (s *Store) Authenticate(ctx context.Context, username, password string, origin Origin) (Operator, error) {
 	name := cleanName(username)
-	var perAccount, perIP int
-	err := s.pool.QueryRow(ctx, `
-		SELECT count(*) FILTER (WHERE username = $1), count(*) FILTER (WHERE client_ip = $2 AND $2 <> '')
-		FROM login_failures
-		WHERE at > now() - `+loginWindow+` AND (username = $1 OR (client_ip = $2 AND $2 <> ''))`,
-		name, origin.ClientIP).Scan(&perAccount, &perIP)
-	if err != nil {
-		return Operator{}, fmt.Errorf("store: authenticate: count failures: %w", err)
+	if err := s.recordAttempt(ctx, name, origin); err != nil {
+		return Operator{}, err
 	}
-	if perAccount >= maxFailuresPerAccount || perIP >= maxFailuresPerIP {
-		return Operator{}, s.loginFailed(ctx, name, reasonThrottled, origin, ErrLoginThrottled)
+	// Each check holds ~19 MiB for tens of milliseconds: bound how many run
+	// at once so that a burst of sign-ins cannot exhaust memory.
+	select {
+	case s.passwordChecks <- struct{}{}:
+		defer func() { <-s.passwordChecks }()
+	case <-ctx.Done():
+		return Operator{}, ctx.Err()
 	}
 
 	rows, _ := s.pool.Query(ctx, `SELECT `+operatorColumns+`, password_hash FROM operators WHERE username = $1`, name)
@@ -91,19 +90,60 @@ func (s *Store) Authenticate(ctx context.Context, username, password string, ori
 	return op, nil
 }
 
+// recordAttempt counts the recent failures of the account and the address
+// and, unless they are over the limit, records this attempt as a failure
+// before the password is checked (a success clears it). Counting and
+// recording happen under a per-account lock, so parallel attempts see each
+// other: a burst of guesses cannot all pass the count before any is written.
+func (s *Store) recordAttempt(ctx context.Context, name string, origin Origin) error {
+	throttled := false
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('console.login:' || $1))`, name); err != nil {
+			return fmt.Errorf("store: authenticate: lock account: %w", err)
+		}
+		var perAccount, perIP int
+		if err := tx.QueryRow(ctx, `
+			SELECT count(*) FILTER (WHERE username = $1), count(*) FILTER (WHERE client_ip = $2 AND $2 <> '')
+			FROM login_failures
+			WHERE at > now() - `+loginWindow+` AND (username = $1 OR (client_ip = $2 AND $2 <> ''))`,
+			name, origin.ClientIP).Scan(&perAccount, &perIP); err != nil {
+			return fmt.Errorf("store: authenticate: count failures: %w", err)
+		}
+		throttled = perAccount >= maxFailuresPerAccount || perIP >= maxFailuresPerIP
+		if throttled {
+			return nil
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO login_failures (username, client_ip) VALUES ($1, $2)`, name, origin.ClientIP)
+		if err != nil {
+			return fmt.Errorf("store: record login attempt: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if throttled {
+		return s.loginFailed(ctx, name, reasonThrottled, origin, ErrLoginThrottled)
+	}
+	return nil
+}
+
 // operatorWithHash is the one read that needs the password hash.
 type operatorWithHash struct {
 	Operator
 	PasswordHash string `db:"password_hash"`
 }
 
-// loginFailed records a failed sign-in and its audit event in one
-// transaction, then returns result (or the error that prevented recording).
+// loginFailed audits a failed sign-in and returns result (or the error that
+// prevented auditing). A throttled attempt is also recorded as a failure
+// (the others were recorded by recordAttempt before the password check).
 func (s *Store) loginFailed(ctx context.Context, name, reason string, origin Origin, result error) error {
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO login_failures (username, client_ip) VALUES ($1, $2)`,
-			name, origin.ClientIP); err != nil {
-			return fmt.Errorf("store: record login failure: %w", err)
+		if reason == reasonThrottled {
+			if _, err := tx.Exec(ctx, `INSERT INTO login_failures (username, client_ip) VALUES ($1, $2)`,
+				name, origin.ClientIP); err != nil {
+				return fmt.Errorf("store: record login failure: %w", err)
+			}
 		}
 		return s.insertAudit(ctx, tx, Event{
 			Actor:  Actor{Type: ActorAnonymous, Name: name},

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -159,5 +160,31 @@ func TestLoginFailures_Purge(t *testing.T) {
 	n, err := e.s.PurgeLoginFailures(e.ctx)
 	if err != nil || n != 1 {
 		t.Fatalf("got %d, %v, want 1, nil", n, err)
+	}
+}
+
+func TestAuthenticate_ParallelGuessesAreThrottledLikeSequentialOnes(t *testing.T) {
+	e := newPeopleEnv(t)
+	e.createOperator(t, "carol", RoleOperator, "carol's password 1")
+	const attempts = 16
+	var wg sync.WaitGroup
+	for i := range attempts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			origin := Origin{ClientIP: fmt.Sprintf("192.0.2.%d", i+1)} // one address each: only the account limit applies
+			_, _ = e.s.Authenticate(e.ctx, "carol", "wrong password", origin)
+		}()
+	}
+	wg.Wait()
+	checked := 0
+	for _, ev := range e.auditEvents(t, "auth.login_failed") {
+		if ev.Details["reason"] == reasonBadPassword {
+			checked++
+		}
+	}
+	// Without counting in-flight attempts, all 16 would reach the password check.
+	if checked != maxFailuresPerAccount {
+		t.Fatalf("parallel guesses that reached the password check: got %d, want %d", checked, maxFailuresPerAccount)
 	}
 }

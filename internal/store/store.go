@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -29,7 +30,9 @@ type Store struct {
 	pool         *pgxpool.Pool
 	keys         *Keyring
 	onAuditWrite func(time.Duration)
-	auditMACKeys [][]byte // checkpoint MAC keys, signing key first; see SetAuditMACKeys
+	// passwordChecks bounds the argon2 checks running at once (each holds ~19 MiB).
+	passwordChecks chan struct{}
+	auditMACKeys   [][]byte // checkpoint MAC keys, signing key first; see SetAuditMACKeys
 }
 
 // dbtx is what both the pool and a transaction offer.
@@ -45,7 +48,7 @@ func (s *Store) ObserveAuditWrites(fn func(time.Duration)) { s.onAuditWrite = fn
 
 // New wraps an open pool; keys seals and opens ServerSecrets.
 func New(pool *pgxpool.Pool, keys *Keyring) *Store {
-	return &Store{pool: pool, keys: keys}
+	return &Store{pool: pool, keys: keys, passwordChecks: make(chan struct{}, 2*runtime.NumCPU())}
 }
 
 // Open connects to databaseURL with a pool sized for a web server.
