@@ -23,6 +23,14 @@ func (s *Server) auditExport(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, http.StatusBadRequest, "Bad filter", "The export was not started: "+orAny(joinFieldErrors(store.FieldErrors(err)), err.Error()))
 		return
 	}
+	if q.Get("token") != "" {
+		// As on the audit page: a token does not stay in a URL (proxy logs,
+		// history); the same export, by fingerprint.
+		v := f.Values()
+		v.Set("format", format)
+		http.Redirect(w, r, "/audit/export?"+v.Encode(), http.StatusSeeOther)
+		return
+	}
 	s.exportAudit(w, r, f, format, store.ChannelUI, func(err error) { s.fail(w, r, err) })
 }
 

@@ -234,3 +234,19 @@ func TestAuditPage_VerifyNowShowsTheResult(t *testing.T) {
 		t.Fatalf("audit.verify events: got %d, want 1", n)
 	}
 }
+
+func TestAuditExport_MovesAPastedTokenOutOfTheURL(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	c := e.signIn(t, "audra", store.RoleAuditor)
+	const tok = "04AAAAAGsLXDgADAHfnT0A0MePwjJwYwDO"
+	res, err := c.Get(e.URL + "/audit/export?format=csv&token=" + url.QueryEscape(tok))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	loc := res.Header.Get("Location")
+	if res.StatusCode != http.StatusSeeOther || strings.Contains(loc, tok[2:]) || !strings.Contains(loc, "fingerprint=") || !strings.Contains(loc, "format=csv") {
+		t.Fatalf("got %d to %q, want 303 to the same export by fingerprint", res.StatusCode, loc)
+	}
+}
