@@ -12,8 +12,9 @@ import (
 	"github.com/zegocloud-console/console/internal/store"
 )
 
-// auditFilterParams are the query parameters store.ParseAuditFilter reads.
-var auditFilterParams = []string{"app_id", "actor", "action", "outcome", "from", "to", "q", "token", "fingerprint"}
+// auditFilterParams are the query parameters of the API's audit filter:
+// those store.ParseAuditFilter reads but token, which has no place in a URL.
+var auditFilterParams = []string{"app_id", "actor", "action", "outcome", "from", "to", "q", "fingerprint"}
 
 // Page sizes of GET /api/v1/audit.
 const (
@@ -73,6 +74,8 @@ func (s *Server) apiAuditFilter(w http.ResponseWriter, r *http.Request, q url.Va
 	bad := map[string]string{}
 	for name, values := range q {
 		switch {
+		case name == "token":
+			bad[name] = "a token does not belong in a URL (logs keep URLs): send fingerprint, the SHA-256 of the token in hex"
 		case !slices.Contains(auditFilterParams, name) && !slices.Contains(extra, name):
 			bad[name] = "is not a parameter of this route"
 		case len(values) > 1:

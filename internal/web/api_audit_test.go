@@ -150,3 +150,14 @@ func TestAPIAudit_ExportStreamsNDJSONAndCSVAndIsAudited(t *testing.T) {
 		t.Fatalf("got %d audit.export events, want 2", len(exports))
 	}
 }
+
+func TestAPIAudit_RefusesARawTokenInTheURL(t *testing.T) {
+	t.Parallel()
+	a := newAPIEnv(t)
+	a.createProject(t, 1001)
+	key := a.key(t, allAPIScopes, 1001)
+	p := a.get(t, "/api/v1/audit?token=04AAAAAGsLXDgADAHfnT0A0MePwjJwYwDO", key).wantProblem(t, http.StatusBadRequest, "bad-filter")
+	if !strings.Contains(p.Errors["token"], "fingerprint") {
+		t.Fatalf("got errors %v, want token refused with a pointer to fingerprint", p.Errors)
+	}
+}
