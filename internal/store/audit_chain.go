@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -181,9 +182,12 @@ func (s *Store) RunSealer(ctx context.Context, interval time.Duration, logger *s
 	}
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
-	var failingSince, lastLogged time.Time
+	var failingSince, lastLogged, lastAnchor time.Time
 	for {
 		err := s.sealAll(ctx)
+		if err == nil && time.Since(lastAnchor) >= auditAnchorLogInterval && s.logChainHead(ctx, logger) {
+			lastAnchor = time.Now()
+		}
 		switch {
 		case ctx.Err() != nil:
 			return
@@ -205,6 +209,24 @@ func (s *Store) RunSealer(ctx context.Context, interval time.Duration, logger *s
 		case <-tick.C:
 		}
 	}
+}
+
+// auditAnchorLogInterval is how often the sealer writes the chain head to
+// the log: a copy outside the database, so that someone who can write to the
+// database cannot roll the chain back to an older signed head unnoticed.
+const auditAnchorLogInterval = time.Minute
+
+// logChainHead logs the signed head's position and hash and tells whether
+// there was one to log.
+func (s *Store) logChainHead(ctx context.Context, logger *slog.Logger) bool {
+	var seq int64
+	var hash []byte
+	err := s.pool.QueryRow(ctx, `SELECT chain_seq, hash FROM audit_chain_head`).Scan(&seq, &hash)
+	if err != nil {
+		return false // no head yet (nothing sealed), or the database is away: the next tick tries again
+	}
+	logger.Info("audit chain head", "chain_seq", seq, "hash", hex.EncodeToString(hash))
+	return true
 }
 
 // sealAll seals batch after batch until no full batch remains.

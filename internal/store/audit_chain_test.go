@@ -184,6 +184,13 @@ func TestRunSealer_SealsAndSurvivesLosingItsConnections(t *testing.T) {
 	}
 	b.audit(t, 5)
 	waitSealed(5)
+	// The head goes to the log too: a copy outside the database.
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(logs.String(), `msg="audit chain head" chain_seq=`); {
+		if time.Now().After(deadline) {
+			t.Fatalf("the sealer did not log the chain head; logs:\n%s", logs.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	// Kill every connection to the database: the sealer must carry on.
 	su := b.superuser(t)
 	mustExec(t, b.ctx, su, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
