@@ -145,9 +145,10 @@ func (s *Server) clientIP(r *http.Request) string {
 	return host
 }
 
-// isHTTPS tells whether the browser reached us over TLS.
-func (s *Server) isHTTPS(r *http.Request) bool {
-	return r.TLS != nil || (s.cfg.TrustProxy && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https"))
+// isHTTPS tells whether the browser reached us over TLS, directly or through
+// a trusted proxy that says so.
+func isHTTPS(r *http.Request, trustProxy bool) bool {
+	return r.TLS != nil || (trustProxy && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https"))
 }
 
 // origin describes where a request came from, for the audit trail.

@@ -118,7 +118,7 @@ func (ss *sessionStore) options(r *http.Request) *sessions.Options {
 		Path:     "/",
 		MaxAge:   int(ss.cfg.SessionMax.Seconds()),
 		HttpOnly: true,
-		Secure:   r.TLS != nil || (ss.cfg.TrustProxy && r.Header.Get("X-Forwarded-Proto") == "https"),
+		Secure:   isHTTPS(r, ss.cfg.TrustProxy),
 		SameSite: http.SameSiteLaxMode,
 	}
 }
