@@ -40,7 +40,8 @@ ensure_bin() {
 # (PostgreSQL refuses to run as root), ourselves otherwise.
 as_pg() {
   if [ "$(id -u)" = 0 ]; then
-    runuser -u postgres -- "$@"
+    # From /: postgres may not be allowed into the current directory.
+    (cd / && runuser -u postgres -- "$@")
   else
     "$@"
   fi
@@ -50,7 +51,7 @@ as_pg() {
 # directory with mode 700, say), keep the cluster under /var/tmp instead.
 if [ "$(id -u)" = 0 ] && id postgres >/dev/null 2>&1; then
   mkdir -p "$data"
-  if ! runuser -u postgres -- test -x "$data" 2>/dev/null; then
+  if ! (cd / && runuser -u postgres -- test -x "$data") 2>/dev/null; then
     pgdata="/var/tmp/zego-console-pg-$(echo -n "$root" | sha256sum | cut -c1-12)"
     log="$pgdata.log"
   fi
