@@ -26,23 +26,8 @@ audited like the web console's API keys page. Subcommands:
 Run 'console apikey <subcommand> --help' for its flags.`
 
 func runAPIKey(ctx context.Context, e env, args []string) error {
-	if len(args) == 0 {
-		fmt.Fprintln(e.stderr, apikeyUsage)
-		return usageError("apikey: missing subcommand (create, list or revoke)")
-	}
-	switch args[0] {
-	case "-h", "-help", "--help", "help":
-		fmt.Fprintln(e.stdout, apikeyUsage)
-		return nil
-	case "create":
-		return runAPIKeyCreate(ctx, e, args[1:])
-	case "list":
-		return runAPIKeyList(ctx, e, args[1:])
-	case "revoke":
-		return runAPIKeyRevoke(ctx, e, args[1:])
-	}
-	fmt.Fprintln(e.stderr, apikeyUsage)
-	return usageError("apikey: unknown subcommand %q (want create, list or revoke)", args[0])
+	return dispatch(ctx, e, args, "apikey", apikeyUsage, command{name: "create", run: runAPIKeyCreate},
+		command{name: "list", run: runAPIKeyList}, command{name: "revoke", run: runAPIKeyRevoke})
 }
 
 func runAPIKeyCreate(ctx context.Context, e env, args []string) error {

@@ -21,26 +21,8 @@ Works on the database in DATABASE_URL. Subcommands:
 Run 'console audit <subcommand> --help' for its flags.`
 
 func runAudit(ctx context.Context, e env, args []string) error {
-	if len(args) == 0 {
-		fmt.Fprintln(e.stderr, auditUsage)
-		return usageError("audit: missing subcommand (verify, seal or prune)")
-	}
-	var run func(context.Context, env, []string) error
-	switch args[0] {
-	case "-h", "-help", "--help", "help":
-		fmt.Fprintln(e.stdout, auditUsage)
-		return nil
-	case "verify":
-		run = runAuditVerify
-	case "seal":
-		run = runAuditSeal
-	case "prune":
-		run = runAuditPrune
-	default:
-		fmt.Fprintln(e.stderr, auditUsage)
-		return usageError("audit: unknown subcommand %q (want verify, seal or prune)", args[0])
-	}
-	return run(ctx, e, args[1:])
+	return dispatch(ctx, e, args, "audit", auditUsage, command{name: "verify", run: runAuditVerify},
+		command{name: "seal", run: runAuditSeal}, command{name: "prune", run: runAuditPrune})
 }
 
 func runAuditVerify(ctx context.Context, e env, args []string) error {

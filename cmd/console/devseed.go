@@ -24,19 +24,7 @@ Run 'console dev seed --help' for its flags.`
 const seedFirstAppID = 900001
 
 func runDev(ctx context.Context, e env, args []string) error {
-	if len(args) == 0 {
-		fmt.Fprintln(e.stderr, devUsage)
-		return usageError("dev: missing subcommand (seed)")
-	}
-	switch args[0] {
-	case "-h", "-help", "--help", "help":
-		fmt.Fprintln(e.stdout, devUsage)
-		return nil
-	case "seed":
-		return runDevSeed(ctx, e, args[1:])
-	}
-	fmt.Fprintln(e.stderr, devUsage)
-	return usageError("dev: unknown subcommand %q (want seed)", args[0])
+	return dispatch(ctx, e, args, "dev", devUsage, command{name: "seed", run: runDevSeed})
 }
 
 // seedReport is what dev seed did, printed as text or JSON.

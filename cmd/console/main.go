@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -99,6 +100,36 @@ func run(ctx context.Context, e env, args []string) error {
 	}
 	printUsage(e.stderr)
 	return usageError("unknown command %q", args[0])
+}
+
+// dispatch runs the subcommand of command name that args[0] names. With no
+// subcommand or an unknown one it prints usage to stderr (exit 2); with a
+// help flag, to stdout.
+func dispatch(ctx context.Context, e env, args []string, name, usage string, subs ...command) error {
+	names := make([]string, len(subs))
+	for i, sub := range subs {
+		names[i] = sub.name
+	}
+	want := names[len(names)-1]
+	if len(names) > 1 {
+		want = strings.Join(names[:len(names)-1], ", ") + " or " + want
+	}
+	if len(args) == 0 {
+		fmt.Fprintln(e.stderr, usage)
+		return usageError("%s: missing subcommand (%s)", name, want)
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		fmt.Fprintln(e.stdout, usage)
+		return nil
+	}
+	for _, sub := range subs {
+		if sub.name == args[0] {
+			return sub.run(ctx, e, args[1:])
+		}
+	}
+	fmt.Fprintln(e.stderr, usage)
+	return usageError("%s: unknown subcommand %q (want %s)", name, args[0], want)
 }
 
 func printUsage(w io.Writer) {

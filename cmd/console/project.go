@@ -31,21 +31,8 @@ store operations as the web console. Subcommands:
 Run 'console project <subcommand> --help' for its flags.`
 
 func runProject(ctx context.Context, e env, args []string) error {
-	if len(args) == 0 {
-		fmt.Fprintln(e.stderr, projectUsage)
-		return usageError("project: missing subcommand (create or list)")
-	}
-	switch args[0] {
-	case "-h", "-help", "--help", "help":
-		fmt.Fprintln(e.stdout, projectUsage)
-		return nil
-	case "create":
-		return runProjectCreate(ctx, e, args[1:])
-	case "list":
-		return runProjectList(ctx, e, args[1:])
-	}
-	fmt.Fprintln(e.stderr, projectUsage)
-	return usageError("project: unknown subcommand %q (want create or list)", args[0])
+	return dispatch(ctx, e, args, "project", projectUsage,
+		command{name: "create", run: runProjectCreate}, command{name: "list", run: runProjectList})
 }
 
 func runProjectCreate(ctx context.Context, e env, args []string) error {

@@ -19,19 +19,7 @@ rekey', then restart the servers with the new key; CONSOLE_MASTER_KEY_OLD can
 be dropped once rekey reports 0.`
 
 func runSecrets(ctx context.Context, e env, args []string) error {
-	if len(args) == 0 {
-		fmt.Fprintln(e.stderr, secretsUsage)
-		return usageError("secrets: missing subcommand (rekey)")
-	}
-	switch args[0] {
-	case "-h", "-help", "--help", "help":
-		fmt.Fprintln(e.stdout, secretsUsage)
-		return nil
-	case "rekey":
-		return runSecretsRekey(ctx, e, args[1:])
-	}
-	fmt.Fprintln(e.stderr, secretsUsage)
-	return usageError("secrets: unknown subcommand %q (want rekey)", args[0])
+	return dispatch(ctx, e, args, "secrets", secretsUsage, command{name: "rekey", run: runSecretsRekey})
 }
 
 func runSecretsRekey(ctx context.Context, e env, args []string) error {

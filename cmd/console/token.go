@@ -25,22 +25,10 @@ Works offline: no database, nothing recorded. Subcommands:
 The ServerSecret comes from --secret-file, else --secret, else $ZEGO_SERVER_SECRET.
 Run 'console token <subcommand> --help' for its flags.`
 
-func runToken(_ context.Context, e env, args []string) error {
-	if len(args) == 0 {
-		fmt.Fprintln(e.stderr, tokenUsage)
-		return usageError("token: missing subcommand (issue or decode)")
-	}
-	switch args[0] {
-	case "-h", "-help", "--help", "help":
-		fmt.Fprintln(e.stdout, tokenUsage)
-		return nil
-	case "issue":
-		return runTokenIssue(e, args[1:])
-	case "decode":
-		return runTokenDecode(e, args[1:])
-	}
-	fmt.Fprintln(e.stderr, tokenUsage)
-	return usageError("token: unknown subcommand %q (want issue or decode)", args[0])
+func runToken(ctx context.Context, e env, args []string) error {
+	return dispatch(ctx, e, args, "token", tokenUsage,
+		command{name: "issue", run: func(_ context.Context, e env, args []string) error { return runTokenIssue(e, args) }},
+		command{name: "decode", run: func(_ context.Context, e env, args []string) error { return runTokenDecode(e, args) }})
 }
 
 func runTokenIssue(e env, args []string) error {
