@@ -45,13 +45,14 @@ func (s *Server) apiProjectList(w http.ResponseWriter, r *http.Request) {
 
 // apiAppID reads the {appId} path segment: a ZEGO AppID written canonically
 // (1 to 4294967295, no sign or leading zero). Anything else names no project
-// and is answered 404.
-func (s *Server) apiAppID(w http.ResponseWriter, r *http.Request) (uint32, bool) {
+// and is answered 404; a project the request's key may not use with scope is
+// answered 403 (and audited) by allowProject.
+func (s *Server) apiAppID(w http.ResponseWriter, r *http.Request, scope string) (uint32, bool) {
 	raw := r.PathValue("appId")
 	id, err := strconv.ParseUint(raw, 10, 32)
 	if err != nil || id == 0 || strconv.FormatUint(id, 10) != raw {
 		s.problem(w, r, http.StatusNotFound, "not-found", "There is no project with AppID "+strconv.Quote(raw)+".", nil)
 		return 0, false
 	}
-	return uint32(id), true
+	return uint32(id), s.allowProject(w, r, scope, uint32(id))
 }

@@ -54,8 +54,8 @@ func revocationOf(rec store.TokenRecord) revocationJSON {
 // apiTokenRevoke revokes a token of a project by id; revoking it again
 // answers the same record.
 func (s *Server) apiTokenRevoke(w http.ResponseWriter, r *http.Request) {
-	appID, ok := s.apiAppID(w, r)
-	if !ok || !s.allowProject(w, r, store.ScopeRevoke, appID) {
+	appID, ok := s.apiAppID(w, r, store.ScopeRevoke)
+	if !ok {
 		return
 	}
 	var body reasonRequest
@@ -82,8 +82,8 @@ type userRevokeJSON struct {
 
 // apiUserRevoke revokes every active token of a user in a project.
 func (s *Server) apiUserRevoke(w http.ResponseWriter, r *http.Request) {
-	appID, ok := s.apiAppID(w, r)
-	if !ok || !s.allowProject(w, r, store.ScopeRevoke, appID) {
+	appID, ok := s.apiAppID(w, r, store.ScopeRevoke)
+	if !ok {
 		return
 	}
 	var body reasonRequest
