@@ -44,12 +44,18 @@ func (s *Store) Migrate(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("store: migrate: %w", err)
 	}
+	s.migrated.Store(true)
 	return len(res), nil
 }
 
 // MigrationsPending tells whether the schema is behind the binary; /readyz
 // uses it so that an instance is not sent traffic before migrations ran.
+// Schemas only move forward, so once current it is not asked again: readiness
+// probes come every few seconds.
 func (s *Store) MigrationsPending(ctx context.Context) (bool, error) {
+	if s.migrated.Load() {
+		return false, nil
+	}
 	db := stdlib.OpenDBFromPool(s.pool)
 	defer db.Close()
 	p, err := newMigrator(db)
@@ -60,5 +66,6 @@ func (s *Store) MigrationsPending(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("store: migration status: %w", err)
 	}
+	s.migrated.Store(!pending)
 	return pending, nil
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -32,7 +33,8 @@ type Store struct {
 	onAuditWrite func(time.Duration)
 	// passwordChecks bounds the argon2 checks running at once (each holds ~19 MiB).
 	passwordChecks chan struct{}
-	auditMACKeys   [][]byte // checkpoint MAC keys, signing key first; see SetAuditMACKeys
+	migrated       atomic.Bool // the schema was found current: MigrationsPending need not ask again
+	auditMACKeys   [][]byte    // checkpoint MAC keys, signing key first; see SetAuditMACKeys
 }
 
 // dbtx is what both the pool and a transaction offer.
