@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -24,32 +23,13 @@ type officialVector struct {
 	Claims    Claims `json:"claims"`
 }
 
-// officialVectorsPath finds shared/testdata/token04-official.json beside the
-// repository by walking up from the package directory, so the tests work from
-// any checkout location without a copy of the file in the repository.
-func officialVectorsPath(tb testing.TB) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatalf("getwd: %v", err)
-	}
-	for {
-		candidate := filepath.Join(dir, "shared", "testdata", "token04-official.json")
-		if _, err := os.Stat(candidate); err == nil {
-			return candidate
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Fatal("shared/testdata/token04-official.json not found in any parent of the working directory: " +
-				"the official vectors are required, check out shared/ beside the repository")
-		}
-		dir = parent
-	}
-}
+// officialVectorsPath is the repository's copy of the tokens made by ZEGO's
+// official generators (see testdata/README.md).
+const officialVectorsPath = "testdata/official-vectors.json"
 
 func loadOfficialVectors(tb testing.TB) []officialVector {
 	tb.Helper()
-	data, err := os.ReadFile(officialVectorsPath(tb))
+	data, err := os.ReadFile(officialVectorsPath)
 	if err != nil {
 		tb.Fatalf("read official vectors: %v", err)
 	}
