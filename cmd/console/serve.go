@@ -18,6 +18,8 @@ import (
 
 	"github.com/zegocloud-console/console/internal/store"
 	"github.com/zegocloud-console/console/internal/web"
+	"github.com/zegocloud-console/console/internal/web/api"
+	"github.com/zegocloud-console/console/internal/web/ui"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -56,7 +58,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	srv, err := web.New(ctx, st, logger, web.Config{SessionIdle: c.SessionIdle, SessionMax: c.SessionMax, TrustProxy: c.TrustProxy,
-		APIRate: c.APIRate, APIBurst: c.APIBurst, SealInterval: c.SealInterval, Version: version}, reg)
+		APIRate: c.APIRate, APIBurst: c.APIBurst, SealInterval: c.SealInterval, Version: version}, reg, ui.New, api.New)
 	if err != nil {
 		return err
 	}

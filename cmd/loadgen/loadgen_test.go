@@ -16,6 +16,8 @@ import (
 	"github.com/zegocloud-console/console/internal/pgtest"
 	"github.com/zegocloud-console/console/internal/store"
 	"github.com/zegocloud-console/console/internal/web"
+	"github.com/zegocloud-console/console/internal/web/api"
+	"github.com/zegocloud-console/console/internal/web/ui"
 )
 
 // masterKey is the master key of the test consoles.
@@ -42,7 +44,7 @@ func startConsole(t *testing.T) console {
 	}
 	t.Cleanup(st.Close)
 	srv, err := web.New(ctx, st, slog.New(slog.DiscardHandler),
-		web.Config{APIRate: 1e6, APIBurst: 1e6}, prometheus.NewRegistry())
+		web.Config{APIRate: 1e6, APIBurst: 1e6}, prometheus.NewRegistry(), ui.New, api.New)
 	if err != nil {
 		t.Fatal(err)
 	}

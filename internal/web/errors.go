@@ -12,27 +12,103 @@ import (
 	"github.com/zegocloud-console/console/internal/store"
 )
 
-// statusFor maps an error from the store to an HTTP status and a problem
-// type slug. Anything unexpected is a 503 when the database is the cause
-// (the change was not made; retrying later may work) and a 500 otherwise.
-func statusFor(err error) (int, string) {
-	switch {
-	case store.FieldErrors(err) != nil:
-		return http.StatusUnprocessableEntity, "validation"
-	case errors.Is(err, store.ErrProjectNotFound), errors.Is(err, store.ErrTokenNotFound),
-		errors.Is(err, store.ErrOperatorNotFound), errors.Is(err, store.ErrAPIKeyNotFound):
-		return http.StatusNotFound, "not-found"
-	case errors.Is(err, store.ErrProjectDisabled):
-		return http.StatusConflict, "project-disabled"
-	case errors.Is(err, store.ErrForbidden):
-		return http.StatusForbidden, "forbidden"
-	case errors.Is(err, context.Canceled):
-		return 499, "cancelled"
-	case isUnavailable(err):
-		return http.StatusServiceUnavailable, "unavailable"
-	default:
-		return http.StatusInternalServerError, "internal"
+// A Failure is how the console answers one kind of error, in the UI and the
+// API alike: one status and problem type, the API's detail, the UI's page
+// title and text, and, where the error belongs to one form field, that field
+// and the text shown beside it. Texts never include the error's own text,
+// which might name internals.
+type Failure struct {
+	Status    int
+	Type      string // problem type slug: urn:zego-console:problem:<Type>
+	Detail    string // the API's problem detail
+	Title     string // the UI's error page title
+	Message   string // the UI's error page text
+	Field     string // the form or JSON field the error belongs to, if any
+	FieldText string // the text beside that field
+}
+
+// StatusClientClosed is the status logged when the client went away first.
+const StatusClientClosed = 499
+
+// failures is the error table: the first entry whose test matches wins.
+var failures = []struct {
+	is      func(error) bool
+	failure Failure
+}{
+	{func(err error) bool { return store.FieldErrors(err) != nil }, Failure{Status: http.StatusUnprocessableEntity, Type: "validation",
+		Detail: "The request has invalid fields; see errors.",
+		Title:  "Invalid input", Message: "Some fields are not valid, so nothing was changed. Go back, correct them and try again."}},
+	{isErr(store.ErrProjectNotFound), Failure{Status: http.StatusNotFound, Type: "not-found", Detail: "No such resource.",
+		Title: "Project not found", Message: "There is no such project. It may have been deleted.",
+		Field: "app_id", FieldText: "there is no such project; choose one from the list"}},
+	{isErr(store.ErrTokenNotFound), Failure{Status: http.StatusNotFound, Type: "not-found", Detail: "No such resource.",
+		Title: "Not found", Message: "There is nothing here. It may have been deleted.",
+		Field: "token", FieldText: "This token was not issued here, so there is nothing to revoke. A token issued elsewhere can only be stopped at ZEGO by rotating the project's ServerSecret."}},
+	{isErr(store.ErrOperatorNotFound, store.ErrAPIKeyNotFound), Failure{Status: http.StatusNotFound, Type: "not-found", Detail: "No such resource.",
+		Title: "Not found", Message: "There is nothing here. It may have been deleted."}},
+	{isErr(store.ErrProjectDisabled), Failure{Status: http.StatusConflict, Type: "project-disabled", Detail: "The project is disabled.",
+		Title: "Project disabled", Message: "This project is disabled: enable it on its page before issuing tokens.",
+		Field: "app_id", FieldText: "this project is disabled: an admin must enable it before tokens can be issued"}},
+	{isErr(ErrCrossOrigin), Failure{Status: http.StatusForbidden, Type: "forbidden", Detail: "Cross-origin browser requests are refused.",
+		Title: "Cross-origin request refused", Message: "This request came from another site, so the console refused it. Nothing was changed."}},
+	{isErr(store.ErrForbidden), Failure{Status: http.StatusForbidden, Type: "forbidden", Detail: "This API key may not do this.",
+		Title: "Not allowed", Message: "You may not do this."}},
+	{isErr(context.Canceled), Failure{Status: StatusClientClosed, Type: "cancelled", Detail: "The request was cancelled.",
+		Title: "Cancelled", Message: "The request was cancelled."}},
+	{isUnavailable, Failure{Status: http.StatusServiceUnavailable, Type: "unavailable",
+		Detail: "The console could not reach its database; nothing was changed or issued. Retry later.",
+		Title:  "Database unavailable", Message: "The console could not reach its database, so nothing was changed and no token was issued. Try again in a moment; the console reconnects by itself."}},
+}
+
+// internalFailure answers every error the table does not name.
+var internalFailure = Failure{Status: http.StatusInternalServerError, Type: "internal",
+	Detail: "The console could not complete the request; nothing was changed or issued.",
+	Title:  "Something went wrong", Message: "The console could not complete this request, so nothing was changed and no token was issued. The request id below helps an admin find the cause in the logs."}
+
+func isErr(targets ...error) func(error) bool {
+	return func(err error) bool {
+		for _, t := range targets {
+			if errors.Is(err, t) {
+				return true
+			}
+		}
+		return false
 	}
+}
+
+// FailureOf looks err up in the error table.
+func FailureOf(err error) Failure {
+	for _, f := range failures {
+		if f.is(err) {
+			return f.failure
+		}
+	}
+	return internalFailure
+}
+
+// FieldErrors returns the field messages err carries: those of a validation
+// error, or the one field an error of the table belongs to; nil otherwise.
+func FieldErrors(err error) map[string]string {
+	if fe := store.FieldErrors(err); fe != nil {
+		return fe
+	}
+	if err == nil {
+		return nil
+	}
+	if f := FailureOf(err); f.Field != "" {
+		return map[string]string{f.Field: f.FieldText}
+	}
+	return nil
+}
+
+// LogFailure logs an error that is not the visitor's fault (5xx) and
+// returns its Failure.
+func (s *Server) LogFailure(r *http.Request, err error) Failure {
+	f := FailureOf(err)
+	if f.Status >= 500 {
+		s.Log.Error("request failed", "request_id", RequestID(r), "route", r.Pattern, "err", err)
+	}
+	return f
 }
 
 // isUnavailable tells whether err means the database could not be reached or
@@ -52,27 +128,4 @@ func isUnavailable(err error) bool {
 	return errors.As(err, &connErr) || errors.As(err, &netErr) || pgconn.Timeout(err) ||
 		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, context.DeadlineExceeded) ||
 		errors.Is(err, net.ErrClosed)
-}
-
-// fail renders the error page that fits err and logs what is not the
-// visitor's fault. Messages never include the error text of the store,
-// which might name internals.
-func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
-	status, _ := statusFor(err)
-	if status >= 500 {
-		s.log.Error("request failed", "request_id", requestID(r), "route", r.Pattern, "err", err)
-	}
-	switch status {
-	case http.StatusNotFound:
-		s.renderError(w, r, status, "Not found", "There is nothing here. It may have been deleted.")
-	case http.StatusConflict:
-		s.renderError(w, r, status, "Project disabled", "This project is disabled: enable it on its page before issuing tokens.")
-	case http.StatusForbidden:
-		s.renderError(w, r, status, "Not allowed", "You may not do this.")
-	case http.StatusServiceUnavailable:
-		s.renderError(w, r, status, "Database unavailable", "The console could not reach its database, so nothing was changed and no token was issued. Try again in a moment; the console reconnects by itself.")
-	case 499:
-	default:
-		s.renderError(w, r, status, "Something went wrong", "The console could not complete this request. Nothing was issued. The request id below helps an admin find the cause in the logs.")
-	}
 }

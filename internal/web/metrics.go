@@ -52,14 +52,14 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	return m, nil
 }
 
-// tokenIssued counts an issued token.
-func (m *metrics) tokenIssued(appID int64, channel string) {
-	m.issued.WithLabelValues(strconv.FormatInt(appID, 10), channel).Inc()
+// TokenIssued counts an issued token.
+func (s *Server) TokenIssued(appID int64, channel string) {
+	s.metrics.issued.WithLabelValues(strconv.FormatInt(appID, 10), channel).Inc()
 }
 
-// tokensRevoked counts revoked tokens.
-func (m *metrics) tokensRevoked(appID int64, n int64) {
-	m.revoked.WithLabelValues(strconv.FormatInt(appID, 10)).Add(float64(n))
+// TokensRevoked counts revoked tokens.
+func (s *Server) TokensRevoked(appID int64, n int64) {
+	s.metrics.revoked.WithLabelValues(strconv.FormatInt(appID, 10)).Add(float64(n))
 }
 
 // observe records one finished request.

@@ -13,14 +13,6 @@ import (
 	"github.com/zegocloud-console/console/internal/store"
 )
 
-type ctxKey int
-
-const (
-	keyRequestID ctxKey = iota
-	keyOperator
-	keyAPIKey
-)
-
 // contentSecurityPolicy allows only the console's own scripts, styles and
 // images: no inline script, no framing.
 const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
@@ -93,44 +85,35 @@ func (s *Server) withLogAndMetrics(next http.Handler) http.Handler {
 		if rec.status >= 500 {
 			level = slog.LevelWarn
 		}
-		s.log.LogAttrs(r.Context(), level, "request",
-			slog.String("request_id", requestID(r)), slog.String("method", r.Method),
+		s.Log.LogAttrs(r.Context(), level, "request",
+			slog.String("request_id", RequestID(r)), slog.String("method", r.Method),
 			slog.String("route", r.Pattern), slog.Int("status", rec.status),
-			slog.Duration("duration", d), slog.String("client_ip", s.clientIP(r)))
+			slog.Duration("duration", d), slog.String("client_ip", s.ClientIP(r)))
 	})
 }
 
-// withRecovery turns a panic into a 500 and a log line instead of a dropped
-// connection.
-func (s *Server) withRecovery(next http.Handler) http.Handler {
+// withRecovery turns a panic into a 500 (answered by fail) and a log line
+// instead of a dropped connection.
+func (s *Server) withRecovery(next http.Handler, fail http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer func() {
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				s.log.Error("panic", "request_id", requestID(r), "route", r.Pattern, "panic", v)
-				if isAPI(r) {
-					s.problem(w, r, http.StatusInternalServerError, "internal", "The console could not complete the request; nothing was issued.", nil)
-					return
-				}
-				http.Error(w, "internal error", http.StatusInternalServerError)
+				s.Log.Error("panic", "request_id", RequestID(r), "route", r.Pattern, "panic", v)
+				fail(w, r)
 			}
 		}()
 		next.ServeHTTP(w, r)
 	})
 }
 
-func requestID(r *http.Request) string {
-	id, _ := r.Context().Value(keyRequestID).(string)
-	return id
-}
-
-// clientIP is the peer's address or, behind a trusted proxy, the address
+// ClientIP is the peer's address or, behind a trusted proxy, the address
 // that proxy saw: the last X-Forwarded-For entry. Entries to its left come
 // from the client and could name anyone (and so dodge per-address throttling).
-func (s *Server) clientIP(r *http.Request) string {
-	if s.cfg.TrustProxy {
+func (s *Server) ClientIP(r *http.Request) string {
+	if s.Cfg.TrustProxy {
 		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
 			hops := strings.Split(xff[len(xff)-1], ",")
 			if ip := net.ParseIP(strings.TrimSpace(hops[len(hops)-1])); ip != nil {
@@ -145,17 +128,17 @@ func (s *Server) clientIP(r *http.Request) string {
 	return host
 }
 
-// isHTTPS tells whether the browser reached us over TLS, directly or through
+// IsHTTPS tells whether the browser reached us over TLS, directly or through
 // a trusted proxy that says so.
-func isHTTPS(r *http.Request, trustProxy bool) bool {
-	return r.TLS != nil || (trustProxy && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https"))
+func (s *Server) IsHTTPS(r *http.Request) bool {
+	return r.TLS != nil || (s.Cfg.TrustProxy && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https"))
 }
 
-// origin describes where a request came from, for the audit trail.
-func (s *Server) origin(r *http.Request) store.Origin {
+// Origin describes where a request came from, for the audit trail.
+func (s *Server) Origin(r *http.Request) store.Origin {
 	ua := r.UserAgent()
 	if len(ua) > 256 {
 		ua = ua[:256]
 	}
-	return store.Origin{RequestID: requestID(r), ClientIP: s.clientIP(r), UserAgent: ua}
+	return store.Origin{RequestID: RequestID(r), ClientIP: s.ClientIP(r), UserAgent: ua}
 }

@@ -8,11 +8,12 @@ import (
 	"testing"
 
 	"github.com/zegocloud-console/console/internal/web"
+	"github.com/zegocloud-console/console/internal/web/webtest"
 )
 
 func TestClientIP_BehindATrustedProxyIsTheAddressTheProxySaw(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, func(c *web.Config) { c.TrustProxy = true })
+	e := webtest.NewEnv(t, func(c *web.Config) { c.TrustProxy = true })
 	req, _ := http.NewRequest(http.MethodPost, e.URL+"/login", strings.NewReader(url.Values{"username": {"nobody"}, "password": {"wrong password!"}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	// The client wrote the first entry; the proxy appended the last one.
@@ -22,14 +23,14 @@ func TestClientIP_BehindATrustedProxyIsTheAddressTheProxySaw(t *testing.T) {
 		t.Fatal(err)
 	}
 	res.Body.Close()
-	if n := e.count(t, `SELECT count(*) FROM audit_events WHERE action = 'auth.login_failed' AND client_ip = '198.51.100.7'`); n != 1 {
+	if n := e.Count(t, `SELECT count(*) FROM audit_events WHERE action = 'auth.login_failed' AND client_ip = '198.51.100.7'`); n != 1 {
 		t.Fatalf("auth.login_failed from the proxy's view of the client: got %d, want 1", n)
 	}
 }
 
 func TestMetrics_UnknownMethodsShareOneLabel(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	e := webtest.NewEnv(t)
 	for _, m := range []string{"FOO", "BAR"} {
 		req, _ := http.NewRequest(m, e.URL+"/nowhere", nil)
 		res, err := http.DefaultClient.Do(req)

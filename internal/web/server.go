@@ -1,7 +1,7 @@
-// Package web is the console's HTTP face: the server-rendered operator UI
-// (templ components beside their handlers) and the JSON API under /api/v1.
-// Handlers parse, call the store, render; the store is the one path for
-// every action, so the UI and the API are audited identically.
+// Package web is what the console's two HTTP faces share: the middleware
+// chain, the request's actor and origin, the error table, the audited export
+// path, and Handler, which mounts the browser UI (package ui) and the JSON
+// API (package api) behind that chain. Neither face imports the other.
 package web
 
 import (
@@ -27,19 +27,24 @@ type Config struct {
 	Version      string
 }
 
-// Server serves the UI and the API.
+// Server holds what the UI and the API share: the store, the logger, the
+// settings and the metrics.
 type Server struct {
-	st       *store.Store
-	log      *slog.Logger
-	cfg      Config
-	sessions *sessionStore
-	metrics  *metrics
-	limiter  *keyLimiter
+	Store   *store.Store
+	Log     *slog.Logger
+	Cfg     Config
+	metrics *metrics
+	ui, api Face
 }
 
-// New builds a server. The session cookie keys come from the database so that
-// every instance shares them; reg receives the Prometheus metrics.
-func New(ctx context.Context, st *store.Store, logger *slog.Logger, cfg Config, reg prometheus.Registerer) (*Server, error) {
+// NewFace builds one face of the console on the shared server: ui.New or
+// api.New.
+type NewFace func(ctx context.Context, base *Server) (Face, error)
+
+// New builds the console's HTTP server: the shared part, then the UI and the
+// API on it (cmd/console passes ui.New and api.New); reg receives the
+// Prometheus metrics.
+func New(ctx context.Context, st *store.Store, logger *slog.Logger, cfg Config, reg prometheus.Registerer, newUI, newAPI NewFace) (*Server, error) {
 	if cfg.SessionIdle == 0 {
 		cfg.SessionIdle = 30 * time.Minute
 	}
@@ -52,17 +57,19 @@ func New(ctx context.Context, st *store.Store, logger *slog.Logger, cfg Config, 
 	if cfg.SealInterval == 0 {
 		cfg.SealInterval = 250 * time.Millisecond
 	}
-	sessions, err := newSessionStore(ctx, st, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("web: %w", err)
-	}
 	m, err := newMetrics(reg)
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
 	st.ObserveAuditWrites(func(d time.Duration) { m.auditWrite.Observe(d.Seconds()) })
-	return &Server{st: st, log: logger, cfg: cfg, sessions: sessions, metrics: m,
-		limiter: newKeyLimiter(cfg.APIRate, cfg.APIBurst)}, nil
+	s := &Server{Store: st, Log: logger, Cfg: cfg, metrics: m}
+	if s.ui, err = newUI(ctx, s); err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	if s.api, err = newAPI(ctx, s); err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	return s, nil
 }
 
 // healthz says the process is up.
@@ -76,12 +83,12 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	if err := s.st.Ping(ctx); err != nil {
+	if err := s.Store.Ping(ctx); err != nil {
 		w.WriteHeader(http.StatusServiceUnavailable)
 		fmt.Fprintln(w, "database unreachable")
 		return
 	}
-	if pending, err := s.st.MigrationsPending(ctx); err != nil || pending {
+	if pending, err := s.Store.MigrationsPending(ctx); err != nil || pending {
 		w.WriteHeader(http.StatusServiceUnavailable)
 		fmt.Fprintln(w, "database schema not migrated")
 		return

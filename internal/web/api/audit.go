@@ -1,0 +1,137 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+
+	"github.com/zegocloud-console/console/internal/store"
+	"github.com/zegocloud-console/console/internal/web"
+)
+
+// auditFilterParams are the query parameters of the API's audit filter:
+// those store.ParseAuditFilter reads but token, which has no place in a URL.
+var auditFilterParams = []string{"app_id", "actor", "action", "outcome", "from", "to", "q", "fingerprint"}
+
+// Page sizes of GET /api/v1/audit.
+const (
+	auditDefaultLimit = 100
+	auditMaxLimit     = store.MaxAuditPageSize
+)
+
+// auditPageJSON is one page of the audit trail, newest first.
+type auditPageJSON struct {
+	Events []store.AuditEvent `json:"events"`
+	Next   string             `json:"next,omitempty"` // cursor of the next page; absent on the last
+}
+
+// auditList answers one page of the audit events of the key's projects.
+func (s *Server) auditList(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f, ok := s.auditFilter(w, r, q, "limit", "cursor")
+	if !ok {
+		return
+	}
+	limit := auditDefaultLimit
+	if raw := q.Get("limit"); raw != "" {
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < 1 || n > auditMaxLimit {
+			s.problem(w, r, http.StatusBadRequest, "bad-filter", "The query has invalid parameters; see errors.",
+				map[string]string{"limit": "want a whole number from 1 to " + strconv.Itoa(auditMaxLimit)})
+			return
+		}
+		limit = n
+	}
+	page, err := s.Store.ListAudit(r.Context(), f, q.Get("cursor"), limit)
+	if errors.Is(err, store.ErrBadCursor) {
+		s.problem(w, r, http.StatusBadRequest, "bad-cursor", "The cursor was not made by this API; start again without it.",
+			map[string]string{"cursor": "not a cursor of this API"})
+		return
+	}
+	if fe := store.FieldErrors(err); fe != nil {
+		s.problem(w, r, http.StatusBadRequest, "bad-filter", "The query has invalid parameters; see errors.", fe)
+		return
+	}
+	if err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	out := auditPageJSON{Events: page.Events, Next: page.Next}
+	if out.Events == nil {
+		out.Events = []store.AuditEvent{}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// auditFilter reads the audit filter of the query, refusing unknown or
+// repeated parameters (extra names the route's own), and limits it to the
+// key's projects: the one named by app_id (403 when outside the key), or
+// else every project of the key.
+func (s *Server) auditFilter(w http.ResponseWriter, r *http.Request, q url.Values, extra ...string) (store.AuditFilter, bool) {
+	bad := map[string]string{}
+	for name, values := range q {
+		switch {
+		case name == "token":
+			bad[name] = "a token does not belong in a URL (logs keep URLs): send fingerprint, the SHA-256 of the token in hex"
+		case !slices.Contains(auditFilterParams, name) && !slices.Contains(extra, name):
+			bad[name] = "is not a parameter of this route"
+		case len(values) > 1:
+			bad[name] = "is given more than once"
+		}
+	}
+	f, err := store.ParseAuditFilter(q)
+	for field, reason := range store.FieldErrors(err) {
+		bad[field] = reason
+	}
+	if err != nil && len(bad) == 0 {
+		s.Fail(w, r, err)
+		return f, false
+	}
+	if len(bad) > 0 {
+		s.problem(w, r, http.StatusBadRequest, "bad-filter", "The query has invalid parameters; see errors.", bad)
+		return f, false
+	}
+	if f.AppID != 0 {
+		return f, s.allowProject(w, r, store.ScopeAuditRead, f.AppID)
+	}
+	f.AppIDs = scopedAppIDs(r, store.ScopeAuditRead)
+	if len(f.AppIDs) == 0 {
+		s.problem(w, r, http.StatusForbidden, "forbidden", "This API key has no projects.", nil)
+		return f, false
+	}
+	return f, true
+}
+
+// scopedAppIDs lists the projects the request's key may use with scope.
+func scopedAppIDs(r *http.Request, scope string) []uint32 {
+	key, _ := web.APIKeyFrom(r)
+	var ids []uint32
+	for _, id := range key.AppIDs {
+		if key.Allows(scope, uint32(id)) {
+			ids = append(ids, uint32(id))
+		}
+	}
+	return ids
+}
+
+// auditExport streams the filtered events as NDJSON (the default) or CSV.
+// The export itself is audited first: no audit event, no export.
+func (s *Server) auditExport(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f, ok := s.auditFilter(w, r, q, "format")
+	if !ok {
+		return
+	}
+	format := q.Get("format")
+	if format == "" {
+		format = store.AuditFormatNDJSON
+	}
+	if format != store.AuditFormatNDJSON && format != store.AuditFormatCSV {
+		s.problem(w, r, http.StatusBadRequest, "bad-filter", "The query has invalid parameters; see errors.",
+			map[string]string{"format": "want ndjson or csv"})
+		return
+	}
+	s.ExportAudit(w, r, f, format, store.ChannelAPI, func(err error) { s.Fail(w, r, err) })
+}

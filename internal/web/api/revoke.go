@@ -1,0 +1,143 @@
+package api
+
+import (
+	"crypto/sha256"
+	"errors"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/zegocloud-console/console/internal/store"
+	"github.com/zegocloud-console/console/internal/token04"
+	"github.com/zegocloud-console/console/internal/web"
+)
+
+// reasonRequest is the optional body of the revoke-by-id and revoke-user
+// routes; an empty body means no reason.
+type reasonRequest struct {
+	Reason string `json:"reason"`
+}
+
+// tokenRevokeRequest is the body of POST /api/v1/tokens/revoke.
+type tokenRevokeRequest struct {
+	Token  string `json:"token"`
+	Reason string `json:"reason"`
+}
+
+// revokedTokenJSON is a token record after revocation.
+type revokedTokenJSON struct {
+	tokenJSON
+	revocationJSON
+}
+
+// revocationJSON says whether, when, by whom and why a token was revoked.
+type revocationJSON struct {
+	Revoked   bool   `json:"revoked"`
+	RevokedAt string `json:"revoked_at,omitempty"`
+	RevokedBy string `json:"revoked_by,omitempty"`
+	Reason    string `json:"reason,omitempty"`
+}
+
+func revocationOf(rec store.TokenRecord) revocationJSON {
+	out := revocationJSON{Revoked: rec.RevokedAt != nil}
+	if rec.RevokedAt != nil {
+		out.RevokedAt = web.RFC3339(*rec.RevokedAt)
+	}
+	if rec.RevokedBy != nil {
+		out.RevokedBy = *rec.RevokedBy
+	}
+	if rec.RevokeReason != nil {
+		out.Reason = *rec.RevokeReason
+	}
+	return out
+}
+
+// tokenRevoke revokes a token of a project by id; revoking it again
+// answers the same record.
+func (s *Server) tokenRevoke(w http.ResponseWriter, r *http.Request) {
+	appID, ok := s.appIDFromPath(w, r, store.ScopeRevoke)
+	if !ok {
+		return
+	}
+	var body reasonRequest
+	if !s.decode(w, r, &body, true) {
+		return
+	}
+	rec, err := s.Store.RevokeToken(r.Context(), appID, strings.ToLower(r.PathValue("id")), body.Reason, web.Actor(r), s.Origin(r))
+	if err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	if rec.JustRevoked {
+		s.TokensRevoked(int64(appID), 1)
+	}
+	writeJSON(w, http.StatusOK, revokedTokenJSON{tokenJSON: tokenJSONOf(rec), revocationJSON: revocationOf(rec)})
+}
+
+// userRevokeJSON answers a revocation of a user's tokens.
+type userRevokeJSON struct {
+	AppID   uint32 `json:"app_id"`
+	UserID  string `json:"user_id"`
+	Revoked int64  `json:"revoked"`
+}
+
+// userRevoke revokes every active token of a user in a project.
+func (s *Server) userRevoke(w http.ResponseWriter, r *http.Request) {
+	appID, ok := s.appIDFromPath(w, r, store.ScopeRevoke)
+	if !ok {
+		return
+	}
+	var body reasonRequest
+	if !s.decode(w, r, &body, true) {
+		return
+	}
+	userID := r.PathValue("userId")
+	if len(userID) > token04.MaxUserIDLength || !utf8.ValidString(userID) {
+		s.Fail(w, r, &store.ValidationError{Fields: map[string]string{"user_id": "must be at most 64 bytes of valid UTF-8"}})
+		return
+	}
+	n, err := s.Store.RevokeUserTokens(r.Context(), appID, userID, body.Reason, web.Actor(r), s.Origin(r))
+	if err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	s.TokensRevoked(int64(appID), n)
+	writeJSON(w, http.StatusOK, userRevokeJSON{AppID: appID, UserID: userID, Revoked: n})
+}
+
+// tokenRevokeByValue revokes a presented token, RFC 7009 style: the
+// answer is 200 whether or not the token is known, and a token of a project
+// the key may not use is reported as not revoked (its denial is audited).
+func (s *Server) tokenRevokeByValue(w http.ResponseWriter, r *http.Request) {
+	var body tokenRevokeRequest
+	if !s.decode(w, r, &body, false) {
+		return
+	}
+	if body.Token == "" {
+		s.Fail(w, r, &store.ValidationError{Fields: map[string]string{"token": "is required"}})
+		return
+	}
+	key, _ := web.APIKeyFrom(r)
+	fp := sha256.Sum256([]byte(body.Token))
+	allowed := func(appID uint32) bool { return key.Allows(store.ScopeRevoke, appID) }
+	rec, err := s.Store.RevokeByFingerprint(r.Context(), fp[:], body.Reason, allowed, web.Actor(r), s.Origin(r))
+	switch {
+	case errors.Is(err, store.ErrTokenNotFound):
+		writeJSON(w, http.StatusOK, map[string]bool{"revoked": false})
+	case errors.Is(err, store.ErrForbidden):
+		s.Deny(r, "API key not scoped to the project of the presented token", web.WithApp(uint32(rec.AppID)), withTokenFingerprint(fp[:]))
+		writeJSON(w, http.StatusOK, map[string]bool{"revoked": false})
+	case err != nil:
+		s.Fail(w, r, err)
+	default:
+		if rec.JustRevoked {
+			s.TokensRevoked(rec.AppID, 1)
+		}
+		writeJSON(w, http.StatusOK, map[string]bool{"revoked": true})
+	}
+}
+
+// withTokenFingerprint ties a denial to the token it was about.
+func withTokenFingerprint(fp []byte) web.DenyOption {
+	return func(e *store.Event) { e.TokenFingerprint = fp }
+}

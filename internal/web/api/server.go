@@ -1,0 +1,30 @@
+// Package api is the console's JSON API under /api/v1 for backend services:
+// bearer API keys with scopes and projects, per-key rate limits, strict
+// request decoding, RFC 9457 problem+json errors and the OpenAPI document.
+package api
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/zegocloud-console/console/internal/web"
+)
+
+// Server serves the JSON API.
+type Server struct {
+	*web.Server
+	limiter *keyLimiter
+}
+
+// New builds the API on the shared server.
+func New(_ context.Context, base *web.Server) (web.Face, error) {
+	return &Server{Server: base, limiter: newKeyLimiter(base.Cfg.APIRate, base.Cfg.APIBurst)}, nil
+}
+
+// Fail answers a failed API request as a problem from the error table; only
+// validation errors carry their own text (it names fields and rules, never
+// secrets).
+func (s *Server) Fail(w http.ResponseWriter, r *http.Request, err error) {
+	f := s.LogFailure(r, err)
+	s.problem(w, r, f.Status, f.Type, f.Detail, web.FieldErrors(err))
+}

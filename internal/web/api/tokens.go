@@ -1,0 +1,147 @@
+package api
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/zegocloud-console/console/internal/store"
+	"github.com/zegocloud-console/console/internal/token04"
+	"github.com/zegocloud-console/console/internal/web"
+)
+
+// issueRequest is the body of POST /api/v1/projects/{appId}/tokens.
+type issueRequest struct {
+	UserID     string   `json:"user_id"`
+	TTLSeconds *int64   `json:"ttl_seconds"`
+	RoomID     string   `json:"room_id"`
+	Privileges []string `json:"privileges"`
+	StreamIDs  []string `json:"stream_ids"`
+	Mode       string   `json:"mode"`
+}
+
+// maxTTLSeconds bounds ttl_seconds before it becomes a time.Duration; any
+// value this large is above every project's maximum, which the store reports.
+const maxTTLSeconds = 1 << 32
+
+// storeRequest turns the body into the store's request for appID, checking
+// what only the API spells: privilege names, mode names and the TTL's sign.
+func (in issueRequest) storeRequest(appID uint32) (store.IssueRequest, error) {
+	fields := map[string]string{}
+	req := store.IssueRequest{AppID: appID, UserID: in.UserID, RoomID: in.RoomID, StreamIDs: in.StreamIDs, Mode: token04.ModeGCM}
+	if in.TTLSeconds != nil {
+		switch ttl := *in.TTLSeconds; {
+		case ttl < 1:
+			fields["ttl_seconds"] = "must be a whole number of seconds, at least 1"
+		default:
+			req.TTL = time.Duration(min(ttl, maxTTLSeconds)) * time.Second
+		}
+	}
+	if in.Privileges != nil {
+		req.Privileges = &store.Privileges{}
+		for _, p := range in.Privileges {
+			switch p {
+			case "login":
+				req.Privileges.Login = true
+			case "publish":
+				req.Privileges.Publish = true
+			default:
+				fields["privileges"] = "unknown privilege " + strconv.Quote(p) + "; want login or publish"
+			}
+		}
+	}
+	switch in.Mode {
+	case "", "gcm":
+	case "cbc":
+		req.Mode = token04.ModeCBC
+	default:
+		fields["mode"] = "must be gcm or cbc"
+	}
+	if len(fields) > 0 {
+		return req, &store.ValidationError{Fields: fields}
+	}
+	return req, nil
+}
+
+// tokenJSON is a token record as the API shows it: never the token.
+type tokenJSON struct {
+	ID          string    `json:"id"`
+	AppID       int64     `json:"app_id"`
+	UserID      string    `json:"user_id"`
+	IssuedAt    string    `json:"issued_at"`
+	ExpiresAt   string    `json:"expires_at"`
+	Mode        string    `json:"mode"`
+	Fingerprint string    `json:"fingerprint"`
+	RoomID      *string   `json:"room_id,omitempty"` // these three only when the token carries room privileges
+	Privileges  *[]string `json:"privileges,omitempty"`
+	StreamIDs   *[]string `json:"stream_ids,omitempty"`
+}
+
+func tokenJSONOf(rec store.TokenRecord) tokenJSON {
+	out := tokenJSON{ID: rec.ID, AppID: rec.AppID, UserID: rec.UserID, IssuedAt: web.RFC3339(rec.CTime),
+		ExpiresAt: web.RFC3339(rec.Expire), Mode: rec.Mode, Fingerprint: hex.EncodeToString(rec.Fingerprint)}
+	if rec.HasPrivilegePayload() {
+		names, streams := rec.PrivilegeNames(), nonNil(rec.StreamIDs)
+		out.RoomID, out.Privileges, out.StreamIDs = &rec.RoomID, &names, &streams
+	}
+	return out
+}
+
+// issuedTokenJSON is the answer to an issue: the token, shown this once, and
+// its record.
+type issuedTokenJSON struct {
+	tokenJSON
+	Token string `json:"token"`
+}
+
+// tokenIssue issues a token through the store's one issuing path, which
+// commits the record and its audit event before the token is returned.
+func (s *Server) tokenIssue(w http.ResponseWriter, r *http.Request) {
+	appID, ok := s.appIDFromPath(w, r, store.ScopeIssue)
+	if !ok {
+		return
+	}
+	var body issueRequest
+	if !s.decode(w, r, &body, false) {
+		return
+	}
+	req, err := body.storeRequest(appID)
+	if err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	req.Channel, req.Actor, req.Origin = store.ChannelAPI, web.Actor(r), s.Origin(r)
+	issued, err := s.Store.IssueToken(r.Context(), req)
+	if err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	s.TokenIssued(int64(appID), store.ChannelAPI)
+	w.Header().Set("Location", tokenURL(appID, issued.Record.ID))
+	writeJSON(w, http.StatusCreated, issuedTokenJSON{tokenJSON: tokenJSONOf(issued.Record), Token: issued.Token})
+}
+
+// tokenURL is where a token record lives in the API.
+func tokenURL(appID uint32, id string) string {
+	return "/api/v1/projects/" + strconv.FormatUint(uint64(appID), 10) + "/tokens/" + url.PathEscape(id)
+}
+
+// nonNil makes a nil list an empty one, so that JSON shows [] and not null.
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// writeJSON writes v as the JSON response with status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}

@@ -1,0 +1,204 @@
+package ui
+
+import (
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/zegocloud-console/console/internal/store"
+)
+
+// auditPageSize is how many events one page of the audit trail shows.
+const auditPageSize = 50
+
+// AuditFilterForm is the audit filter as shown in its form. A pasted token
+// is never shown back: the form holds its fingerprint instead.
+type AuditFilterForm struct {
+	AppID, Actor, Action, Outcome, From, To, Text, Find string
+}
+
+// AuditList is the view model of the audit page.
+type AuditList struct {
+	Projects     []store.Project
+	Form         AuditFilterForm
+	Query        string // the filter as a query string, for links
+	Events       []store.AuditEvent
+	Cursor       string // this page's cursor, "" on the first page
+	Next         string // the older page's cursor, "" on the last page
+	Error        string // why the filter or cursor was refused
+	Verification *store.VerifyReport
+	Unsealed     int64
+	OldestWait   time.Duration
+	SealInterval time.Duration
+}
+
+// PageURL links to the page at cursor with the same filter.
+func (m AuditList) PageURL(cursor string) string {
+	q := m.Query
+	if cursor != "" {
+		if q != "" {
+			q += "&"
+		}
+		q += "cursor=" + url.QueryEscape(cursor)
+	}
+	if q == "" {
+		return "/audit"
+	}
+	return "/audit?" + q
+}
+
+// ExportURL links to the export of the current filter in format.
+func (m AuditList) ExportURL(format string) string {
+	u := "/audit/export?format=" + format
+	if m.Query != "" {
+		u += "&" + m.Query
+	}
+	return u
+}
+
+var fingerprintRe = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
+
+// auditQuery reads the filter parameters; the "find by token" field takes a
+// token or a fingerprint, told apart by shape.
+func auditQuery(r *http.Request) url.Values {
+	q := r.URL.Query()
+	if t := strings.TrimSpace(q.Get("token")); fingerprintRe.MatchString(t) {
+		q.Del("token")
+		q.Set("fingerprint", strings.ToLower(t))
+	} else if t != "" {
+		q.Set("token", strings.Join(strings.Fields(t), ""))
+	}
+	return q
+}
+
+// auditList shows the audit trail, newest first, filtered, with keyset
+// pagination and the integrity status of the hash chain.
+func (s *Server) auditList(w http.ResponseWriter, r *http.Request) {
+	q := auditQuery(r)
+	m := AuditList{SealInterval: s.Cfg.SealInterval}
+	f, err := store.ParseAuditFilter(q)
+	if err != nil {
+		m.Form = AuditFilterForm{AppID: q.Get("app_id"), Actor: q.Get("actor"), Action: q.Get("action"), Outcome: q.Get("outcome"),
+			From: q.Get("from"), To: q.Get("to"), Text: q.Get("q"), Find: q.Get("fingerprint")}
+		m.Error = "The filter was not applied: " + orAny(joinFieldErrors(store.FieldErrors(err)), err.Error())
+		s.renderAudit(w, r, http.StatusBadRequest, m)
+		return
+	}
+	if q.Get("token") != "" {
+		// Move a pasted token out of the address bar (and browser history):
+		// the same filter, by fingerprint.
+		http.Redirect(w, r, "/audit?"+f.Values().Encode(), http.StatusSeeOther)
+		return
+	}
+	m.Form, m.Query, m.Cursor = auditFormOf(f), f.Values().Encode(), q.Get("cursor")
+	page, err := s.Store.ListAudit(r.Context(), f, m.Cursor, auditPageSize)
+	if errors.Is(err, store.ErrBadCursor) {
+		m.Error, m.Cursor = "This page link is not valid (bad cursor). Start again from the newest events.", ""
+		s.renderAudit(w, r, http.StatusBadRequest, m)
+		return
+	}
+	if fe := store.FieldErrors(err); fe != nil {
+		m.Error = "The search was not run: " + joinFieldErrors(fe)
+		s.renderAudit(w, r, http.StatusBadRequest, m)
+		return
+	}
+	if err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	m.Events, m.Next = page.Events, page.Next
+	s.renderAudit(w, r, http.StatusOK, m)
+}
+
+// renderAudit adds the projects and the chain's integrity status to m and
+// renders the audit page.
+func (s *Server) renderAudit(w http.ResponseWriter, r *http.Request, status int, m AuditList) {
+	ctx := r.Context()
+	projects, err := s.Store.ListProjects(ctx)
+	if err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	m.Projects = projects
+	switch v, err := s.Store.LastVerification(ctx); {
+	case err == nil:
+		m.Verification = &v
+	case !errors.Is(err, store.ErrNoAuditVerification):
+		s.Fail(w, r, err)
+		return
+	}
+	if m.Unsealed, m.OldestWait, err = s.Store.SealLag(ctx); err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	s.render(w, r, status, s.page(r, "Audit trail", "audit"), AuditListView(m))
+}
+
+// auditFormOf shows a parsed filter in the form's fields.
+func auditFormOf(f store.AuditFilter) AuditFilterForm {
+	form := AuditFilterForm{Actor: f.Actor, Action: f.Action, Outcome: f.Outcome, Text: f.Text,
+		From: datetimeLocal(f.From), To: datetimeLocal(f.To), Find: hex.EncodeToString(f.Fingerprint)}
+	if f.AppID != 0 {
+		form.AppID = strconv.FormatUint(uint64(f.AppID), 10)
+	}
+	return form
+}
+
+// datetimeLocal writes t (UTC) for an <input type="datetime-local">.
+func datetimeLocal(t time.Time) string {
+	switch {
+	case t.IsZero():
+		return ""
+	case t.Second() == 0 && t.Nanosecond() == 0:
+		return t.UTC().Format("2006-01-02T15:04")
+	default:
+		return t.UTC().Format("2006-01-02T15:04:05")
+	}
+}
+
+// prettyJSON indents an event's details for reading.
+func prettyJSON(raw json.RawMessage) string {
+	var b bytes.Buffer
+	if err := json.Indent(&b, raw, "", "  "); err != nil {
+		return string(raw)
+	}
+	return b.String()
+}
+
+// optInt formats an optional number, or "—".
+func optInt(p *int64) string {
+	if p == nil {
+		return "—"
+	}
+	return strconv.FormatInt(*p, 10)
+}
+
+// sealLagText says how many events wait for their place in the chain.
+func sealLagText(n int64, oldest time.Duration) string {
+	if n == 0 {
+		return "Every event is sealed into the chain."
+	}
+	return fmt.Sprintf("%d events waiting to be sealed, oldest %.1fs", n, oldest.Seconds())
+}
+
+// auditActions are suggestions for the action filter.
+var auditActions = []string{"token.*", "token.issue", "token.revoke", "token.revoke_user", "token.inspect", "token.introspect",
+	"project.*", "auth.*", "authz.denied", "apikey.*", "operator.*", "audit.export", "audit.verify"}
+
+// projectListed tells whether the form's project is one of the live ones.
+func (m AuditList) projectListed() bool {
+	for _, p := range m.Projects {
+		if appIDString(p.AppID) == m.Form.AppID {
+			return true
+		}
+	}
+	return m.Form.AppID == ""
+}

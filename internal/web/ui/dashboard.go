@@ -1,0 +1,77 @@
+package ui
+
+import (
+	"net/http"
+
+	"github.com/zegocloud-console/console/internal/store"
+)
+
+// DashboardModel is the overview: token counts per project, tokens issued per
+// day and the latest audit events.
+type DashboardModel struct {
+	Projects []store.ProjectStats
+	Total    store.ProjectStats // sums over every project
+	Chart    ChartModel
+	Events   []store.AuditEvent
+	IsAdmin  bool
+	CanIssue bool
+}
+
+// dashboardDays is how far back the chart looks.
+const dashboardDays = 30
+
+// dashboard shows the overview page.
+func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	stats, err := s.Store.ProjectStats(ctx)
+	if err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	days, err := s.Store.IssuedPerDay(ctx, 0, dashboardDays)
+	if err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	events, err := s.Store.ListAudit(ctx, store.AuditFilter{}, "", 10)
+	if err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	m := DashboardModel{Projects: stats, Events: events.Events, IsAdmin: isAdmin(r), CanIssue: canIssue(r),
+		Chart: newChart("dashboard-chart", "Tokens issued per day, last 30 days (UTC)", days)}
+	for _, p := range stats {
+		m.Total.Issued24h += p.Issued24h
+		m.Total.Issued7d += p.Issued7d
+		m.Total.Active += p.Active
+		m.Total.Revoked += p.Revoked
+	}
+	s.render(w, r, http.StatusOK, s.page(r, "Dashboard", "dashboard"), DashboardView(m))
+}
+
+// auditAppID writes an event's AppID, or "" when it concerns no project.
+func auditAppID(e store.AuditEvent) string {
+	if e.AppID == nil {
+		return ""
+	}
+	return i64(*e.AppID)
+}
+
+// actorTypeLabel names an audit actor type for people: "operator" means a
+// person signed in to the console, whatever their role.
+func actorTypeLabel(kind string) string {
+	switch kind {
+	case store.ActorOperator:
+		return "console account"
+	case store.ActorAPIKey:
+		return "API key"
+	case store.ActorCLI:
+		return "CLI"
+	case store.ActorSystem:
+		return "system"
+	case store.ActorAnonymous:
+		return "not signed in"
+	default:
+		return kind
+	}
+}

@@ -1,0 +1,43 @@
+package ui
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Small formatters the templates share.
+
+// fmtWhen is a time as shown before JavaScript localises it.
+func fmtWhen(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
+
+// envBadge is the badge class of an environment label: production stands out.
+func envBadge(env string) string {
+	switch {
+	case env == "prod" || strings.HasPrefix(env, "prod"):
+		return "badge badge-bad"
+	case strings.HasPrefix(env, "stag"):
+		return "badge badge-warn"
+	default:
+		return "badge badge-ok"
+	}
+}
+
+// i64 writes an integer for the templates.
+func i64[T ~int | ~int32 | ~int64 | ~uint32](n T) string { return strconv.FormatInt(int64(n), 10) }
+
+// plural writes "1 token" or "3 tokens".
+func plural[T ~int | ~int64](n T, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return i64(n) + " " + many
+}
+
+// ifThen picks one of two texts.
+func ifThen(cond bool, yes, no string) string {
+	if cond {
+		return yes
+	}
+	return no
+}

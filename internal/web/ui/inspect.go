@@ -1,0 +1,184 @@
+package ui
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/zegocloud-console/console/internal/store"
+	"github.com/zegocloud-console/console/internal/web"
+)
+
+// inspectAdHoc is the project choice that checks with a typed secret.
+const inspectAdHoc = "adhoc"
+
+// InspectForm is the inspector's form. The token and an ad hoc secret are
+// never part of it: neither is echoed back into the page.
+type InspectForm struct {
+	Projects    []store.Project
+	Project     string // "" = any project, an AppID, or inspectAdHoc
+	ExpectAppID string
+	Errors      map[string]string
+}
+
+// InspectResult is what the inspector found out about a pasted token.
+type InspectResult struct {
+	Fingerprint string
+	In          store.Introspection
+	Zego        zegoError
+	HasZego     bool // the token does not verify, or is revoked
+	AdHoc       bool
+	Now         time.Time
+}
+
+// InspectPage is the view model of the inspector: the form, and the result
+// after a submission.
+type InspectPage struct {
+	Form   InspectForm
+	Result *InspectResult
+}
+
+// inspectForm shows the empty inspector.
+func (s *Server) inspectForm(w http.ResponseWriter, r *http.Request) {
+	s.renderInspect(w, r, http.StatusOK, InspectPage{Form: InspectForm{Project: r.URL.Query().Get("app_id")}})
+}
+
+// inspect verifies a pasted token against a project's stored secrets or an
+// ad hoc secret and explains the outcome; the store audits the inspection
+// with the token's fingerprint.
+func (s *Server) inspect(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, web.MaxBodyBytes)
+	token := strings.Join(strings.Fields(r.PostFormValue("token")), "")
+	secret := []byte(r.PostFormValue("secret"))
+	defer clear(secret)
+	f := InspectForm{Project: strings.TrimSpace(r.PostFormValue("project")), ExpectAppID: strings.TrimSpace(r.PostFormValue("expect_app_id")), Errors: map[string]string{}}
+	projects, err := s.Store.ListProjects(r.Context())
+	if err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	opt := store.IntrospectOptions{Action: "token.inspect", Actor: web.Actor(r), Origin: s.Origin(r)}
+	if token == "" {
+		f.Errors["token"] = "paste a token to inspect"
+	}
+	var expect uint32
+	if f.ExpectAppID != "" {
+		id, err := strconv.ParseUint(f.ExpectAppID, 10, 32)
+		if err != nil || id == 0 {
+			f.Errors["expect_app_id"] = "want a ZEGO AppID, a whole number from 1 to 4294967295"
+		}
+		expect = uint32(id)
+	}
+	switch f.Project {
+	case "":
+		opt.AppID = expect
+	case inspectAdHoc:
+		if err := store.ValidateSecret(secret); err != nil {
+			f.Errors["secret"] = store.FieldErrors(err)["secret"]
+		}
+		opt.Secret, opt.AppID = secret, expect
+	default:
+		id, _ := strconv.ParseUint(f.Project, 10, 32)
+		if !hasProject(projects, id) {
+			f.Errors["project"] = "choose a project from the list"
+		} else if expect != 0 && uint64(expect) != id {
+			f.Errors["expect_app_id"] = fmt.Sprintf("the chosen project is AppID %d: leave this empty, or choose \"any project\" to check the token against AppID %d", id, expect)
+		}
+		opt.AppID = uint32(id)
+	}
+	if len(f.Errors) > 0 {
+		f.Projects = projects
+		s.renderInspect(w, r, http.StatusUnprocessableEntity, InspectPage{Form: f})
+		return
+	}
+	in, err := s.Store.Introspect(r.Context(), token, opt)
+	if err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	fp := sha256.Sum256([]byte(token))
+	res := &InspectResult{Fingerprint: hexString(fp[:]), In: in, AdHoc: f.Project == inspectAdHoc, Now: time.Now()}
+	res.Zego, res.HasZego = zegoErrorFor(in, res.AdHoc)
+	f.Projects = projects
+	s.renderInspect(w, r, http.StatusOK, InspectPage{Form: f, Result: res})
+}
+
+// renderInspect renders the inspector, listing the projects when the
+// caller has not.
+func (s *Server) renderInspect(w http.ResponseWriter, r *http.Request, status int, m InspectPage) {
+	if m.Form.Projects == nil {
+		projects, err := s.Store.ListProjects(r.Context())
+		if err != nil {
+			s.Fail(w, r, err)
+			return
+		}
+		m.Form.Projects = projects
+	}
+	s.render(w, r, status, s.page(r, "Token inspector", "inspect"), InspectView(m))
+}
+
+func hasProject(projects []store.Project, appID uint64) bool {
+	for _, p := range projects {
+		if uint64(p.AppID) == appID {
+			return true
+		}
+	}
+	return false
+}
+
+// ExpiryStatus says how long the token stays valid, or since when it is not.
+func (res InspectResult) ExpiryStatus() string {
+	d := res.In.Decoded
+	if d == nil {
+		return ""
+	}
+	expire, ctime := time.Unix(d.Claims.Expire, 0), time.Unix(d.Claims.CTime, 0)
+	switch left := expire.Sub(res.Now); {
+	case ctime.After(res.Now.Add(5 * time.Minute)):
+		return "not yet valid: created " + roughDuration(ctime.Sub(res.Now)) + " in the future"
+	case left <= 0:
+		return "expired " + roughDuration(-left) + " ago"
+	case left < time.Minute:
+		return "valid for less than a minute more"
+	case left < time.Hour:
+		return "valid for " + plural(int64(left/time.Minute), "more minute", "more minutes")
+	default:
+		return "valid for " + roughDuration(left) + " more"
+	}
+}
+
+// roughDuration writes d the way people say it, to the minute once it is
+// a minute or more: "45 s", "59 min", "7 h 59 min", "2 d 3 h".
+func roughDuration(d time.Duration) string {
+	if d >= time.Minute {
+		d = d.Truncate(time.Minute)
+	}
+	return humanSeconds(int64(d / time.Second))
+}
+
+// Expired tells whether the token's expiry has passed.
+func (res InspectResult) Expired() bool {
+	return res.In.Decoded != nil && res.Now.Unix() >= res.In.Decoded.Claims.Expire
+}
+
+// utcUnix shows a Unix time in UTC.
+func utcUnix(sec int64) string { return utcString(time.Unix(sec, 0)) }
+
+// urlQueryEscape escapes a query parameter value.
+func urlQueryEscape(s string) string { return url.QueryEscape(s) }
+
+// privilegeText names the room privileges granted.
+func privilegeText(login, publish bool) string {
+	var names []string
+	if login {
+		names = append(names, "login")
+	}
+	if publish {
+		names = append(names, "publish")
+	}
+	return orAny(strings.Join(names, ", "), "none")
+}

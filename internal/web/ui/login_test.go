@@ -1,0 +1,177 @@
+package ui_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zegocloud-console/console/internal/web"
+	"github.com/zegocloud-console/console/internal/web/webtest"
+)
+
+func TestLogin_PageHasTheFormAndSecurityHeaders(t *testing.T) {
+	t.Parallel()
+	e := webtest.NewEnv(t)
+	res, body := e.Fetch(t, e.Browser(t), "/login?next=%2Fprojects", nil)
+	expectStatus(t, "GET /login", res.StatusCode, http.StatusOK, body)
+	expectIn(t, "login page", body, `data-testid="login-username"`, `data-testid="login-password"`,
+		`data-testid="login-submit"`, `name="next" value="/projects"`)
+	if csp := res.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") {
+		t.Errorf("Content-Security-Policy: got %q, want frame-ancestors 'none'", csp)
+	}
+	for name, want := range map[string]string{"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"} {
+		if got := res.Header.Get(name); got != want {
+			t.Errorf("%s: got %q, want %q", name, got, want)
+		}
+	}
+}
+
+func TestLogin_SucceedsAndGoesToALocalNextOnly(t *testing.T) {
+	t.Parallel()
+	e := webtest.NewEnv(t)
+	e.CreateOperator(t, "alice", "operator")
+	for next, want := range map[string]string{
+		"":                      "/",
+		"/projects?x=1":         "/projects?x=1",
+		"//evil.example/":       "/",
+		"https://evil.example/": "/",
+		`/\evil.example`:        "/",
+		"javascript:alert(1)":   "/",
+	} {
+		res, body := e.Post(t, e.Browser(t), "/login", url.Values{"username": {"alice"}, "password": {webtest.TestPassword}, "next": {next}})
+		expectRedirect(t, "sign in with next "+next, res, body, want)
+	}
+	if n := e.Events(t, "auth.login", "success"); n != 6 {
+		t.Errorf("auth.login events: got %d, want 6", n)
+	}
+}
+
+func TestLogin_WrongPasswordIs401AndAudited(t *testing.T) {
+	t.Parallel()
+	e := webtest.NewEnv(t)
+	e.CreateOperator(t, "alice", "operator")
+	res, body := e.Post(t, e.Browser(t), "/login", url.Values{"username": {"alice"}, "password": {"not the password"}})
+	expectStatus(t, "wrong password", res.StatusCode, http.StatusUnauthorized, body)
+	expectIn(t, "wrong password", body, "Wrong username or password", `value="alice"`)
+	expectNotIn(t, "wrong password", body, "not the password")
+	if sessionCookieIn(res) != nil {
+		t.Error("a failed sign-in set a session cookie")
+	}
+	if n := e.Events(t, "auth.login_failed", "denied"); n != 1 {
+		t.Errorf("auth.login_failed events: got %d, want 1", n)
+	}
+	res, body = e.Post(t, e.Browser(t), "/login", url.Values{"username": {"alice"}})
+	expectStatus(t, "no password", res.StatusCode, http.StatusUnprocessableEntity, body)
+}
+
+func TestLogin_ThrottlesAfterFiveFailures(t *testing.T) {
+	t.Parallel()
+	e := webtest.NewEnv(t)
+	e.CreateOperator(t, "alice", "operator")
+	for i := range 5 {
+		res, body := e.Post(t, e.Browser(t), "/login", url.Values{"username": {"alice"}, "password": {"wrong password " + string(rune('a'+i))}})
+		expectStatus(t, "failed sign-in", res.StatusCode, http.StatusUnauthorized, body)
+	}
+	res, body := e.Post(t, e.Browser(t), "/login", url.Values{"username": {"alice"}, "password": {webtest.TestPassword}})
+	expectStatus(t, "sixth sign-in, right password", res.StatusCode, http.StatusTooManyRequests, body)
+	expectIn(t, "throttled", body, "Too many failed attempts; wait 15 minutes")
+	if sessionCookieIn(res) != nil {
+		t.Error("a throttled sign-in set a session cookie")
+	}
+	if n := e.Events(t, "auth.login_failed", "denied"); n != 6 {
+		t.Errorf("auth.login_failed events: got %d, want 6 (5 wrong passwords, 1 throttled)", n)
+	}
+}
+
+func TestLogin_SessionCookieIsHttpOnlyLaxAndSecureBehindHTTPS(t *testing.T) {
+	t.Parallel()
+	e := webtest.NewEnv(t, func(c *web.Config) { c.TrustProxy = true })
+	e.CreateOperator(t, "alice", "operator")
+	form := url.Values{"username": {"alice"}, "password": {webtest.TestPassword}}
+	for _, proto := range []string{"", "https"} {
+		h := http.Header{}
+		if proto != "" {
+			h.Set("X-Forwarded-Proto", proto)
+		}
+		res, body := e.SendForm(t, e.Browser(t), "/login", form, h)
+		expectStatus(t, "sign in", res.StatusCode, http.StatusSeeOther, body)
+		c := sessionCookieIn(res)
+		if c == nil {
+			t.Fatal("no session cookie")
+		}
+		if !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Path != "/" {
+			t.Errorf("cookie: got HttpOnly=%v SameSite=%v Path=%q, want HttpOnly, Lax, /", c.HttpOnly, c.SameSite, c.Path)
+		}
+		if c.Secure != (proto == "https") {
+			t.Errorf("X-Forwarded-Proto %q: got Secure=%v", proto, c.Secure)
+		}
+	}
+}
+
+func TestLogin_SessionIDChangesAtEverySignIn(t *testing.T) {
+	t.Parallel()
+	e := webtest.NewEnv(t)
+	e.CreateOperator(t, "alice", "operator")
+	c := e.Browser(t)
+	form := url.Values{"username": {"alice"}, "password": {webtest.TestPassword}}
+	res1, _ := e.Post(t, c, "/login", form)
+	res2, _ := e.Post(t, c, "/login", form)
+	first, second := sessionCookieIn(res1), sessionCookieIn(res2)
+	if first == nil || second == nil || first.Value == second.Value {
+		t.Fatalf("session cookies: got %v and %v, want two different ones", first, second)
+	}
+	if status, _ := e.Get(t, e.WithCookie(t, second), "/"); status != http.StatusOK {
+		t.Errorf("new session: got status %d, want 200", status)
+	}
+	res, body := e.Fetch(t, e.WithCookie(t, first), "/", nil)
+	expectRedirect(t, "the session before the second sign-in", res, body, "/login?next=%2F")
+	if n := e.Count(t, `SELECT count(*) FROM web_sessions`); n != 1 {
+		t.Errorf("server-side sessions: got %d, want 1", n)
+	}
+}
+
+func TestLogout_EndsTheSessionOnTheServer(t *testing.T) {
+	t.Parallel()
+	e := webtest.NewEnv(t)
+	e.CreateOperator(t, "alice", "operator")
+	c := e.Browser(t)
+	res, _ := e.Post(t, c, "/login", url.Values{"username": {"alice"}, "password": {webtest.TestPassword}})
+	old := sessionCookieIn(res)
+	res, body := e.Post(t, c, "/logout", nil)
+	expectRedirect(t, "sign out", res, body, "/login")
+	if c := sessionCookieIn(res); c == nil || c.MaxAge >= 0 {
+		t.Errorf("sign-out cookie: got %v, want one that expires now", c)
+	}
+	if n := e.Count(t, `SELECT count(*) FROM web_sessions`); n != 0 {
+		t.Errorf("server-side sessions after sign-out: got %d, want 0", n)
+	}
+	res, body = e.Fetch(t, e.WithCookie(t, old), "/projects", nil)
+	expectRedirect(t, "replayed cookie", res, body, "/login?next=%2Fprojects")
+	if n := e.Events(t, "auth.logout", "success"); n != 1 {
+		t.Errorf("auth.logout events: got %d, want 1", n)
+	}
+}
+
+func TestLogin_IdleSessionEnds(t *testing.T) {
+	t.Parallel()
+	e := webtest.NewEnv(t, func(c *web.Config) { c.SessionIdle = time.Hour })
+	c := e.SignIn(t, "alice", "operator")
+	if status, _ := e.Get(t, c, "/"); status != http.StatusOK {
+		t.Fatalf("fresh session: got %d, want 200", status)
+	}
+	if _, err := e.Store.Pool().Exec(t.Context(), `UPDATE web_sessions SET last_seen_at = now() - interval '2 hours'`); err != nil {
+		t.Fatal(err)
+	}
+	res, body := e.Fetch(t, c, "/", nil)
+	expectRedirect(t, "idle session", res, body, "/login?next=%2F")
+}
+
+func TestLogin_SignedInVisitorSkipsTheForm(t *testing.T) {
+	t.Parallel()
+	e := webtest.NewEnv(t)
+	c := e.SignIn(t, "alice", "auditor")
+	res, body := e.Fetch(t, c, "/login?next=%2Ftokens", nil)
+	expectRedirect(t, "GET /login when signed in", res, body, "/tokens")
+}

@@ -1,0 +1,233 @@
+package ui_test
+
+import (
+	"net/http"
+	"net/url"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zegocloud-console/console/internal/store"
+	"github.com/zegocloud-console/console/internal/web/webtest"
+)
+
+// uiRoutePattern finds the UI routes of routes.go and the roles they admit.
+var uiRoutePattern = regexp.MustCompile(`mux\.Handle\("([A-Z]+) ([^"]+)", s\.ui\((\w+), `)
+
+var roleSets = map[string][]string{
+	"anyRole":    {store.RoleAdmin, store.RoleOperator, store.RoleAuditor},
+	"issuers":    {store.RoleAdmin, store.RoleOperator},
+	"adminsOnly": {store.RoleAdmin},
+}
+
+// uiRoute is one route of the matrix: a concrete request for its pattern and,
+// for the pages of this part of the console, the exact status an allowed
+// role gets (0: any answer but 403, a sign-in redirect or a server error).
+type uiRoute struct {
+	pattern string // as in routes.go
+	path    string
+	form    url.Values
+	want    int
+}
+
+// roleMatrixFixture is a console with something for every route to act on.
+type roleMatrixFixture struct {
+	*webtest.Env
+	users   map[string]*http.Client // role -> signed-in browser
+	names   map[string]string       // role -> username
+	routes  []uiRoute
+	allowed map[string][]string // pattern -> roles
+}
+
+func newRoleMatrixFixture(t *testing.T) roleMatrixFixture {
+	t.Helper()
+	e := webtest.NewEnv(t)
+	f := roleMatrixFixture{Env: e, users: map[string]*http.Client{}, allowed: map[string][]string{},
+		names: map[string]string{store.RoleAdmin: "root", store.RoleOperator: "olga", store.RoleAuditor: "audrey"}}
+	for role, name := range f.names {
+		f.users[role] = e.SignIn(t, name, role)
+	}
+	e.CreateProject(t, 1001)
+	e.CreateProject(t, 1002)
+	e.CreateOperator(t, "target", store.RoleOperator)
+	tok := e.IssueAt(t, 1001, "user-1", time.Time{})
+	prefix := e.APIKey(t, []string{store.ScopeIssue}, 1001)[:11]
+	target := e.OperatorPath(t, "target")
+
+	src, err := os.ReadFile("routes.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range uiRoutePattern.FindAllStringSubmatch(string(src), -1) {
+		roles, ok := roleSets[m[3]]
+		if !ok {
+			t.Fatalf("routes.go: unknown role set %s", m[3])
+		}
+		f.allowed[m[1]+" "+m[2]] = roles
+	}
+	f.routes = []uiRoute{
+		{"GET /{$}", "/", nil, 200},
+		{"GET /projects", "/projects", nil, 200},
+		{"GET /projects/new", "/projects/new", nil, 200},
+		{"POST /projects", "/projects", projectForm("2001", "Matrix", webtest.TestSecret), 303},
+		{"GET /projects/{appID}", "/projects/1001", nil, 200},
+		{"GET /projects/{appID}/edit", "/projects/1001/edit", nil, 200},
+		{"POST /projects/{appID}", "/projects/1001", url.Values{"name": {"Renamed"}, "environment": {"prod"}, "default_ttl": {"1h"}, "max_ttl": {"2h"}}, 303},
+		{"POST /projects/{appID}/secret", "/projects/1001/secret", url.Values{"secret": {strings.Repeat("r", 32)}}, 303},
+		{"POST /projects/{appID}/disable", "/projects/1001/disable", nil, 303},
+		{"POST /projects/{appID}/enable", "/projects/1001/enable", nil, 303},
+		{"GET /projects/{appID}/delete", "/projects/1002/delete", nil, 200},
+		{"POST /projects/{appID}/delete", "/projects/1002/delete", url.Values{"confirm": {"1002"}}, 303},
+		{"GET /issue", "/issue", nil, 0},
+		{"POST /issue", "/issue", url.Values{"app_id": {"1001"}, "user_id": {"user-2"}}, 0},
+		{"GET /tokens", "/tokens", nil, 0},
+		{"POST /projects/{appID}/tokens/{id}/revoke", "/projects/1001/tokens/" + tok.Record.ID + "/revoke", url.Values{"reason": {"matrix"}}, 0},
+		{"POST /tokens/revoke-user", "/tokens/revoke-user", url.Values{"app_id": {"1001"}, "user_id": {"user-1"}}, 0},
+		{"POST /tokens/revoke-pasted", "/tokens/revoke-pasted", url.Values{"token": {tok.Token}}, 0},
+		{"GET /inspect", "/inspect", nil, 0},
+		{"POST /inspect", "/inspect", url.Values{"token": {tok.Token}}, 0},
+		{"GET /audit", "/audit", nil, 0},
+		{"GET /audit/export", "/audit/export?format=csv", nil, 0},
+		{"POST /audit/verify", "/audit/verify", nil, 0},
+		{"GET /operators", "/operators", nil, 200},
+		{"POST /operators", "/operators", url.Values{"username": {"newbie"}, "role": {"auditor"}, "password": {"a long enough password"}}, 303},
+		{"POST /operators/{id}/role", target + "/role", url.Values{"role": {"auditor"}}, 303},
+		{"POST /operators/{id}/disable", target + "/disable", nil, 303},
+		{"POST /operators/{id}/enable", target + "/enable", nil, 303},
+		{"POST /operators/{id}/password", target + "/password", url.Values{"password": {"another long password"}}, 303},
+		{"GET /apikeys", "/apikeys", nil, 200},
+		{"POST /apikeys", "/apikeys", url.Values{"name": {"svc"}, "projects": {"1001"}, "scopes": {"issue"}, "expiry": {"30d"}}, 200},
+		{"POST /apikeys/{prefix}/revoke", "/apikeys/" + prefix + "/revoke", nil, 303},
+	}
+	return f
+}
+
+// do sends the route's request with the browser c.
+func (f roleMatrixFixture) do(t *testing.T, c *http.Client, r uiRoute) (*http.Response, string) {
+	t.Helper()
+	if strings.HasPrefix(r.pattern, "GET ") {
+		return f.Fetch(t, c, r.path, nil)
+	}
+	return f.SendForm(t, c, r.path, r.form, nil)
+}
+
+// state summarises what any route could change.
+func (f roleMatrixFixture) state(t *testing.T) string {
+	t.Helper()
+	var s string
+	err := f.Store.Pool().QueryRow(t.Context(), `SELECT concat_ws(' | ',
+		(SELECT string_agg(concat_ws(',', app_id, name, environment, disabled, deleted_at IS NULL, default_ttl_seconds, max_ttl_seconds), ';' ORDER BY id) FROM projects),
+		(SELECT count(*) FROM project_secrets),
+		(SELECT string_agg(concat_ws(',', username, role, disabled, password_hash), ';' ORDER BY id) FROM operators),
+		(SELECT string_agg(concat_ws(',', prefix, revoked_at IS NULL), ';' ORDER BY id) FROM api_keys),
+		(SELECT string_agg(concat_ws(',', id, revoked_at IS NULL), ';' ORDER BY id) FROM issued_tokens))`).Scan(&s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestRoleMatrix_EveryUIRouteAdmitsExactlyItsRoles(t *testing.T) {
+	t.Parallel()
+	f := newRoleMatrixFixture(t)
+	covered := map[string]bool{}
+	for _, r := range f.routes {
+		if _, ok := f.allowed[r.pattern]; !ok {
+			t.Errorf("matrix route %s is not a UI route of routes.go", r.pattern)
+		}
+		covered[r.pattern] = true
+	}
+	for pattern := range f.allowed {
+		if !covered[pattern] {
+			t.Errorf("UI route %s has no case in the role matrix", pattern)
+		}
+	}
+
+	// Refused first, so that the allowed requests after them find everything in place.
+	before := f.state(t)
+	for _, r := range f.routes {
+		for _, role := range []string{store.RoleAuditor, store.RoleOperator, store.RoleAdmin} {
+			if slices.Contains(f.allowed[r.pattern], role) {
+				continue
+			}
+			res, body := f.do(t, f.users[role], r)
+			expectStatus(t, role+" "+r.pattern, res.StatusCode, http.StatusForbidden, body)
+			n := f.Count(t, `SELECT count(*) FROM audit_events WHERE action = 'authz.denied' AND outcome = 'denied'
+				AND actor_name = $1 AND target_id = $2`, f.names[role], strings.SplitN(r.pattern, " ", 2)[0]+" "+strings.SplitN(r.path, "?", 2)[0])
+			if n != 1 {
+				t.Errorf("%s %s: got %d authz.denied events, want 1", role, r.pattern, n)
+			}
+		}
+	}
+	if after := f.state(t); after != before {
+		t.Fatalf("refused requests changed the state:\nbefore %s\nafter  %s", before, after)
+	}
+
+	for _, r := range f.routes {
+		for _, role := range f.allowed[r.pattern] {
+			if r.want != 0 && role != store.RoleAdmin && !strings.HasPrefix(r.pattern, "GET ") {
+				continue // admin-only changes run once, as the admin
+			}
+			res, body := f.do(t, f.users[role], r)
+			switch {
+			case r.want != 0:
+				expectStatus(t, role+" "+r.pattern, res.StatusCode, r.want, body)
+			case res.StatusCode == http.StatusForbidden || res.StatusCode >= 500 ||
+				strings.HasPrefix(res.Header.Get("Location"), "/login"):
+				t.Errorf("%s %s: got status %d (Location %q), want the page or its redirect", role, r.pattern, res.StatusCode, res.Header.Get("Location"))
+			}
+		}
+	}
+}
+
+func TestRoleMatrix_SignedOutVisitorsAreSentToSignIn(t *testing.T) {
+	t.Parallel()
+	f := newRoleMatrixFixture(t)
+	before := f.state(t)
+	for _, r := range f.routes {
+		res, body := f.do(t, f.Browser(t), r)
+		want := "/login"
+		if strings.HasPrefix(r.pattern, "GET ") {
+			want = "/login?next=" + url.QueryEscape(r.path)
+		}
+		expectRedirect(t, "signed out "+r.pattern, res, body, want)
+	}
+	if after := f.state(t); after != before {
+		t.Fatalf("signed-out requests changed the state:\nbefore %s\nafter  %s", before, after)
+	}
+}
+
+func TestRoleMatrix_CrossOriginPostsAreRefused(t *testing.T) {
+	t.Parallel()
+	f := newRoleMatrixFixture(t)
+	admin := f.users[store.RoleAdmin]
+	before := f.state(t)
+	denied := f.Events(t, "authz.denied", "denied")
+	forged := []http.Header{{"Sec-Fetch-Site": {"cross-site"}}, {"Origin": {"https://evil.example"}}}
+	for _, h := range forged {
+		res, body := f.SendForm(t, admin, "/projects", projectForm("3001", "Forged", webtest.TestSecret), h)
+		expectStatus(t, "forged POST /projects", res.StatusCode, http.StatusForbidden, body)
+		res, body = f.SendForm(t, admin, "/logout", nil, h)
+		expectStatus(t, "forged POST /logout", res.StatusCode, http.StatusForbidden, body)
+		if sessionCookieIn(res) != nil {
+			t.Error("a forged sign-out touched the session cookie")
+		}
+	}
+	if after := f.state(t); after != before {
+		t.Fatalf("forged requests changed the state:\nbefore %s\nafter  %s", before, after)
+	}
+	if n := f.Count(t, `SELECT count(*) FROM web_sessions`); n != 3 {
+		t.Errorf("sessions after forged sign-outs: got %d, want 3", n)
+	}
+	if status, body := f.Get(t, admin, "/projects"); status != http.StatusOK {
+		t.Errorf("admin after forged sign-outs: got %d, want 200\n%.500s", status, body)
+	}
+	if n := f.Events(t, "authz.denied", "denied"); n != denied+4 {
+		t.Errorf("authz.denied events: got %d, want %d", n, denied+4)
+	}
+	res, body := f.SendForm(t, admin, "/projects", projectForm("3002", "Same site", webtest.TestSecret), http.Header{"Sec-Fetch-Site": {"same-origin"}})
+	expectRedirect(t, "same-origin POST /projects", res, body, "/projects/3002?notice=project-created")
+}

@@ -1,0 +1,125 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/gorilla/securecookie"
+	"github.com/gorilla/sessions"
+
+	"github.com/zegocloud-console/console/internal/store"
+	"github.com/zegocloud-console/console/internal/web"
+)
+
+// sessionCookie is the name of the console's session cookie.
+const sessionCookie = "console_session"
+
+// sessionOperatorKey is the Values key that holds the signed-in operator.
+const sessionOperatorKey = "operator"
+
+// sessionStore is a gorilla/sessions Store whose sessions live in
+// PostgreSQL: the cookie carries only a signed, encrypted random id, so that
+// signing out, disabling an operator or resetting a password ends the
+// session on every instance at once. The cookie keys are shared through the
+// database, never generated per process.
+type sessionStore struct {
+	*web.Server
+	codecs []securecookie.Codec
+}
+
+func newSessionStore(ctx context.Context, base *web.Server) (*sessionStore, error) {
+	st, cfg := base.Store, base.Cfg
+	hashKey, err := st.SharedKey(ctx, "session_hash_key", 64)
+	if err != nil {
+		return nil, fmt.Errorf("session keys: %w", err)
+	}
+	blockKey, err := st.SharedKey(ctx, "session_block_key", 32)
+	if err != nil {
+		return nil, fmt.Errorf("session keys: %w", err)
+	}
+	codecs := securecookie.CodecsFromPairs(hashKey, blockKey)
+	for _, c := range codecs {
+		if sc, ok := c.(*securecookie.SecureCookie); ok {
+			sc.MaxAge(int(cfg.SessionMax.Seconds()))
+		}
+	}
+	return &sessionStore{Server: base, codecs: codecs}, nil
+}
+
+// Get returns the request's session, cached for the request by gorilla's registry.
+func (ss *sessionStore) Get(r *http.Request, name string) (*sessions.Session, error) {
+	return sessions.GetRegistry(r).Get(ss, name)
+}
+
+// New loads the session named by the cookie, or starts an empty one. An
+// unknown, idle or expired session id yields an empty session, not an error.
+func (ss *sessionStore) New(r *http.Request, name string) (*sessions.Session, error) {
+	sess := sessions.NewSession(ss, name)
+	sess.Options = ss.options(r)
+	sess.IsNew = true
+	c, err := r.Cookie(name)
+	if err != nil {
+		return sess, nil
+	}
+	var rawID string
+	if err := securecookie.DecodeMulti(name, c.Value, &rawID, ss.codecs...); err != nil {
+		return sess, nil
+	}
+	op, err := ss.Store.LookupSession(r.Context(), rawID, ss.Cfg.SessionIdle)
+	if errors.Is(err, store.ErrSessionNotFound) {
+		return sess, nil
+	}
+	if err != nil {
+		return sess, err
+	}
+	sess.ID, sess.IsNew = rawID, false
+	sess.Values[sessionOperatorKey] = op
+	return sess, nil
+}
+
+// Save starts a fresh server-side session when an operator was put into an
+// unsaved one (sign-in: the id always changes), and ends it when MaxAge < 0
+// (sign-out).
+func (ss *sessionStore) Save(r *http.Request, w http.ResponseWriter, sess *sessions.Session) error {
+	if sess.Options.MaxAge < 0 {
+		if sess.ID != "" {
+			if err := ss.Store.DeleteSession(r.Context(), sess.ID); err != nil {
+				return err
+			}
+		}
+		http.SetCookie(w, sessions.NewCookie(sess.Name(), "", sess.Options))
+		return nil
+	}
+	op, ok := sess.Values[sessionOperatorKey].(store.Operator)
+	if !ok {
+		return errors.New("web: session has no operator to save")
+	}
+	if sess.ID != "" {
+		if err := ss.Store.DeleteSession(r.Context(), sess.ID); err != nil {
+			return err
+		}
+	}
+	rawID, err := ss.Store.CreateSession(r.Context(), op.ID, ss.Cfg.SessionMax)
+	if err != nil {
+		return err
+	}
+	encoded, err := securecookie.EncodeMulti(sess.Name(), rawID, ss.codecs...)
+	if err != nil {
+		return err
+	}
+	sess.ID = rawID
+	http.SetCookie(w, sessions.NewCookie(sess.Name(), encoded, sess.Options))
+	return nil
+}
+
+func (ss *sessionStore) options(r *http.Request) *sessions.Options {
+	return &sessions.Options{
+		Path:     "/",
+		MaxAge:   int(ss.Cfg.SessionMax.Seconds()),
+		HttpOnly: true,
+		Secure:   ss.IsHTTPS(r),
+		SameSite: http.SameSiteLaxMode,
+	}
+}

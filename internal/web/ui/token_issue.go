@@ -1,0 +1,229 @@
+package ui
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/zegocloud-console/console/internal/store"
+	"github.com/zegocloud-console/console/internal/token04"
+	"github.com/zegocloud-console/console/internal/web"
+)
+
+// ttlPresets are the lifetimes offered on the issue form, in seconds; only
+// those within the project's maximum are shown.
+var ttlPresets = []int64{300, 3600, 8 * 3600, 24 * 3600}
+
+// IssueForm is the issue page's view model: the projects one may issue for
+// and what was typed, with a message per invalid field.
+type IssueForm struct {
+	Projects  []store.Project // live, enabled projects
+	AppID     uint32
+	UserID    string
+	TTL       string // a preset in seconds, or "" for the project's default
+	TTLCustom string // seconds; overrides TTL when filled
+	RoomID    string
+	Login     bool
+	Publish   bool
+	Streams   string // one stream id per line
+	Mode      string // gcm or cbc
+	Errors    map[string]string
+}
+
+// Selected is the chosen project, or the first one when none is chosen.
+func (f IssueForm) Selected() (store.Project, bool) {
+	for _, p := range f.Projects {
+		if uint32(p.AppID) == f.AppID {
+			return p, true
+		}
+	}
+	if len(f.Projects) > 0 {
+		return f.Projects[0], true
+	}
+	return store.Project{}, false
+}
+
+// Presets are the TTL presets that fit the selected project's maximum.
+func (f IssueForm) Presets() []int64 {
+	p, _ := f.Selected()
+	var out []int64
+	for _, s := range ttlPresets {
+		if s <= int64(p.MaxTTLSeconds) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// IssueResult is the page that shows a fresh token, once.
+type IssueResult struct {
+	Token   string
+	Record  store.TokenRecord
+	Project store.Project
+}
+
+// issuableProjects lists the live, enabled projects.
+func (s *Server) issuableProjects(r *http.Request) ([]store.Project, error) {
+	all, err := s.Store.ListProjects(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	out := all[:0]
+	for _, p := range all {
+		if !p.Disabled {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// tokenIssueForm shows the empty issue form; ?app_id= preselects a project.
+func (s *Server) tokenIssueForm(w http.ResponseWriter, r *http.Request) {
+	projects, err := s.issuableProjects(r)
+	if err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	f := IssueForm{Projects: projects, Login: true, Mode: "gcm"}
+	if id, err := strconv.ParseUint(r.URL.Query().Get("app_id"), 10, 32); err == nil {
+		f.AppID = uint32(id)
+	}
+	if p, ok := f.Selected(); ok {
+		f.AppID, f.Publish = uint32(p.AppID), p.PublishAllowed
+	}
+	s.render(w, r, http.StatusOK, s.page(r, "Issue a token", "issue"), IssueFormView(f))
+}
+
+// tokenIssue issues a token through the store's one issuing path and shows
+// it in this response only: it is never stored nor shown again.
+func (s *Server) tokenIssue(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, web.MaxBodyBytes)
+	if err := r.ParseForm(); err != nil {
+		s.renderError(w, r, http.StatusBadRequest, "Bad form", "The form could not be read. Reload the page and try again.")
+		return
+	}
+	f, req := parseIssueForm(r)
+	req.Channel, req.Actor, req.Origin = store.ChannelUI, web.Actor(r), s.Origin(r)
+	var issued store.IssuedToken
+	var err error
+	if len(f.Errors) == 0 {
+		issued, err = s.Store.IssueToken(r.Context(), req)
+		switch {
+		case errors.Is(err, store.ErrProjectNotFound):
+			f.Errors["app_id"] = "there is no such project; choose one from the list"
+		case errors.Is(err, store.ErrProjectDisabled):
+			f.Errors["app_id"] = "this project is disabled: an admin must enable it before tokens can be issued"
+		case store.FieldErrors(err) != nil:
+			for k, v := range store.FieldErrors(err) {
+				f.Errors[k] = v
+			}
+		case err != nil:
+			s.Fail(w, r, err)
+			return
+		}
+	}
+	if len(f.Errors) > 0 {
+		projects, lerr := s.issuableProjects(r)
+		if lerr != nil {
+			s.Fail(w, r, lerr)
+			return
+		}
+		f.Projects = projects
+		s.render(w, r, http.StatusUnprocessableEntity, s.page(r, "Issue a token", "issue"), IssueFormView(f))
+		return
+	}
+	s.TokenIssued(issued.Record.AppID, store.ChannelUI)
+	p, _ := s.Store.ProjectByAppID(r.Context(), req.AppID) // for the name only; the token is issued either way
+	s.render(w, r, http.StatusOK, s.page(r, "Token issued", "issue"), IssueResultView(IssueResult{Token: issued.Token, Record: issued.Record, Project: p}))
+}
+
+// parseIssueForm reads the posted form into the view model (to show again
+// on error) and the request for the store.
+func parseIssueForm(r *http.Request) (IssueForm, store.IssueRequest) {
+	f := IssueForm{Errors: map[string]string{},
+		UserID: strings.TrimSpace(r.PostFormValue("user_id")), TTL: r.PostFormValue("ttl"),
+		TTLCustom: strings.TrimSpace(r.PostFormValue("ttl_custom")), RoomID: strings.TrimSpace(r.PostFormValue("room_id")),
+		Login: r.PostFormValue("login") != "", Publish: r.PostFormValue("publish") != "",
+		Streams: r.PostFormValue("stream_ids"), Mode: r.PostFormValue("mode")}
+	var req store.IssueRequest
+	if id, err := strconv.ParseUint(strings.TrimSpace(r.PostFormValue("app_id")), 10, 32); err != nil || id == 0 {
+		f.Errors["app_id"] = "choose a project"
+	} else {
+		f.AppID, req.AppID = uint32(id), uint32(id)
+	}
+	req.UserID, req.RoomID = f.UserID, f.RoomID
+	ttl := f.TTL
+	if f.TTLCustom != "" {
+		ttl = f.TTLCustom
+	}
+	if ttl != "" {
+		n, err := strconv.ParseInt(ttl, 10, 32)
+		if err != nil || n < 1 {
+			f.Errors["ttl_seconds"] = "must be a whole number of seconds, at least 1"
+		}
+		req.TTL = time.Duration(n) * time.Second
+	}
+	for line := range strings.Lines(f.Streams) {
+		if sid := strings.TrimSpace(line); sid != "" {
+			req.StreamIDs = append(req.StreamIDs, sid)
+		}
+	}
+	if f.Login || f.Publish || req.RoomID != "" || len(req.StreamIDs) > 0 {
+		req.Privileges = &store.Privileges{Login: f.Login, Publish: f.Publish}
+	}
+	mode, err := token04.ParseMode(f.Mode)
+	if err != nil {
+		f.Errors["mode"] = "must be gcm or cbc"
+	}
+	req.Mode = mode
+	return f, req
+}
+
+// humanSeconds writes a lifetime the way people say it: 5 min, 1 h 30 min,
+// 24 h, 2 d.
+func humanSeconds(n int64) string {
+	if n <= 0 {
+		return strconv.FormatInt(n, 10) + " s"
+	}
+	var parts []string
+	for _, u := range []struct {
+		secs int64
+		name string
+	}{{86400, "d"}, {3600, "h"}, {60, "min"}, {1, "s"}} {
+		if u.name == "d" && n <= 86400 {
+			continue // "24 h" reads better than "1 d"
+		}
+		if n >= u.secs {
+			parts = append(parts, strconv.FormatInt(n/u.secs, 10)+" "+u.name)
+			n %= u.secs
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// clientSnippet is ready-to-paste ZegoExpressEngine (Web) code that logs in
+// with the token. Values are JSON-quoted, so they are valid JavaScript.
+func clientSnippet(m IssueResult) string {
+	q := func(s string) string { b, _ := json.Marshal(s); return string(b) }
+	room, note := q(m.Record.RoomID), ""
+	if m.Record.RoomID == "" {
+		room, note = q("your-room-id"), " // this token is not tied to a room"
+	}
+	return fmt.Sprintf(`// ZegoExpressEngine for Web
+const zg = new ZegoExpressEngine(%d, "<server URL from the ZEGO console>");
+const token = %s;
+await zg.loginRoom(%s, token, { userID: %s, userName: %s });%s
+`, m.Record.AppID, q(m.Token), room, q(m.Record.UserID), q(m.Record.UserID), note)
+}
+
+// orAny returns s, or fallback when s is empty.
+func orAny(s, fallback string) string {
+	if s == "" {
+		return fallback
+	}
+	return s
+}

@@ -1,0 +1,125 @@
+package ui
+
+import (
+	"crypto/sha256"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/zegocloud-console/console/internal/store"
+	"github.com/zegocloud-console/console/internal/web"
+)
+
+// tokenRevoke revokes one token by its record id.
+func (s *Server) tokenRevoke(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, web.MaxBodyBytes)
+	appID, err := strconv.ParseUint(r.PathValue("appID"), 10, 32)
+	if err != nil {
+		s.Fail(w, r, store.ErrTokenNotFound)
+		return
+	}
+	rec, err := s.Store.RevokeToken(r.Context(), uint32(appID), strings.ToLower(r.PathValue("id")), strings.TrimSpace(r.PostFormValue("reason")), web.Actor(r), s.Origin(r))
+	if fe := store.FieldErrors(err); fe != nil {
+		s.reshowTokens(w, r, http.StatusUnprocessableEntity, TokenList{Error: "The token was not revoked: " + joinFieldErrors(fe)})
+		return
+	}
+	if err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	if rec.JustRevoked {
+		s.TokensRevoked(rec.AppID, 1)
+	}
+	http.Redirect(w, r, "/tokens?notice=token-revoked", http.StatusSeeOther)
+}
+
+// tokenRevokeUser revokes every active token of a user in a project.
+func (s *Server) tokenRevokeUser(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, web.MaxBodyBytes)
+	f := RevokeUserForm{AppID: strings.TrimSpace(r.PostFormValue("app_id")), UserID: strings.TrimSpace(r.PostFormValue("user_id")),
+		Reason: strings.TrimSpace(r.PostFormValue("reason")), Errors: map[string]string{}}
+	appID, err := strconv.ParseUint(f.AppID, 10, 32)
+	if err != nil || appID == 0 {
+		f.Errors["app_id"] = "choose a project"
+		s.reshowTokens(w, r, http.StatusUnprocessableEntity, TokenList{RevokeUser: f})
+		return
+	}
+	n, err := s.Store.RevokeUserTokens(r.Context(), uint32(appID), f.UserID, f.Reason, web.Actor(r), s.Origin(r))
+	switch {
+	case store.FieldErrors(err) != nil:
+		f.Errors = store.FieldErrors(err)
+		s.reshowTokens(w, r, http.StatusUnprocessableEntity, TokenList{RevokeUser: f})
+		return
+	case errors.Is(err, store.ErrProjectNotFound):
+		f.Errors["app_id"] = "there is no such project"
+		s.reshowTokens(w, r, http.StatusNotFound, TokenList{RevokeUser: f})
+		return
+	case err != nil:
+		s.Fail(w, r, err)
+		return
+	}
+	s.TokensRevoked(int64(appID), n)
+	notice := "tokens-revoked"
+	if n == 0 {
+		notice = "no-tokens-revoked"
+	}
+	v := TokenFilterForm{AppID: f.AppID, User: f.UserID}.Values()
+	http.Redirect(w, r, "/tokens?notice="+notice+"&"+v.Encode(), http.StatusSeeOther)
+}
+
+// tokenRevokePasted revokes the token pasted into the form, found by its
+// SHA-256 fingerprint; the token is never written anywhere nor echoed.
+func (s *Server) tokenRevokePasted(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, web.MaxBodyBytes)
+	token := strings.Join(strings.Fields(r.PostFormValue("token")), "")
+	f := RevokePastedForm{Reason: strings.TrimSpace(r.PostFormValue("reason")), Errors: map[string]string{}}
+	if token == "" {
+		f.Errors["token"] = "paste the token to revoke"
+		s.reshowTokens(w, r, http.StatusUnprocessableEntity, TokenList{RevokePasted: f})
+		return
+	}
+	fp := sha256.Sum256([]byte(token))
+	rec, err := s.Store.RevokeByFingerprint(r.Context(), fp[:], f.Reason, nil, web.Actor(r), s.Origin(r))
+	switch {
+	case store.FieldErrors(err) != nil:
+		f.Errors = store.FieldErrors(err)
+		s.reshowTokens(w, r, http.StatusUnprocessableEntity, TokenList{RevokePasted: f})
+		return
+	case errors.Is(err, store.ErrTokenNotFound):
+		f.Errors["token"] = "This token was not issued here, so there is nothing to revoke. A token issued elsewhere can only be stopped at ZEGO by rotating the project's ServerSecret."
+		s.reshowTokens(w, r, http.StatusNotFound, TokenList{RevokePasted: f})
+		return
+	case err != nil:
+		s.Fail(w, r, err)
+		return
+	}
+	if rec.JustRevoked {
+		s.TokensRevoked(rec.AppID, 1)
+	}
+	http.Redirect(w, r, "/tokens?notice=token-revoked", http.StatusSeeOther)
+}
+
+// reshowTokens renders the tokens page again after a refused revocation,
+// with the newest tokens listed and m's messages beside the forms.
+func (s *Server) reshowTokens(w http.ResponseWriter, r *http.Request, status int, m TokenList) {
+	recs, err := s.Store.ListTokens(r.Context(), store.TokenFilter{}, "", tokenPageSize+1)
+	if err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	if len(recs) > tokenPageSize {
+		recs = recs[:tokenPageSize]
+		m.Next = recs[len(recs)-1].ID
+	}
+	m.Tokens = recs
+	s.renderTokens(w, r, status, m)
+}
+
+// derefString is *p, or "" for nil.
+func derefString(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
