@@ -2,8 +2,8 @@ package ui
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
@@ -112,16 +112,9 @@ func (s *Server) tokenIssue(w http.ResponseWriter, r *http.Request) {
 	var err error
 	if len(f.Errors) == 0 {
 		issued, err = s.Store.IssueToken(r.Context(), req)
-		switch {
-		case errors.Is(err, store.ErrProjectNotFound):
-			f.Errors["app_id"] = "there is no such project; choose one from the list"
-		case errors.Is(err, store.ErrProjectDisabled):
-			f.Errors["app_id"] = "this project is disabled: an admin must enable it before tokens can be issued"
-		case store.FieldErrors(err) != nil:
-			for k, v := range store.FieldErrors(err) {
-				f.Errors[k] = v
-			}
-		case err != nil:
+		if fe := web.FieldErrors(err); fe != nil {
+			maps.Copy(f.Errors, fe)
+		} else if err != nil {
 			s.Fail(w, r, err)
 			return
 		}

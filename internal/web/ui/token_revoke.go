@@ -2,7 +2,6 @@ package ui
 
 import (
 	"crypto/sha256"
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -21,7 +20,7 @@ func (s *Server) tokenRevoke(w http.ResponseWriter, r *http.Request) {
 	}
 	rec, err := s.Store.RevokeToken(r.Context(), uint32(appID), strings.ToLower(r.PathValue("id")), strings.TrimSpace(r.PostFormValue("reason")), web.Actor(r), s.Origin(r))
 	if fe := store.FieldErrors(err); fe != nil {
-		s.reshowTokens(w, r, http.StatusUnprocessableEntity, TokenList{Error: "The token was not revoked: " + joinFieldErrors(fe)})
+		s.reshowTokens(w, r, web.FailureOf(err).Status, TokenList{Error: "The token was not revoked: " + joinFieldErrors(fe)})
 		return
 	}
 	if err != nil {
@@ -46,16 +45,11 @@ func (s *Server) tokenRevokeUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	n, err := s.Store.RevokeUserTokens(r.Context(), uint32(appID), f.UserID, f.Reason, web.Actor(r), s.Origin(r))
-	switch {
-	case store.FieldErrors(err) != nil:
-		f.Errors = store.FieldErrors(err)
-		s.reshowTokens(w, r, http.StatusUnprocessableEntity, TokenList{RevokeUser: f})
+	if fe := web.FieldErrors(err); fe != nil {
+		f.Errors = fe
+		s.reshowTokens(w, r, web.FailureOf(err).Status, TokenList{RevokeUser: f})
 		return
-	case errors.Is(err, store.ErrProjectNotFound):
-		f.Errors["app_id"] = "there is no such project"
-		s.reshowTokens(w, r, http.StatusNotFound, TokenList{RevokeUser: f})
-		return
-	case err != nil:
+	} else if err != nil {
 		s.Fail(w, r, err)
 		return
 	}
@@ -81,16 +75,11 @@ func (s *Server) tokenRevokePasted(w http.ResponseWriter, r *http.Request) {
 	}
 	fp := sha256.Sum256([]byte(token))
 	rec, err := s.Store.RevokeByFingerprint(r.Context(), fp[:], f.Reason, nil, web.Actor(r), s.Origin(r))
-	switch {
-	case store.FieldErrors(err) != nil:
-		f.Errors = store.FieldErrors(err)
-		s.reshowTokens(w, r, http.StatusUnprocessableEntity, TokenList{RevokePasted: f})
+	if fe := web.FieldErrors(err); fe != nil {
+		f.Errors = fe
+		s.reshowTokens(w, r, web.FailureOf(err).Status, TokenList{RevokePasted: f})
 		return
-	case errors.Is(err, store.ErrTokenNotFound):
-		f.Errors["token"] = "This token was not issued here, so there is nothing to revoke. A token issued elsewhere can only be stopped at ZEGO by rotating the project's ServerSecret."
-		s.reshowTokens(w, r, http.StatusNotFound, TokenList{RevokePasted: f})
-		return
-	case err != nil:
+	} else if err != nil {
 		s.Fail(w, r, err)
 		return
 	}
