@@ -128,7 +128,7 @@ func (e *Env) Browser(t *testing.T) *http.Client {
 	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
-// SignIn returns a Browser signed in as a new operator with role.
+// SignIn returns a browser signed in as a new operator with role.
 func (e *Env) SignIn(t *testing.T, username, role string) *http.Client {
 	t.Helper()
 	e.CreateOperator(t, username, role)
@@ -147,25 +147,14 @@ func (e *Env) SignIn(t *testing.T, username, role string) *http.Client {
 // Get fetches path and returns status and body.
 func (e *Env) Get(t *testing.T, c *http.Client, path string) (int, string) {
 	t.Helper()
-	res, err := c.Get(e.URL + path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, string(b)
+	res, body := e.Fetch(t, c, path, nil)
+	return res.StatusCode, body
 }
 
 // Post submits a form and returns the response with its body read.
 func (e *Env) Post(t *testing.T, c *http.Client, path string, form url.Values) (*http.Response, string) {
 	t.Helper()
-	res, err := c.PostForm(e.URL+path, form)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res, string(b)
+	return e.SendForm(t, c, path, form, nil)
 }
 
 // Count runs a counting query on the test database.
@@ -224,27 +213,23 @@ func (e *Env) SealAudit(t *testing.T) {
 // with its body read.
 func (e *Env) SendForm(t *testing.T, c *http.Client, path string, form url.Values, header http.Header) (*http.Response, string) {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, e.URL+path, strings.NewReader(form.Encode()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	h := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
 	for k, vs := range header {
-		req.Header[k] = vs
+		h[k] = vs
 	}
-	res, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res, string(b)
+	return e.send(t, c, http.MethodPost, path, strings.NewReader(form.Encode()), h)
 }
 
 // Fetch GETs path with extra headers.
 func (e *Env) Fetch(t *testing.T, c *http.Client, path string, header http.Header) (*http.Response, string) {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, e.URL+path, nil)
+	return e.send(t, c, http.MethodGet, path, nil, header)
+}
+
+// send makes one request and returns the response with its body read.
+func (e *Env) send(t *testing.T, c *http.Client, method, path string, body io.Reader, header http.Header) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), method, e.URL+path, body)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,7 +245,7 @@ func (e *Env) Fetch(t *testing.T, c *http.Client, path string, header http.Heade
 	return res, string(b)
 }
 
-// WithCookie is a Browser that sends only the given session cookie.
+// WithCookie is a browser that sends only the given session cookie.
 func (e *Env) WithCookie(t *testing.T, c *http.Cookie) *http.Client {
 	t.Helper()
 	b := e.Browser(t)
