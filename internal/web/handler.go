@@ -52,7 +52,7 @@ func (s *Server) Handler() http.Handler {
 	var h http.Handler = mux
 	h = cop.Handler(h)
 	h = s.withLogAndMetrics(h)
-	h = withSecurityHeaders(h)
+	h = s.withSecurityHeaders(h)
 	h = withRequestID(h)
 	h = s.withRecovery(h, func(w http.ResponseWriter, r *http.Request) { faceOf(r).Fail(w, r, errPanic) })
 	return h

@@ -52,9 +52,16 @@ func withRequestID(next http.Handler) http.Handler {
 	})
 }
 
+// hstsPolicy asks browsers that reached the console over TLS to use TLS only
+// for two years. No includeSubDomains: the console may share its parent
+// domain with sites it knows nothing of.
+const hstsPolicy = "max-age=63072000"
+
 // withSecurityHeaders sets the headers every response carries. Responses are
 // no-store by default: most pages show tokens, secrets or the audit trail.
-func withSecurityHeaders(next http.Handler) http.Handler {
+// Strict-Transport-Security is sent only over TLS (RFC 6797 §7.2), where the
+// session cookie is also marked Secure.
+func (s *Server) withSecurityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Content-Security-Policy", contentSecurityPolicy)
@@ -62,6 +69,9 @@ func withSecurityHeaders(next http.Handler) http.Handler {
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		if s.IsHTTPS(r) {
+			h.Set("Strict-Transport-Security", hstsPolicy)
+		}
 		if !strings.HasPrefix(r.URL.Path, "/static/") {
 			h.Set("Cache-Control", "no-store")
 		}

@@ -49,3 +49,33 @@ func TestMetrics_UnknownMethodsShareOneLabel(t *testing.T) {
 		t.Fatal(`metrics: want arbitrary methods counted under method="OTHER", not one series each`)
 	}
 }
+
+func TestSecurityHeaders_HSTSOnlyWhenServedOverTLS(t *testing.T) {
+	t.Parallel()
+	e := webtest.NewEnv(t, func(c *web.Config) { c.TrustProxy = true })
+	for _, tt := range []struct {
+		name  string
+		proto string
+		want  bool
+	}{
+		{"behind a TLS-terminating proxy", "https", true},
+		{"plain HTTP", "", false},
+	} {
+		req, _ := http.NewRequest(http.MethodGet, e.URL+"/login", nil)
+		if tt.proto != "" {
+			req.Header.Set("X-Forwarded-Proto", tt.proto)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		got := res.Header.Get("Strict-Transport-Security")
+		if (got != "") != tt.want {
+			t.Errorf("%s: Strict-Transport-Security = %q, want present=%v", tt.name, got, tt.want)
+		}
+		if tt.want && !strings.Contains(got, "max-age=") {
+			t.Errorf("%s: Strict-Transport-Security = %q, want a max-age", tt.name, got)
+		}
+	}
+}
