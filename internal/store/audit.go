@@ -64,7 +64,7 @@ func (s *Store) insertAudit(ctx context.Context, db dbtx, e Event) error {
 		return err
 	}
 	if _, err := db.Exec(ctx, q, args...); err != nil {
-		return fmt.Errorf("store: insert audit event %s: %w", e.Action, err)
+		return fmt.Errorf("store: insert audit event %s: %w: %w", e.Action, ErrAuditWrite, err)
 	}
 	if s.onAuditWrite != nil {
 		s.onAuditWrite(time.Since(start))
@@ -81,7 +81,7 @@ var auditArgTypes = [...]string{"text", "text", "text", "text", "text", "bigint"
 // parameters numbered from first, so that it can follow another statement's
 // CTE (the caller appends FROM/WHERE as needed).
 func auditInsertSQL(e Event, first int) (string, []any, error) {
-	details := e.Details
+	details, _ := auditDetails(e.Details).(map[string]any)
 	if details == nil {
 		details = map[string]any{}
 	}
@@ -94,8 +94,10 @@ func auditInsertSQL(e Event, first int) (string, []any, error) {
 		v := int64(e.AppID)
 		appID = &v
 	}
-	args := []any{e.Actor.Type, e.Actor.ID, e.Actor.Name, e.Action, e.Outcome, appID,
-		e.TargetType, e.TargetID, e.Origin.RequestID, e.Origin.ClientIP, e.Origin.UserAgent, js, e.TokenFingerprint}
+	f := maxAuditField
+	args := []any{e.Actor.Type, auditText(e.Actor.ID, f), auditText(e.Actor.Name, f), e.Action, e.Outcome, appID,
+		auditText(e.TargetType, f), auditText(e.TargetID, maxAuditTargetID), auditText(e.Origin.RequestID, f),
+		auditText(e.Origin.ClientIP, f), auditText(e.Origin.UserAgent, f), js, e.TokenFingerprint}
 	ph := make([]byte, 0, 8*len(args))
 	for i := range args {
 		if i > 0 {

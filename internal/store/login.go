@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -169,17 +168,7 @@ func (s *Store) PurgeLoginFailures(ctx context.Context) (int64, error) {
 
 // cleanName makes an attempted username safe to store: valid UTF-8 without
 // NUL bytes, at most 64 bytes, cut on a character boundary.
-func cleanName(s string) string {
-	s = strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
-	if len(s) <= 64 {
-		return s
-	}
-	cut := 64
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut]
-}
+func cleanName(s string) string { return auditText(s, 64) }
 
 // containsNUL tells whether s holds a byte PostgreSQL text cannot store.
 func containsNUL(s string) bool { return strings.IndexByte(s, 0) >= 0 }

@@ -46,8 +46,8 @@ func (s *Server) Handler() http.Handler {
 	}
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.Deny(r, "cross-origin request refused")
-		faceOf(r).Fail(w, r, ErrCrossOrigin)
+		err := s.Deny(r, "cross-origin request refused")
+		faceOf(r).Fail(w, r, errors.Join(ErrCrossOrigin, err))
 	}))
 	var h http.Handler = mux
 	h = cop.Handler(h)

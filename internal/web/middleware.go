@@ -144,11 +144,8 @@ func (s *Server) IsHTTPS(r *http.Request) bool {
 	return r.TLS != nil || (s.Cfg.TrustProxy && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https"))
 }
 
-// Origin describes where a request came from, for the audit trail.
+// Origin describes where a request came from, for the audit trail. The
+// store cleans and bounds these texts; the client chose the user agent.
 func (s *Server) Origin(r *http.Request) store.Origin {
-	ua := r.UserAgent()
-	if len(ua) > 256 {
-		ua = ua[:256]
-	}
-	return store.Origin{RequestID: RequestID(r), ClientIP: s.ClientIP(r), UserAgent: ua}
+	return store.Origin{RequestID: RequestID(r), ClientIP: s.ClientIP(r), UserAgent: r.UserAgent()}
 }

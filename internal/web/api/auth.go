@@ -18,16 +18,14 @@ func (s *Server) api(scope string, h http.HandlerFunc) http.Handler {
 		scheme, raw, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 		if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(raw) == "" { // the scheme is case-insensitive (RFC 9110)
 			w.Header().Set("WWW-Authenticate", `Bearer realm="console"`)
-			s.Deny(r, "missing bearer API key")
-			s.problem(w, r, http.StatusUnauthorized, "unauthorized", "Send an API key as 'Authorization: Bearer <key>'.", nil)
+			s.refuse(w, r, "missing bearer API key", http.StatusUnauthorized, "unauthorized", "Send an API key as 'Authorization: Bearer <key>'.")
 			return
 		}
 		key, err := s.Store.AuthenticateAPIKey(r.Context(), strings.TrimSpace(raw))
 		if err != nil {
 			if errors.Is(err, store.ErrAPIKeyInvalid) || errors.Is(err, store.ErrAPIKeyRevoked) || errors.Is(err, store.ErrAPIKeyExpired) {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="console", error="invalid_token"`)
-				s.Deny(r, keyReason(err))
-				s.problem(w, r, http.StatusUnauthorized, "unauthorized", "The API key is "+keyReason(err)+".", nil)
+				s.refuse(w, r, keyReason(err), http.StatusUnauthorized, "unauthorized", "The API key is "+keyReason(err)+".")
 				return
 			}
 			s.Fail(w, r, err)
@@ -40,8 +38,7 @@ func (s *Server) api(scope string, h http.HandlerFunc) http.Handler {
 			return
 		}
 		if scope != allScopes && !key.HasScope(scope) {
-			s.Deny(r, "API key lacks scope "+scope)
-			s.problem(w, r, http.StatusForbidden, "forbidden", "This API key does not have the '"+scope+"' scope.", nil)
+			s.refuse(w, r, "API key lacks scope "+scope, http.StatusForbidden, "forbidden", "This API key does not have the '"+scope+"' scope.")
 			return
 		}
 		h(w, r)
@@ -66,7 +63,18 @@ func (s *Server) allowProject(w http.ResponseWriter, r *http.Request, scope stri
 	if key.Allows(scope, appID) {
 		return true
 	}
-	s.Deny(r, "API key not scoped to project "+strconv.FormatUint(uint64(appID), 10), web.WithApp(appID))
-	s.problem(w, r, http.StatusForbidden, "forbidden", "This API key may not use project "+strconv.FormatUint(uint64(appID), 10)+".", nil)
+	app := strconv.FormatUint(uint64(appID), 10)
+	s.refuse(w, r, "API key not scoped to project "+app, http.StatusForbidden, "forbidden", "This API key may not use project "+app+".", web.WithApp(appID))
 	return false
+}
+
+// refuse audits a refused request with reason and answers it with a
+// problem; when the denial cannot be audited it answers that failure
+// instead (503), so no refusal goes unrecorded.
+func (s *Server) refuse(w http.ResponseWriter, r *http.Request, reason string, status int, slug, detail string, opts ...web.DenyOption) {
+	if err := s.Deny(r, reason, opts...); err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	s.problem(w, r, status, slug, detail, nil)
 }

@@ -125,7 +125,10 @@ func (s *Server) tokenRevokeByValue(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, store.ErrTokenNotFound):
 		writeJSON(w, http.StatusOK, map[string]bool{"revoked": false})
 	case errors.Is(err, store.ErrForbidden):
-		s.Deny(r, "API key not scoped to the project of the presented token", web.WithApp(uint32(rec.AppID)), withTokenFingerprint(fp[:]))
+		if err := s.Deny(r, "API key not scoped to the project of the presented token", web.WithApp(uint32(rec.AppID)), withTokenFingerprint(fp[:])); err != nil {
+			s.Fail(w, r, err)
+			return
+		}
 		writeJSON(w, http.StatusOK, map[string]bool{"revoked": false})
 	case err != nil:
 		s.Fail(w, r, err)

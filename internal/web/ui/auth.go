@@ -48,7 +48,10 @@ func (s *Server) ui(roles []string, h http.HandlerFunc) http.Handler {
 		}
 		r = web.WithOperator(r, op)
 		if !slices.Contains(roles, op.Role) {
-			s.Deny(r, "role "+op.Role+" may not use this page")
+			if err := s.Deny(r, "role "+op.Role+" may not use this page"); err != nil {
+				s.Fail(w, r, err)
+				return
+			}
 			s.renderError(w, r, http.StatusForbidden, "Not allowed", "Your role ("+op.Role+") cannot do this. Ask an admin if you need it.")
 			return
 		}
