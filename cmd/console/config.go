@@ -35,6 +35,8 @@ type config struct {
 	APIBurst       int
 	SealInterval   time.Duration
 	VerifyInterval time.Duration
+	MetricsAddr    string // a listener of its own for /metrics, without authentication
+	MetricsToken   string // bearer token for /metrics on the main listener
 }
 
 // loadConfig reads the environment; a variable NAME that holds a secret may
@@ -99,6 +101,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 		LogLevel:       get("CONSOLE_LOG_LEVEL", "info"),
 		SealInterval:   dur("CONSOLE_SEAL_INTERVAL", 250*time.Millisecond),
 		VerifyInterval: dur("CONSOLE_VERIFY_INTERVAL", 10*time.Minute),
+		MetricsAddr:    get("CONSOLE_METRICS_ADDR", ""),
+		MetricsToken:   secret("CONSOLE_METRICS_TOKEN"),
 	}
 	var err error
 	if c.APIRate, err = strconv.ParseFloat(get("CONSOLE_API_RATE", "50"), 64); err != nil || c.APIRate <= 0 {
@@ -126,6 +130,12 @@ func (c config) validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		errs = append(errs, fmt.Errorf("CONSOLE_LOG_LEVEL=%q: want debug, info, warn or error", c.LogLevel))
+	}
+	if c.MetricsAddr != "" && c.MetricsAddr == c.Addr && !strings.HasSuffix(c.Addr, ":0") {
+		errs = append(errs, errors.New("CONSOLE_METRICS_ADDR is the same as CONSOLE_ADDR: give /metrics a listener of its own (such as 127.0.0.1:9090), or set CONSOLE_METRICS_TOKEN to serve it on the main listener behind a bearer token"))
+	}
+	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
+		errs = append(errs, errors.New("CONSOLE_METRICS_TOKEN is shorter than 16 characters: make one with 'head -c 24 /dev/urandom | base64'"))
 	}
 	if c.SessionIdle > c.SessionMax {
 		errs = append(errs, errors.New("CONSOLE_SESSION_IDLE is longer than CONSOLE_SESSION_MAX"))

@@ -58,7 +58,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	srv, err := web.New(ctx, st, logger, web.Config{SessionIdle: c.SessionIdle, SessionMax: c.SessionMax, TrustProxy: c.TrustProxy,
-		APIRate: c.APIRate, APIBurst: c.APIBurst, SealInterval: c.SealInterval, Version: version}, reg, ui.New, api.New)
+		APIRate: c.APIRate, APIBurst: c.APIBurst, SealInterval: c.SealInterval, MetricsToken: c.MetricsToken, Version: version}, reg, ui.New, api.New)
 	if err != nil {
 		return err
 	}
@@ -81,8 +81,18 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	errc := make(chan error, 2)
+	if c.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", c.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("listen on CONSOLE_METRICS_ADDR %s: %w", c.MetricsAddr, err)
+		}
+		ms := &http.Server{Handler: srv.MetricsHandler(), ReadHeaderTimeout: 10 * time.Second}
+		defer ms.Close()
+		logger.Info("metrics listening", "addr", mln.Addr().String())
+		go func() { errc <- ms.Serve(mln) }()
+	}
 	logger.Info("console listening", "addr", ln.Addr().String(), "url", listenURL(ln.Addr()), "version", version)
-	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
 	case err := <-errc:

@@ -102,6 +102,22 @@ func TestServe_FirstStartPrintsOneTimeAdminPasswordOnceAndShutsDownGracefully(t 
 	opsCheckLogLines(t, again.Log.String(), []string{password, environ["CONSOLE_MASTER_KEY"]}, nil)
 }
 
+func TestServe_MetricsAddrServesMetricsOnItsOwnListenerOnly(t *testing.T) {
+	t.Parallel()
+	c := startInproc(t, map[string]string{"DATABASE_URL": pgtest.NewURL(t), "CONSOLE_MASTER_KEY": opsNewMasterKey(t),
+		"CONSOLE_METRICS_ADDR": "127.0.0.1:0"})
+	m := regexp.MustCompile(`"msg":"metrics listening","addr":"([^"]+)"`).FindStringSubmatch(c.Log.String())
+	if m == nil {
+		t.Fatalf("no metrics listener in the output:\n%s", c.Log)
+	}
+	if status, body := opsGet(c.Client, "http://"+m[1]+"/metrics"); status != http.StatusOK || !strings.Contains(body, "console_http_requests_total") {
+		t.Errorf("GET /metrics on CONSOLE_METRICS_ADDR: got %d, want 200 with the console's metrics", status)
+	}
+	if status, _ := opsGet(c.Client, c.URL+"/metrics"); status != http.StatusNotFound {
+		t.Errorf("GET /metrics on the main listener without CONSOLE_METRICS_TOKEN: got %d, want 404", status)
+	}
+}
+
 func TestServe_WithoutMasterKeyExitsWithCode2AndSaysHowToMakeOne(t *testing.T) {
 	t.Parallel()
 	for _, dev := range []string{"", "false"} {

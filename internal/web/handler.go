@@ -34,7 +34,9 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
-	mux.Handle("GET /metrics", s.metrics.handler)
+	if s.Cfg.MetricsToken != "" {
+		mux.Handle("GET /metrics", s.metricsGuard(s.metrics.handler))
+	}
 	ui.Routes(mux)
 	api.Routes(mux)
 

@@ -1,8 +1,11 @@
 package web
 
 import (
+	"crypto/sha256"
+	"crypto/subtle"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -60,6 +63,31 @@ func (s *Server) TokenIssued(appID int64, channel string) {
 // TokensRevoked counts revoked tokens.
 func (s *Server) TokensRevoked(appID int64, n int64) {
 	s.metrics.revoked.WithLabelValues(strconv.FormatInt(appID, 10)).Add(float64(n))
+}
+
+// MetricsHandler serves the Prometheus metrics without authentication, for
+// a listener of their own (CONSOLE_METRICS_ADDR) that only the monitoring
+// network reaches.
+func (s *Server) MetricsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", s.metrics.handler)
+	return mux
+}
+
+// metricsGuard lets through only requests that carry MetricsToken as a
+// bearer token: the metrics name every AppID and its volumes.
+func (s *Server) metricsGuard(next http.Handler) http.Handler {
+	want := sha256.Sum256([]byte(s.Cfg.MetricsToken))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		got := sha256.Sum256([]byte(strings.TrimSpace(token)))
+		if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+			http.Error(w, "metrics need the bearer token set in CONSOLE_METRICS_TOKEN", http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // observe records one finished request.

@@ -30,7 +30,7 @@ func TestClientIP_BehindATrustedProxyIsTheAddressTheProxySaw(t *testing.T) {
 
 func TestMetrics_UnknownMethodsShareOneLabel(t *testing.T) {
 	t.Parallel()
-	e := webtest.NewEnv(t)
+	e := webtest.NewEnv(t, func(c *web.Config) { c.MetricsToken = "metrics-secret" })
 	for _, m := range []string{"FOO", "BAR"} {
 		req, _ := http.NewRequest(m, e.URL+"/nowhere", nil)
 		res, err := http.DefaultClient.Do(req)
@@ -39,7 +39,9 @@ func TestMetrics_UnknownMethodsShareOneLabel(t *testing.T) {
 		}
 		res.Body.Close()
 	}
-	res, err := http.Get(e.URL + "/metrics")
+	req, _ := http.NewRequest(http.MethodGet, e.URL+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer metrics-secret")
+	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,6 +78,43 @@ func TestSecurityHeaders_HSTSOnlyWhenServedOverTLS(t *testing.T) {
 		}
 		if tt.want && !strings.Contains(got, "max-age=") {
 			t.Errorf("%s: Strict-Transport-Security = %q, want a max-age", tt.name, got)
+		}
+	}
+}
+
+// /metrics lists every AppID and its volumes: it is not served to anyone who
+// asks. On the main listener it needs CONSOLE_METRICS_TOKEN as a bearer
+// token; without one it is served only on CONSOLE_METRICS_ADDR.
+func TestMetrics_AreNotOpenToAnyone(t *testing.T) {
+	t.Parallel()
+	status := func(t *testing.T, url, auth string) int {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, url, nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	open := webtest.NewEnv(t)
+	if got := status(t, open.URL+"/metrics", ""); got != http.StatusNotFound {
+		t.Errorf("without a metrics token: got %d, want 404 (served on CONSOLE_METRICS_ADDR only)", got)
+	}
+	guarded := webtest.NewEnv(t, func(c *web.Config) { c.MetricsToken = "metrics-secret" })
+	for _, tt := range []struct {
+		auth string
+		want int
+	}{
+		{"", http.StatusUnauthorized},
+		{"Bearer wrong", http.StatusUnauthorized},
+		{"Bearer metrics-secret", http.StatusOK},
+	} {
+		if got := status(t, guarded.URL+"/metrics", tt.auth); got != tt.want {
+			t.Errorf("with a metrics token, Authorization %q: got %d, want %d", tt.auth, got, tt.want)
 		}
 	}
 }

@@ -24,6 +24,7 @@ type Config struct {
 	APIRate      float64       // API requests per second per key (token bucket rate)
 	APIBurst     int           // API token bucket size
 	SealInterval time.Duration // how often the audit sealer runs, shown on the audit page
+	MetricsToken string        // bearer token for /metrics on the main listener; empty: not served there
 	Version      string
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/zegocloud-console/console/internal/store"
 	"github.com/zegocloud-console/console/internal/token04"
+	"github.com/zegocloud-console/console/internal/web"
 	"github.com/zegocloud-console/console/internal/web/webtest"
 )
 
@@ -107,12 +108,14 @@ func TestAPIIssue_RoomPrivilegesAndCBC(t *testing.T) {
 
 func TestAPIIssue_CountsTheIssueInMetrics(t *testing.T) {
 	t.Parallel()
-	a := newAPIEnv(t)
+	a := newAPIEnv(t, func(c *web.Config) { c.MetricsToken = "metrics-secret" })
 	a.CreateProject(t, 1001)
 	key := a.key(t, []string{store.ScopeIssue}, 1001)
 	a.issue(t, key, "1001", map[string]any{"user_id": "alice"})
 
-	res, err := http.Get(a.URL + "/metrics")
+	req, _ := http.NewRequest(http.MethodGet, a.URL+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer metrics-secret")
+	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
