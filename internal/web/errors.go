@@ -22,7 +22,7 @@ type Failure struct {
 	Type      string // problem type slug: urn:zego-console:problem:<Type>
 	Detail    string // the API's problem detail
 	Title     string // the UI's error page title
-	Message   string // the UI's error page text
+	Message   string // the UI's error page text (for a 5xx, the page adds what did not happen)
 	Field     string // the form or JSON field the error belongs to, if any
 	FieldText string // the text beside that field
 }
@@ -57,16 +57,16 @@ var failures = []struct {
 		Title: "Cancelled", Message: "The request was cancelled."}},
 	{isErr(store.ErrAuditWrite), Failure{Status: http.StatusServiceUnavailable, Type: "unavailable",
 		Detail: "The console could not record this request in its audit trail, so it refused it; nothing was changed or issued. Retry later.",
-		Title:  "Audit trail unavailable", Message: "The console could not record this request in its audit trail, so it refused it: nothing was changed and no token was issued. Try again in a moment."}},
+		Title:  "Audit trail unavailable", Message: "The console could not record this request in its audit trail, so it refused it. Try again in a moment."}},
 	{isUnavailable, Failure{Status: http.StatusServiceUnavailable, Type: "unavailable",
 		Detail: "The console could not reach its database; nothing was changed or issued. Retry later.",
-		Title:  "Database unavailable", Message: "The console could not reach its database, so nothing was changed and no token was issued. Try again in a moment; the console reconnects by itself."}},
+		Title:  "Database unavailable", Message: "The console could not reach its database. Try again in a moment; the console reconnects by itself."}},
 }
 
 // internalFailure answers every error the table does not name.
 var internalFailure = Failure{Status: http.StatusInternalServerError, Type: "internal",
 	Detail: "The console could not complete the request; nothing was changed or issued.",
-	Title:  "Something went wrong", Message: "The console could not complete this request, so nothing was changed and no token was issued. The request id below helps an admin find the cause in the logs."}
+	Title:  "Something went wrong", Message: "The console could not complete this request. The request id below helps an admin find the cause in the logs."}
 
 func isErr(targets ...error) func(error) bool {
 	return func(err error) bool {

@@ -29,9 +29,20 @@ func New(ctx context.Context, base *web.Server) (web.Face, error) {
 
 // Fail renders the error page the error table gives for err.
 func (s *Server) Fail(w http.ResponseWriter, r *http.Request, err error) {
+	s.failAs(w, r, err, "Nothing was changed.")
+}
+
+// failAs renders the error page for err; when the console is at fault (5xx)
+// the page also says what did not happen, in the words of the action
+// ("No token was issued.", "The token was not revoked.").
+func (s *Server) failAs(w http.ResponseWriter, r *http.Request, err error, notDone string) {
 	f := s.LogFailure(r, err)
 	if f.Status == web.StatusClientClosed {
 		return
 	}
-	s.renderError(w, r, f.Status, f.Title, f.Message)
+	msg := f.Message
+	if f.Status >= 500 {
+		msg = notDone + " " + msg
+	}
+	s.renderError(w, r, f.Status, f.Title, msg)
 }

@@ -115,7 +115,7 @@ func (s *Server) tokenIssue(w http.ResponseWriter, r *http.Request) {
 		if fe := web.FieldErrors(err); fe != nil {
 			maps.Copy(f.Errors, fe)
 		} else if err != nil {
-			s.Fail(w, r, err)
+			s.failAs(w, r, err, "No token was issued.")
 			return
 		}
 	}

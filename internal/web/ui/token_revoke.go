@@ -24,7 +24,7 @@ func (s *Server) tokenRevoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		s.Fail(w, r, err)
+		s.failAs(w, r, err, "The token was not revoked.")
 		return
 	}
 	if rec.JustRevoked {
@@ -50,7 +50,7 @@ func (s *Server) tokenRevokeUser(w http.ResponseWriter, r *http.Request) {
 		s.reshowTokens(w, r, web.FailureOf(err).Status, TokenList{RevokeUser: f})
 		return
 	} else if err != nil {
-		s.Fail(w, r, err)
+		s.failAs(w, r, err, "No token was revoked.")
 		return
 	}
 	s.TokensRevoked(int64(appID), n)
@@ -80,7 +80,7 @@ func (s *Server) tokenRevokePasted(w http.ResponseWriter, r *http.Request) {
 		s.reshowTokens(w, r, web.FailureOf(err).Status, TokenList{RevokePasted: f})
 		return
 	} else if err != nil {
-		s.Fail(w, r, err)
+		s.failAs(w, r, err, "The token was not revoked.")
 		return
 	}
 	if rec.JustRevoked {
