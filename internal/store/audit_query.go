@@ -95,11 +95,6 @@ func (s *Store) ListAudit(ctx context.Context, f AuditFilter, cursor string, lim
 	return page, nil
 }
 
-// auditTextTimeout bounds a page of free-text search: a text made of very
-// common trigrams ("10.1.2.") can make the trigram index useless, and a page
-// must not take seconds. Past it the search is refused as too broad.
-var auditTextTimeout = "3s"
-
 // listAudit reads up to limit events matching f that come after the cursor.
 func (s *Store) listAudit(ctx context.Context, f AuditFilter, after *AuditCursor, limit int) ([]AuditEvent, error) {
 	if f.Text == "" {
@@ -107,7 +102,7 @@ func (s *Store) listAudit(ctx context.Context, f AuditFilter, after *AuditCursor
 	}
 	var events []AuditEvent
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "SET LOCAL statement_timeout = '"+auditTextTimeout+"'"); err != nil {
+		if _, err := tx.Exec(ctx, fmt.Sprintf("SET LOCAL statement_timeout = %d", s.auditTextTimeout.Milliseconds())); err != nil {
 			return err
 		}
 		var err error

@@ -58,7 +58,7 @@ func (s *Store) Authenticate(ctx context.Context, username, password string, ori
 	}
 	if errors.Is(err, pgx.ErrNoRows) || name != username {
 		// Spend the same argon2 time as for a real account.
-		if dh, err := dummyHash(); err == nil {
+		if dh, err := s.dummyHash(); err == nil {
 			_, _ = CheckPassword(dh, password)
 		}
 		return Operator{}, s.loginFailed(ctx, name, reasonUnknownUser, origin, ErrBadCredentials)
