@@ -21,6 +21,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/zegocloud-console/console/internal/token04"
 )
 
 // ErrBadCursor means a page cursor was not made by ListAudit.
@@ -372,10 +374,10 @@ func ParseAuditFilter(v url.Values) (AuditFilter, error) {
 		bad.check(utf8.RuneCountInString(s) <= max, name, "longer than %d characters", max)
 		return s
 	}
-	if s := strings.TrimSpace(v.Get("app_id")); s != "" {
-		id, err := strconv.ParseUint(s, 10, 32)
+	if s := strings.TrimSpace(v.Get("app_id")); s != "" && s != "0" { // 0: any project
+		id, err := token04.ParseAppID(s)
 		bad.check(err == nil, "app_id", "want a ZEGO AppID, a whole number from 1 to 4294967295")
-		f.AppID = uint32(id)
+		f.AppID = id
 	}
 	f.Actor = text("actor", 200)
 	f.Action = strings.ToLower(text("action", 100))
@@ -392,7 +394,7 @@ func ParseAuditFilter(v url.Values) (AuditFilter, error) {
 	bad.check(f.Text == "" || utf8.RuneCountInString(f.Text) >= 3, "q", "search for at least 3 characters")
 	if s := strings.TrimSpace(v.Get("token")); s != "" {
 		bad.check(token04Re.MatchString(s), "token", "not a Token04 (\"04\" followed by base64)")
-		sum := sha256.Sum256([]byte(s))
+		sum := token04.FingerprintSum(s)
 		f.Fingerprint = sum[:]
 	}
 	if s := strings.TrimSpace(v.Get("fingerprint")); s != "" {

@@ -180,6 +180,3 @@ func cleanName(s string) string {
 	}
 	return s[:cut]
 }
-
-// containsNUL tells whether s holds a byte PostgreSQL text cannot store.
-func containsNUL(s string) bool { return strings.IndexByte(s, 0) >= 0 }

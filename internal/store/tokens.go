@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"time"
@@ -76,9 +75,7 @@ func formatUUID(u [16]byte) string {
 // and returns the lifetime and privilege payload to use.
 func (r *IssueRequest) validate(p Project) (time.Duration, *token04.Privilege, error) {
 	v := validator{}
-	v.check(r.UserID != "", "user_id", "is required")
-	v.check(len(r.UserID) <= 64, "user_id", "must be at most 64 bytes (got %d)", len(r.UserID))
-	v.check(utf8.ValidString(r.UserID), "user_id", "must be valid UTF-8")
+	v.checkUserID(r.UserID)
 	ttl := r.TTL
 	if ttl == 0 {
 		ttl = p.DefaultTTL()
@@ -86,9 +83,11 @@ func (r *IssueRequest) validate(p Project) (time.Duration, *token04.Privilege, e
 	v.check(ttl >= time.Second && ttl%time.Second == 0, "ttl_seconds", "must be a whole number of seconds, at least 1")
 	v.check(ttl <= p.MaxTTL(), "ttl_seconds", "must not exceed the project's maximum of %d seconds", p.MaxTTLSeconds)
 	v.check(utf8.RuneCountInString(r.RoomID) <= maxRoomIDLength && utf8.ValidString(r.RoomID), "room_id", "must be at most %d characters of valid UTF-8", maxRoomIDLength)
+	v.checkText("room_id", r.RoomID)
 	v.check(len(r.StreamIDs) <= maxStreamIDs, "stream_ids", "at most %d stream ids", maxStreamIDs)
 	for _, sid := range r.StreamIDs {
 		v.check(sid != "" && len(sid) <= maxStreamIDBytes && utf8.ValidString(sid), "stream_ids", "each stream id must be 1 to %d bytes of valid UTF-8", maxStreamIDBytes)
+		v.check(!containsNUL(sid), "stream_ids", "each stream id must be without NUL characters")
 	}
 	v.check(r.Mode == token04.ModeGCM || r.Mode == token04.ModeCBC, "mode", "must be gcm or cbc")
 	var priv *token04.Privilege
@@ -141,7 +140,7 @@ func (s *Store) IssueToken(ctx context.Context, r IssueRequest) (IssuedToken, er
 	if err != nil {
 		return IssuedToken{}, fmt.Errorf("issue token: %w", err)
 	}
-	fp := sha256.Sum256([]byte(token))
+	fp := token04.FingerprintSum(token)
 	rec := TokenRecord{
 		ID: formatUUID(uuid), ProjectID: p.ID, AppID: int64(r.AppID), SecretVersion: sec.Version,
 		UserID: r.UserID, RoomID: r.RoomID, StreamIDs: r.StreamIDs,
