@@ -29,9 +29,9 @@ var (
 
 // Store is the console's database.
 type Store struct {
-	pool         *pgxpool.Pool
-	keys         *Keyring
-	onAuditWrite func(time.Duration)
+	pool     *pgxpool.Pool
+	keys     *Keyring
+	observer Observer
 	// passwordChecks bounds the argon2 checks running at once (each holds ~19 MiB).
 	passwordChecks   chan struct{}
 	passwordParams   PasswordParams
@@ -47,10 +47,6 @@ type dbtx interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
-
-// ObserveAuditWrites registers a function told how long each audit insert took
-// (the metrics' audit write latency).
-func (s *Store) ObserveAuditWrites(fn func(time.Duration)) { s.onAuditWrite = fn }
 
 // New wraps an open pool; keys seals and opens ServerSecrets. It panics on
 // an invalid option, a mistake in the program; Open returns it as an error.

@@ -227,6 +227,9 @@ func (s *Store) RevokeToken(ctx context.Context, appID uint32, id, reason string
 		}
 		return s.revoke(ctx, tx, &rec, reason, actor, origin, "token.revoke")
 	})
+	if err == nil && rec.JustRevoked {
+		s.observeTokensRevoked(rec.AppID, 1)
+	}
 	return rec, err
 }
 
@@ -250,6 +253,9 @@ func (s *Store) RevokeByFingerprint(ctx context.Context, fp []byte, reason strin
 		}
 		return s.revoke(ctx, tx, &rec, reason, actor, origin, "token.revoke")
 	})
+	if err == nil && rec.JustRevoked {
+		s.observeTokensRevoked(rec.AppID, 1)
+	}
 	return rec, err
 }
 
@@ -277,7 +283,11 @@ func (s *Store) RevokeUserTokens(ctx context.Context, appID uint32, userID, reas
 		return s.insertAudit(ctx, tx, Event{Actor: actor, Origin: origin, Action: "token.revoke_user", Outcome: OutcomeSuccess,
 			AppID: appID, TargetType: "user", TargetID: userID, Details: map[string]any{"user_id": userID, "reason": reason, "revoked": n}})
 	})
-	return n, err
+	if err != nil {
+		return 0, err
+	}
+	s.observeTokensRevoked(int64(appID), n)
+	return n, nil
 }
 
 // validateReason checks the reason of a revocation on its own.

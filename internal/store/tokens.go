@@ -52,8 +52,9 @@ type IssueRequest struct {
 // IssuedToken is a fresh token with its stored record. Token is shown once
 // and never stored.
 type IssuedToken struct {
-	Token  string
-	Record TokenRecord
+	Token   string
+	Record  TokenRecord
+	Project Project // the project it was issued for, as it was then
 }
 
 // newUUID makes a random (version 4) UUID for a token record.
@@ -108,8 +109,8 @@ func (r *IssueRequest) validate(p Project) (time.Duration, *token04.Privilege, e
 }
 
 // IssueToken validates the request, makes the token, and commits its record
-// and its token.issue audit event in one statement; the token is returned
-// only once both are committed (fail closed).
+// and its token.issue audit event in one statement; the token is returned,
+// and the observer told, only once both are committed (fail closed).
 func (s *Store) IssueToken(ctx context.Context, r IssueRequest) (IssuedToken, error) {
 	p, sec, err := s.activeSecret(ctx, r.AppID)
 	if err != nil {
@@ -160,7 +161,8 @@ func (s *Store) IssueToken(ctx context.Context, r IssueRequest) (IssuedToken, er
 		AppID: r.AppID, TargetType: "token", TargetID: rec.ID, Details: details, TokenFingerprint: rec.Fingerprint}); err != nil {
 		return IssuedToken{}, fmt.Errorf("issue token: %w", err)
 	}
-	return IssuedToken{Token: token, Record: rec}, nil
+	s.observeTokensIssued(rec.AppID, rec.Channel, 1)
+	return IssuedToken{Token: token, Record: rec, Project: p}, nil
 }
 
 // insertTokenAndAudit writes the record and the event in one statement, which
@@ -185,9 +187,7 @@ func (s *Store) insertTokenAndAudit(ctx context.Context, rec TokenRecord, e Even
 	if err != nil {
 		return fmt.Errorf("store: insert token record and audit event: %w", err)
 	}
-	if s.onAuditWrite != nil {
-		s.onAuditWrite(time.Since(start))
-	}
+	s.observeAuditWrite(start)
 	return nil
 }
 

@@ -60,7 +60,7 @@ func New(ctx context.Context, st *store.Store, logger *slog.Logger, cfg Config, 
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
-	st.ObserveAuditWrites(func(d time.Duration) { m.auditWrite.Observe(d.Seconds()) })
+	st.Observe(store.Observer{AuditWrite: func(d time.Duration) { m.auditWrite.Observe(d.Seconds()) }})
 	return &Server{st: st, log: logger, cfg: cfg, sessions: sessions, metrics: m,
 		limiter: newKeyLimiter(cfg.APIRate, cfg.APIBurst)}, nil
 }
