@@ -142,23 +142,10 @@ func (s *Store) IssueToken(ctx context.Context, r IssueRequest) (IssuedToken, er
 		return IssuedToken{}, fmt.Errorf("issue token: %w", err)
 	}
 	fp := token04.FingerprintSum(token)
-	rec := TokenRecord{
-		ID: formatUUID(uuid), ProjectID: p.ID, AppID: int64(r.AppID), SecretVersion: sec.Version,
-		UserID: r.UserID, RoomID: r.RoomID, StreamIDs: r.StreamIDs,
-		CTime: time.Unix(claims.CTime, 0).UTC(), Expire: time.Unix(claims.Expire, 0).UTC(), Nonce: claims.Nonce,
-		Fingerprint: fp[:], Mode: r.Mode.String(), Channel: r.Channel,
-		IssuedByType: r.Actor.Type, IssuedByID: r.Actor.ID, IssuedByName: r.Actor.Name, ClientIP: r.Origin.ClientIP,
-	}
-	if priv != nil {
-		rec.PrivilegeLogin, rec.PrivilegePublish = &priv.Login, &priv.Publish
-	}
-	details := map[string]any{"token_id": rec.ID, "user_id": rec.UserID, "ttl_seconds": int64(ttl / time.Second),
-		"expire": rec.Expire.Format(time.RFC3339), "mode": rec.Mode, "channel": rec.Channel, "secret_version": rec.SecretVersion}
-	if priv != nil {
-		details["room_id"], details["privileges"], details["stream_ids"] = priv.RoomID, rec.PrivilegeNames(), priv.StreamIDs
-	}
-	if err := s.insertTokenAndAudit(ctx, rec, Event{Actor: r.Actor, Origin: r.Origin, Action: "token.issue", Outcome: OutcomeSuccess,
-		AppID: r.AppID, TargetType: "token", TargetID: rec.ID, Details: details, TokenFingerprint: rec.Fingerprint}); err != nil {
+	rec, event := tokenIssue{id: formatUUID(uuid), project: p, userID: r.UserID, privilege: priv,
+		ctime: time.Unix(claims.CTime, 0), ttl: ttl, nonce: claims.Nonce, fingerprint: fp[:], mode: r.Mode,
+		channel: r.Channel, actor: r.Actor, origin: r.Origin}.recordAndEvent()
+	if err := s.insertTokenAndAudit(ctx, rec, event); err != nil {
 		return IssuedToken{}, fmt.Errorf("issue token: %w", err)
 	}
 	s.observeTokensIssued(rec.AppID, rec.Channel, 1)
