@@ -126,7 +126,7 @@ func runTokenDecode(e env, args []string) error {
 		}
 		token = string(data)
 	}
-	if token = strings.TrimSpace(token); token == "" {
+	if token = token04.CleanPasted(token); token == "" {
 		return usageError("token decode: empty token")
 	}
 	key, err := secret.load(e)

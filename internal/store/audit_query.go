@@ -392,7 +392,7 @@ func ParseAuditFilter(v url.Values) (AuditFilter, error) {
 	f.Text = text("q", 200)
 	// Shorter text cannot use the trigram index: it would scan every event.
 	bad.check(f.Text == "" || utf8.RuneCountInString(f.Text) >= 3, "q", "search for at least 3 characters")
-	if s := strings.TrimSpace(v.Get("token")); s != "" {
+	if s := token04.CleanPasted(v.Get("token")); s != "" {
 		bad.check(token04Re.MatchString(s), "token", "not a Token04 (\"04\" followed by base64)")
 		sum := token04.FingerprintSum(s)
 		f.Fingerprint = sum[:]

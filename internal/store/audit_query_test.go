@@ -275,6 +275,7 @@ func TestParseAuditFilter(t *testing.T) {
 		{"from=2024-05-01T15:30:00.1234567%2B02:00", AuditFilter{From: queryBase.Add(13*time.Hour + 30*time.Minute + 123456*time.Microsecond)}},
 		{"q=++50%25+off_x++", AuditFilter{Text: "50% off_x"}},
 		{"token=04AAAABBBB==", AuditFilter{Fingerprint: fp[:]}},
+		{"token=+04AA%0D%0AAABB%0A++BB==%0A", AuditFilter{Fingerprint: fp[:]}}, // pasted with line breaks
 		{"fingerprint=" + strings.ToUpper(fpHex), AuditFilter{Fingerprint: fp[:]}},
 		{"token=04AAAABBBB==&fingerprint=" + fpHex, AuditFilter{Fingerprint: fp[:]}},
 	}
