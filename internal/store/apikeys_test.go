@@ -84,6 +84,8 @@ func TestCreateAPIKey_RejectsBadInput(t *testing.T) {
 	}{
 		{"no name", func(in *APIKeyInput) { in.Name = "  " }, "name"},
 		{"name too long", func(in *APIKeyInput) { in.Name = strings.Repeat("n", 101) }, "name"},
+		{"name with NUL", func(in *APIKeyInput) { in.Name = "svc\x00" }, "name"},
+		{"name not utf-8", func(in *APIKeyInput) { in.Name = "svc\xff" }, "name"},
 		{"no project", func(in *APIKeyInput) { in.AppIDs = nil }, "projects"},
 		{"app id 0", func(in *APIKeyInput) { in.AppIDs = []uint32{0} }, "projects"},
 		{"unknown project", func(in *APIKeyInput) { in.AppIDs = []uint32{1001, 4242} }, "projects"},

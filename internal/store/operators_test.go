@@ -54,7 +54,10 @@ func TestCreateOperator_RejectsBadInput(t *testing.T) {
 		{"username with space", func(in *OperatorInput) { in.Username = "car ol" }, "username"},
 		{"username too long", func(in *OperatorInput) { in.Username = strings.Repeat("c", 65) }, "username"},
 		{"display name too long", func(in *OperatorInput) { in.DisplayName = strings.Repeat("é", 101) }, "display_name"},
+		{"username with NUL", func(in *OperatorInput) { in.Username = "carol\x00" }, "username"},
+		{"username not utf-8", func(in *OperatorInput) { in.Username = "car\xffol" }, "username"},
 		{"display name with NUL", func(in *OperatorInput) { in.DisplayName = "a\x00b" }, "display_name"},
+		{"display name not utf-8", func(in *OperatorInput) { in.DisplayName = "a\xffb" }, "display_name"},
 		{"unknown role", func(in *OperatorInput) { in.Role = "root" }, "role"},
 		{"short password", func(in *OperatorInput) { in.Password = "short" }, "password"},
 	}

@@ -82,6 +82,12 @@ func TestIssueToken_RejectsBadRequestsAndChangesNothing(t *testing.T) {
 		{"fractional ttl", IssueRequest{AppID: 42, UserID: "u", TTL: 1500 * time.Millisecond}, "ttl_seconds"},
 		{"publish not allowed", IssueRequest{AppID: 42, UserID: "u", Privileges: &Privileges{Publish: true}}, "privileges"},
 		{"empty stream id", IssueRequest{AppID: 42, UserID: "u", StreamIDs: []string{""}}, "stream_ids"},
+		// PostgreSQL text holds neither NUL nor invalid UTF-8: a field error, not a failed statement.
+		{"NUL in user", IssueRequest{AppID: 42, UserID: "u\x00"}, "user_id"},
+		{"NUL in room", IssueRequest{AppID: 42, UserID: "u", RoomID: "room\x00"}, "room_id"},
+		{"room not utf-8", IssueRequest{AppID: 42, UserID: "u", RoomID: "room\xff"}, "room_id"},
+		{"NUL in a stream id", IssueRequest{AppID: 42, UserID: "u", StreamIDs: []string{"s1", "s\x002"}}, "stream_ids"},
+		{"stream id not utf-8", IssueRequest{AppID: 42, UserID: "u", StreamIDs: []string{"s\xfe"}}, "stream_ids"},
 		{"bad mode", IssueRequest{AppID: 42, UserID: "u", Mode: 7}, "mode"},
 	}
 	for _, c := range cases {
