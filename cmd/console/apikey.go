@@ -6,13 +6,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/zegocloud-console/console/internal/store"
+	"github.com/zegocloud-console/console/internal/token04"
 )
 
 const apikeyUsage = `Usage: console apikey <subcommand> [flags]
@@ -35,11 +35,11 @@ func runAPIKeyCreate(ctx context.Context, e env, args []string) error {
 	name := fs.String("name", "", "what the key is for, shown in the audit trail (required)")
 	var in store.APIKeyInput
 	fs.Func("project", "`AppID` the key may use; repeat for several (required)", func(s string) error {
-		id, err := strconv.ParseUint(s, 10, 32)
-		if err != nil || id == 0 {
-			return fmt.Errorf("%q is not a ZEGO AppID (1 to %d)", s, uint32(math.MaxUint32))
+		id, err := token04.ParseAppID(s)
+		if err != nil {
+			return err
 		}
-		in.AppIDs = append(in.AppIDs, uint32(id))
+		in.AppIDs = append(in.AppIDs, id)
 		return nil
 	})
 	fs.Func("scope", "comma-separated `actions`: issue, revoke, introspect, audit:read; may repeat (required)", func(s string) error {
@@ -50,7 +50,7 @@ func runAPIKeyCreate(ctx context.Context, e env, args []string) error {
 		}
 		return nil
 	})
-	expires := fs.String("expires", "90d", "lifetime (`90d`, 12h) or never")
+	expires := fs.String("expires", "90d", "`lifetime` (90d, 12h, any duration up to 3650d) or never")
 	positional, set, err := parseFlags(e, fs, args, "Usage: console apikey create --name N --project APPID [--project APPID…] "+
 		"--scope issue,revoke,introspect,audit:read [--expires 90d|never]\n\nThe key is printed alone on stdout, once: store it now.")
 	if err != nil || set["help"] {
@@ -64,9 +64,9 @@ func runAPIKeyCreate(ctx context.Context, e env, args []string) error {
 	}
 	in.Name = *name
 	if *expires != "never" {
-		d, err := parseLifetime(*expires)
+		d, err := token04.ParseLifetime(*expires)
 		if err != nil {
-			return usageError("apikey create: --expires: %v (or never)", err)
+			return usageError("apikey create: --expires %q %v, or never", *expires, err)
 		}
 		at := time.Now().Add(d)
 		in.ExpiresAt = &at

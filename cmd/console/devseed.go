@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"time"
@@ -69,20 +66,20 @@ func runDevSeed(ctx context.Context, e env, args []string) error {
 	if _, err := st.Migrate(ctx); err != nil {
 		return err
 	}
-	appIDs, err := seedProjects(ctx, st, *projects)
+	appIDs, err := st.SeedProjects(ctx, seedFirstAppID, *projects, cliActor)
 	if err != nil {
-		return err
+		return fmt.Errorf("dev seed: %w", err)
 	}
-	gen := newSeedGen(*seed, appIDs, *events, time.Duration(*days)*24*time.Hour, time.Now())
+	gen := store.NewSeedGenerator(*seed, appIDs, *events, time.Duration(*days)*24*time.Hour, time.Now())
 	r := seedReport{Events: *events, Seal: *seal}
 	for _, id := range appIDs {
 		r.Projects = append(r.Projects, int64(id))
 	}
 	start := time.Now()
 	if *seal == "chain" {
-		err = st.SeedAuditEvents(ctx, *events, *workers, gen.event)
+		err = st.SeedAuditEvents(ctx, *events, *workers, gen.Event)
 	} else {
-		err = st.SeedAuditEventsUnsealed(ctx, *events, gen.event)
+		err = st.SeedAuditEventsUnsealed(ctx, *events, gen.Event)
 	}
 	if err != nil {
 		return fmt.Errorf("dev seed: %w", err)
@@ -115,34 +112,6 @@ func runDevSeed(ctx context.Context, e env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, ": %.0f events/s\n", r.EventsPerSec)
 	return nil
-}
-
-// seedProjects makes sure projects seedFirstAppID … +n-1 exist, each with a
-// random ServerSecret, and returns their AppIDs.
-func seedProjects(ctx context.Context, st *store.Store, n int) ([]uint32, error) {
-	cli := store.Actor{Type: store.ActorCLI, Name: "cli"}
-	ids := make([]uint32, 0, n)
-	for i := range n {
-		appID := uint32(seedFirstAppID + i)
-		ids = append(ids, appID)
-		_, err := st.ProjectByAppID(ctx, appID)
-		if err == nil {
-			continue
-		}
-		if !errors.Is(err, store.ErrProjectNotFound) {
-			return nil, fmt.Errorf("dev seed: %w", err)
-		}
-		raw := make([]byte, 16)
-		if _, err := rand.Read(raw); err != nil {
-			return nil, err
-		}
-		if _, err := st.CreateProject(ctx, store.ProjectInput{Name: fmt.Sprintf("Seeded %d", appID), AppID: appID,
-			Environment: "bench", DefaultTTL: time.Hour, MaxTTL: 24 * time.Hour, PublishAllowed: true},
-			[]byte(hex.EncodeToString(raw)), cli, store.Origin{}); err != nil {
-			return nil, fmt.Errorf("dev seed: %w", err)
-		}
-	}
-	return ids, nil
 }
 
 // sealEverything runs the normal sealing path until nothing is pending

@@ -7,14 +7,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"os"
-	"strconv"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/zegocloud-console/console/internal/store"
+	"github.com/zegocloud-console/console/internal/token04"
 )
 
 // cliActor is who the audit trail says acted when a change comes from the
@@ -38,11 +36,12 @@ func runProject(ctx context.Context, e env, args []string) error {
 func runProjectCreate(ctx context.Context, e env, args []string) error {
 	fs := flag.NewFlagSet("console project create", flag.ContinueOnError)
 	name := fs.String("name", "", "the project's `name` in the console (required)")
-	appID := fs.Uint64("app-id", 0, "its ZEGO `AppID` (required)")
+	var appID uint32
+	fs.Func("app-id", "its ZEGO `AppID` (required)", appIDFlag(&appID))
 	secretFile := fs.String("secret-file", "", "`file` holding the 32-character ServerSecret, or - for stdin (required)")
 	environment := fs.String("env", "test", "environment `label`: test, prod, …")
-	defaultTTL := fs.String("default-ttl", "1h", "lifetime of tokens issued without one (`duration`: 90m, 1h, 3600)")
-	maxTTL := fs.String("max-ttl", "24h", "the longest lifetime a token may have (`duration`)")
+	defaultTTL := fs.String("default-ttl", "1h", "`lifetime` of tokens issued without one: whole seconds (3600) or a duration such as 90m, 1h or 7d")
+	maxTTL := fs.String("max-ttl", "24h", "the longest `lifetime` a token may have")
 	noPublish := fs.Bool("no-publish", false, "never grant the publish privilege")
 	positional, set, err := parseFlags(e, fs, args, "Usage: console project create --name N --app-id N --secret-file F "+
 		"[--env test|prod] [--default-ttl 1h] [--max-ttl 24h] [--no-publish]")
@@ -52,18 +51,15 @@ func runProjectCreate(ctx context.Context, e env, args []string) error {
 	if len(positional) > 0 {
 		return usageError("project create: unexpected argument %q", positional[0])
 	}
-	if *name == "" || *appID == 0 || *secretFile == "" {
+	if *name == "" || appID == 0 || *secretFile == "" {
 		return usageError("project create: --name, --app-id and --secret-file are required")
 	}
-	if *appID > math.MaxUint32 {
-		return usageError("project create: --app-id %d does not fit a ZEGO AppID (at most %d)", *appID, uint32(math.MaxUint32))
+	in := store.ProjectInput{Name: *name, AppID: appID, Environment: *environment, PublishAllowed: !*noPublish}
+	if in.DefaultTTL, err = token04.ParseLifetime(*defaultTTL); err != nil {
+		return usageError("project create: --default-ttl %q %v", *defaultTTL, err)
 	}
-	in := store.ProjectInput{Name: *name, AppID: uint32(*appID), Environment: *environment, PublishAllowed: !*noPublish}
-	if in.DefaultTTL, err = parseLifetime(*defaultTTL); err != nil {
-		return usageError("project create: --default-ttl: %v", err)
-	}
-	if in.MaxTTL, err = parseLifetime(*maxTTL); err != nil {
-		return usageError("project create: --max-ttl: %v", err)
+	if in.MaxTTL, err = token04.ParseLifetime(*maxTTL); err != nil {
+		return usageError("project create: --max-ttl %q %v", *maxTTL, err)
 	}
 	secret, err := readSecretFile(e, *secretFile)
 	if err != nil {
@@ -115,7 +111,7 @@ func runProjectList(ctx context.Context, e env, args []string) error {
 			status = "disabled"
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%t\t%s\tv%d\n", p.AppID, p.Name, p.Environment,
-			shortDuration(p.DefaultTTL()), shortDuration(p.MaxTTL()), p.PublishAllowed, status, p.SecretVersion)
+			token04.FormatLifetime(p.DefaultTTL()), token04.FormatLifetime(p.MaxTTL()), p.PublishAllowed, status, p.SecretVersion)
 	}
 	return tw.Flush()
 }
@@ -160,26 +156,6 @@ func readSecretFile(e env, path string) ([]byte, error) {
 	return []byte(strings.TrimRight(string(data), "\r\n")), nil
 }
 
-// parseLifetime reads a duration ("90m", "24h"), whole days ("30d") or whole
-// seconds ("3600").
-func parseLifetime(s string) (time.Duration, error) {
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		n, err := strconv.Atoi(days)
-		if err != nil || n <= 0 || n > 3650 {
-			return 0, fmt.Errorf("%q: want whole days from 1 to 3650, such as 90d", s)
-		}
-		return time.Duration(n) * 24 * time.Hour, nil
-	}
-	seconds, err := parseTTL(s)
-	if err != nil {
-		return 0, err
-	}
-	if seconds > math.MaxInt64/int64(time.Second) {
-		return 0, fmt.Errorf("%q is too long", s)
-	}
-	return time.Duration(seconds) * time.Second, nil
-}
-
 // storeError turns a store error into the command's error: invalid input is
 // exit 2 with each field's reason, anything else exit 1.
 func storeError(what string, err error) error {
@@ -190,16 +166,4 @@ func storeError(what string, err error) error {
 		return fmt.Errorf("%s: %w (set CONSOLE_MASTER_KEY_OLD to the previous master keys)", what, err)
 	}
 	return fmt.Errorf("%s: %w", what, err)
-}
-
-// shortDuration writes 1h and 1h30m rather than 1h0m0s and 1h30m0s.
-func shortDuration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = s[:len(s)-2]
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = s[:len(s)-2]
-	}
-	return s
 }

@@ -7,9 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -33,9 +31,10 @@ func runToken(ctx context.Context, e env, args []string) error {
 
 func runTokenIssue(e env, args []string) error {
 	fs := flag.NewFlagSet("console token issue", flag.ContinueOnError)
-	appID := fs.Uint64("app-id", 0, "ZEGO `AppID` of the project (required)")
+	var appID uint32
+	fs.Func("app-id", "ZEGO `AppID` of the project (required)", appIDFlag(&appID))
 	user := fs.String("user", "", "user `id` the token is for (required, at most 64 bytes)")
-	ttl := fs.String("ttl", "1h", "lifetime: a Go `duration` (90m, 1h) or whole seconds (3600)")
+	ttl := fs.String("ttl", "1h", "`lifetime`: whole seconds (3600) or a duration such as 90s, 15m, 2h, 1h30m or 7d")
 	modeName := fs.String("mode", "gcm", "`cipher`: gcm (recommended by ZEGO) or cbc (legacy)")
 	payload := fs.String("payload", "", "raw payload `text`; excludes --room, --privilege and --stream")
 	room := fs.String("room", "", "room `id` of a privilege payload (empty: any room)")
@@ -54,15 +53,12 @@ func runTokenIssue(e env, args []string) error {
 	if len(positional) > 0 {
 		return usageError("token issue: unexpected argument %q", positional[0])
 	}
-	if *appID == 0 || *user == "" {
+	if appID == 0 || *user == "" {
 		return usageError("token issue: --app-id (the project's ZEGO AppID) and --user are required")
 	}
-	if *appID > math.MaxUint32 {
-		return usageError("token issue: --app-id %d does not fit a ZEGO AppID (at most %d)", *appID, uint32(math.MaxUint32))
-	}
-	lifetime, err := parseTTL(*ttl)
+	lifetime, err := token04.ParseLifetime(*ttl)
 	if err != nil {
-		return usageError("token issue: --ttl: %v", err)
+		return usageError("token issue: --ttl %q %v", *ttl, err)
 	}
 	mode, err := token04.ParseMode(*modeName)
 	if err != nil {
@@ -84,8 +80,8 @@ func runTokenIssue(e env, args []string) error {
 		return usageError("token issue: %v", err)
 	}
 
-	token, _, err := token04.Generate(token04.Params{AppID: uint32(*appID), UserID: *user, Secret: key,
-		EffectiveSeconds: lifetime, Payload: *payload, Mode: mode})
+	token, _, err := token04.Generate(token04.Params{AppID: appID, UserID: *user, Secret: key,
+		EffectiveSeconds: int64(lifetime / time.Second), Payload: *payload, Mode: mode})
 	if errors.Is(err, token04.ErrSecretLength) {
 		return usageError("token issue: %v (from %s)", err, secret.source)
 	}
@@ -104,7 +100,14 @@ func runTokenIssue(e env, args []string) error {
 
 func runTokenDecode(e env, args []string) error {
 	fs := flag.NewFlagSet("console token decode", flag.ContinueOnError)
-	appID := fs.Uint64("app-id", 0, "also check that the token is for this `AppID` (0: no check)")
+	var appID uint32
+	fs.Func("app-id", "also check that the token is for this `AppID` (0: no check)", func(s string) error {
+		if strings.TrimSpace(s) == "0" {
+			appID = 0
+			return nil
+		}
+		return appIDFlag(&appID)(s)
+	})
 	now := fs.Int64("now", 0, "check expiry as of this `unix` time instead of the clock (0: the clock)")
 	secret := addSecretFlags(fs)
 	positional, set, err := parseFlags(e, fs, args, "Usage: console token decode [--app-id N] [--now UNIX] TOKEN|-\n\n"+
@@ -115,9 +118,6 @@ func runTokenDecode(e env, args []string) error {
 	if len(positional) != 1 {
 		return usageError("token decode: want exactly one TOKEN argument, or - to read it from stdin; got %d", len(positional))
 	}
-	if *appID > math.MaxUint32 {
-		return usageError("token decode: --app-id %d does not fit a ZEGO AppID (at most %d)", *appID, uint32(math.MaxUint32))
-	}
 	token := positional[0]
 	if token == "-" {
 		data, err := io.ReadAll(io.LimitReader(e.stdin, 1<<20)) // tokens are a few hundred bytes
@@ -126,7 +126,7 @@ func runTokenDecode(e env, args []string) error {
 		}
 		token = string(data)
 	}
-	if token = strings.TrimSpace(token); token == "" {
+	if token = token04.CleanPasted(token); token == "" {
 		return usageError("token decode: empty token")
 	}
 	key, err := secret.load(e)
@@ -138,7 +138,7 @@ func runTokenDecode(e env, args []string) error {
 		at = time.Unix(*now, 0)
 	}
 
-	d, err := token04.Decode(token, key, token04.DecodeOptions{Now: at, ExpectAppID: uint32(*appID)})
+	d, err := token04.Decode(token, key, token04.DecodeOptions{Now: at, ExpectAppID: appID})
 	switch {
 	case errors.Is(err, token04.ErrSecretLength):
 		return usageError("token decode: %v (from %s)", err, secret.source)
@@ -192,24 +192,17 @@ func privilegeBit(b bool) int {
 	return 0
 }
 
-// parseTTL reads a lifetime as whole seconds or as a Go duration, since
-// people think in "1h" while ZEGO's samples speak in seconds.
-func parseTTL(s string) (int64, error) {
-	seconds, err := strconv.ParseInt(s, 10, 64)
-	if err != nil {
-		d, derr := time.ParseDuration(s)
-		if derr != nil {
-			return 0, fmt.Errorf("%q is neither a duration like 90m or 1h nor whole seconds", s)
+// appIDFlag is the flag.Func that reads an AppID into dst, by the one rule
+// the web console and the API use too.
+func appIDFlag(dst *uint32) func(string) error {
+	return func(s string) error {
+		id, err := token04.ParseAppID(s)
+		if err != nil {
+			return err
 		}
-		if d%time.Second != 0 {
-			return 0, fmt.Errorf("%q is not a whole number of seconds", s)
-		}
-		seconds = int64(d / time.Second)
+		*dst = id
+		return nil
 	}
-	if seconds <= 0 {
-		return 0, fmt.Errorf("%q must be positive", s)
-	}
-	return seconds, nil
 }
 
 func parsePrivileges(list string) (login, publish bool, err error) {

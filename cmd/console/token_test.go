@@ -142,6 +142,18 @@ func TestTokenIssue_TakesTheSecretFromFileThenFlagThenEnvironment(t *testing.T) 
 	}
 }
 
+func TestTokenDecode_IgnoresWhiteSpaceAPasteAdds(t *testing.T) {
+	t.Parallel()
+	token := issueTestToken(t)
+	wrapped := "  " + token[:20] + "\r\n\t" + token[20:40] + "\n " + token[40:] + "\n"
+	for _, args := range [][]string{{wrapped}, {"-"}} {
+		r := runTokenCLI(t, wrapped, nil, append([]string{"token", "decode", "--secret", tokenTestSecret}, args...)...)
+		if r.code != 0 || parseDecodeOutput(t, r).UserID != "alice" {
+			t.Errorf("decode %q of a wrapped token: got exit %d, stderr %q; want 0 and alice's claims", args, r.code, r.stderr)
+		}
+	}
+}
+
 func TestTokenDecode_ReadsAnOfficialVector(t *testing.T) {
 	t.Parallel()
 	data, err := os.ReadFile(tokenOfficialVectorsPath)

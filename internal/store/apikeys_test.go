@@ -14,9 +14,9 @@ import (
 var apiKeyPattern = regexp.MustCompile(`^zc_[a-z0-9]{8}_[A-Za-z0-9_-]{43}$`)
 
 // createKey creates an API key or stops the test.
-func (e peopleEnv) createKey(t *testing.T, in APIKeyInput) (string, APIKey) {
+func (e bundle) createKey(t *testing.T, in APIKeyInput) (string, APIKey) {
 	t.Helper()
-	raw, key, err := e.s.CreateAPIKey(e.ctx, in, e.actor, peopleOrigin)
+	raw, key, err := e.st.CreateAPIKey(e.ctx, in, e.actor, peopleOrigin)
 	if err != nil {
 		t.Fatalf("create api key: %v", err)
 	}
@@ -25,9 +25,9 @@ func (e peopleEnv) createKey(t *testing.T, in APIKeyInput) (string, APIKey) {
 
 func TestCreateAPIKey_RawKeyAuthenticatesAndIsNeverStored(t *testing.T) {
 	t.Parallel()
-	e := newPeopleEnv(t)
-	e.createProject(t, 1001)
-	e.createProject(t, 1002)
+	e := setup(t).withAdmin(t)
+	e.insertProject(t, 1001)
+	e.insertProject(t, 1002)
 	expires := time.Now().Add(24 * time.Hour).Truncate(time.Microsecond)
 	raw, key := e.createKey(t, APIKeyInput{Name: " billing service ", AppIDs: []uint32{1002, 1001, 1002},
 		Scopes: []string{ScopeIssue, ScopeIntrospect, ScopeIssue}, ExpiresAt: &expires})
@@ -40,7 +40,7 @@ func TestCreateAPIKey_RawKeyAuthenticatesAndIsNeverStored(t *testing.T) {
 		t.Fatalf("got %+v, want billing service on 1001, 1002 with introspect, issue", key)
 	}
 	var stored []byte
-	if err := e.s.pool.QueryRow(e.ctx, `SELECT secret_hash FROM api_keys WHERE id = $1`, key.ID).Scan(&stored); err != nil {
+	if err := e.st.pool.QueryRow(e.ctx, `SELECT secret_hash FROM api_keys WHERE id = $1`, key.ID).Scan(&stored); err != nil {
 		t.Fatal(err)
 	}
 	if sum := sha256.Sum256([]byte(raw)); string(stored) != string(sum[:]) || string(stored) == raw {
@@ -51,7 +51,7 @@ func TestCreateAPIKey_RawKeyAuthenticatesAndIsNeverStored(t *testing.T) {
 			t.Fatalf("key material %q found in %v", needle, hits)
 		}
 	}
-	got, err := e.s.AuthenticateAPIKey(e.ctx, raw)
+	got, err := e.st.AuthenticateAPIKey(e.ctx, raw)
 	if err != nil || got.ID != key.ID || got.LastUsedAt == nil {
 		t.Fatalf("authenticate: got %+v, %v, want key %d with a last use", got, err, key.ID)
 	}
@@ -61,7 +61,7 @@ func TestCreateAPIKey_RawKeyAuthenticatesAndIsNeverStored(t *testing.T) {
 		len(events[0].Details["scopes"].([]any)) != 2 {
 		t.Fatalf("got events %+v, want one with prefix, scopes, app ids and expiry", events)
 	}
-	list, err := e.s.ListAPIKeys(e.ctx)
+	list, err := e.st.ListAPIKeys(e.ctx)
 	if err != nil || len(list) != 1 || list[0].Prefix != key.Prefix || !slices.Equal(list[0].AppIDs, key.AppIDs) {
 		t.Fatalf("list: got %+v, %v, want the one key", list, err)
 	}
@@ -69,10 +69,10 @@ func TestCreateAPIKey_RawKeyAuthenticatesAndIsNeverStored(t *testing.T) {
 
 func TestCreateAPIKey_RejectsBadInput(t *testing.T) {
 	t.Parallel()
-	e := newPeopleEnv(t)
-	e.createProject(t, 1001)
-	gone := e.createProject(t, 1003)
-	if _, err := e.s.pool.Exec(e.ctx, `UPDATE projects SET deleted_at = now() WHERE id = $1`, gone); err != nil {
+	e := setup(t).withAdmin(t)
+	e.insertProject(t, 1001)
+	gone := e.insertProject(t, 1003)
+	if _, err := e.st.pool.Exec(e.ctx, `UPDATE projects SET deleted_at = now() WHERE id = $1`, gone); err != nil {
 		t.Fatal(err)
 	}
 	past := time.Now().Add(-time.Minute)
@@ -84,6 +84,8 @@ func TestCreateAPIKey_RejectsBadInput(t *testing.T) {
 	}{
 		{"no name", func(in *APIKeyInput) { in.Name = "  " }, "name"},
 		{"name too long", func(in *APIKeyInput) { in.Name = strings.Repeat("n", 101) }, "name"},
+		{"name with NUL", func(in *APIKeyInput) { in.Name = "svc\x00" }, "name"},
+		{"name not utf-8", func(in *APIKeyInput) { in.Name = "svc\xff" }, "name"},
 		{"no project", func(in *APIKeyInput) { in.AppIDs = nil }, "projects"},
 		{"app id 0", func(in *APIKeyInput) { in.AppIDs = []uint32{0} }, "projects"},
 		{"unknown project", func(in *APIKeyInput) { in.AppIDs = []uint32{1001, 4242} }, "projects"},
@@ -96,14 +98,14 @@ func TestCreateAPIKey_RejectsBadInput(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			in := ok
 			tt.edit(&in)
-			raw, _, err := e.s.CreateAPIKey(e.ctx, in, e.actor, peopleOrigin)
-			peopleWantField(t, err, tt.field)
+			raw, _, err := e.st.CreateAPIKey(e.ctx, in, e.actor, peopleOrigin)
+			wantField(t, err, tt.field)
 			if raw != "" {
 				t.Fatalf("got key %q with an error", raw)
 			}
 		})
 	}
-	if got := e.peopleCount(t, `SELECT count(*) FROM api_keys`); got != 0 {
+	if got := e.queryInt(t, `SELECT count(*) FROM api_keys`); got != 0 {
 		t.Fatalf("got %d keys, want 0", got)
 	}
 	if got := len(e.auditEvents(t, "apikey.create")); got != 0 {
@@ -152,15 +154,15 @@ func TestAPIKey_AllowsScopeAndProjectMatrix(t *testing.T) {
 
 func TestAuthenticateAPIKey_RevokedExpiredTampered(t *testing.T) {
 	t.Parallel()
-	e := newPeopleEnv(t)
-	e.createProject(t, 1001)
+	e := setup(t).withAdmin(t)
+	e.insertProject(t, 1001)
 	in := APIKeyInput{Name: "svc", AppIDs: []uint32{1001}, Scopes: []string{ScopeIssue}}
 	revokedRaw, revoked := e.createKey(t, in)
 	expiredRaw, expiring := e.createKey(t, in)
 	liveRaw, _ := e.createKey(t, in)
 
 	for range 2 { // idempotent: the second call changes and records nothing
-		got, err := e.s.RevokeAPIKey(e.ctx, revoked.Prefix, e.actor, peopleOrigin)
+		got, err := e.st.RevokeAPIKey(e.ctx, revoked.Prefix, e.actor, peopleOrigin)
 		if err != nil || got.RevokedAt == nil || got.RevokedBy == nil || *got.RevokedBy != "root" {
 			t.Fatalf("revoke: got %+v, %v, want revoked by root", got, err)
 		}
@@ -169,11 +171,11 @@ func TestAuthenticateAPIKey_RevokedExpiredTampered(t *testing.T) {
 		t.Fatalf("got %d apikey.revoke events, want 1", got)
 	}
 	for _, prefix := range []string{"zc_nosuchky", "", "zc_\x00abcdefg", revokedRaw} {
-		if _, err := e.s.RevokeAPIKey(e.ctx, prefix, e.actor, peopleOrigin); !errors.Is(err, ErrAPIKeyNotFound) {
+		if _, err := e.st.RevokeAPIKey(e.ctx, prefix, e.actor, peopleOrigin); !errors.Is(err, ErrAPIKeyNotFound) {
 			t.Fatalf("revoke %q: got %v, want ErrAPIKeyNotFound", prefix, err)
 		}
 	}
-	if _, err := e.s.pool.Exec(e.ctx, `UPDATE api_keys SET expires_at = now() - interval '1 second'
+	if _, err := e.st.pool.Exec(e.ctx, `UPDATE api_keys SET expires_at = now() - interval '1 second'
 		WHERE id = $1`, expiring.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +201,7 @@ func TestAuthenticateAPIKey_RevokedExpiredTampered(t *testing.T) {
 		{"unknown prefix", "zc_zzzzzzzz" + liveRaw[11:], ErrAPIKeyInvalid},
 	}
 	for _, tt := range tests {
-		if _, err := e.s.AuthenticateAPIKey(e.ctx, tt.raw); !errors.Is(err, tt.want) {
+		if _, err := e.st.AuthenticateAPIKey(e.ctx, tt.raw); !errors.Is(err, tt.want) {
 			t.Errorf("%s: got %v, want %v", tt.name, err, tt.want)
 		}
 	}
@@ -207,8 +209,8 @@ func TestAuthenticateAPIKey_RevokedExpiredTampered(t *testing.T) {
 
 func TestAuthenticateAPIKey_MalformedInputsAreInvalid(t *testing.T) {
 	t.Parallel()
-	e := newPeopleEnv(t)
-	e.createProject(t, 1001)
+	e := setup(t).withAdmin(t)
+	e.insertProject(t, 1001)
 	raw, _ := e.createKey(t, APIKeyInput{Name: "svc", AppIDs: []uint32{1001}, Scopes: []string{ScopeIssue}})
 	tests := []string{
 		"",
@@ -229,7 +231,7 @@ func TestAuthenticateAPIKey_MalformedInputsAreInvalid(t *testing.T) {
 		strings.Repeat("\xff", len(raw)),
 	}
 	for _, in := range tests {
-		if _, err := e.s.AuthenticateAPIKey(e.ctx, in); !errors.Is(err, ErrAPIKeyInvalid) {
+		if _, err := e.st.AuthenticateAPIKey(e.ctx, in); !errors.Is(err, ErrAPIKeyInvalid) {
 			t.Errorf("AuthenticateAPIKey(%q): got %v, want ErrAPIKeyInvalid", in, err)
 		}
 	}
@@ -237,26 +239,26 @@ func TestAuthenticateAPIKey_MalformedInputsAreInvalid(t *testing.T) {
 
 func TestAuthenticateAPIKey_LastUsedAtMostOncePerMinute(t *testing.T) {
 	t.Parallel()
-	e := newPeopleEnv(t)
-	e.createProject(t, 1001)
+	e := setup(t).withAdmin(t)
+	e.insertProject(t, 1001)
 	raw, key := e.createKey(t, APIKeyInput{Name: "svc", AppIDs: []uint32{1001}, Scopes: []string{ScopeIssue}})
 	setLastUsed := func(sql string) {
-		if _, err := e.s.pool.Exec(e.ctx, `UPDATE api_keys SET last_used_at = `+sql+` WHERE id = $1`, key.ID); err != nil {
+		if _, err := e.st.pool.Exec(e.ctx, `UPDATE api_keys SET last_used_at = `+sql+` WHERE id = $1`, key.ID); err != nil {
 			t.Fatal(err)
 		}
 	}
 	ageSeconds := func() float64 {
-		return float64(e.peopleCount(t, `SELECT extract(epoch FROM now() - last_used_at)::int FROM api_keys WHERE id = $1`, key.ID))
+		return float64(e.queryInt(t, `SELECT extract(epoch FROM now() - last_used_at)::int FROM api_keys WHERE id = $1`, key.ID))
 	}
 	setLastUsed(`now() - interval '30 seconds'`)
-	if _, err := e.s.AuthenticateAPIKey(e.ctx, raw); err != nil {
+	if _, err := e.st.AuthenticateAPIKey(e.ctx, raw); err != nil {
 		t.Fatal(err)
 	}
 	if got := ageSeconds(); got < 29 {
 		t.Fatalf("got last use %vs ago, want about 30s (no write within a minute)", got)
 	}
 	setLastUsed(`now() - interval '2 minutes'`)
-	if _, err := e.s.AuthenticateAPIKey(e.ctx, raw); err != nil {
+	if _, err := e.st.AuthenticateAPIKey(e.ctx, raw); err != nil {
 		t.Fatal(err)
 	}
 	if got := ageSeconds(); got > 5 {
@@ -266,14 +268,14 @@ func TestAuthenticateAPIKey_LastUsedAtMostOncePerMinute(t *testing.T) {
 
 func TestAPIKey_DeletedProjectIsNotReachedThroughItsAppID(t *testing.T) {
 	t.Parallel()
-	e := newPeopleEnv(t)
-	old := e.createProject(t, 1001)
+	e := setup(t).withAdmin(t)
+	old := e.insertProject(t, 1001)
 	raw, _ := e.createKey(t, APIKeyInput{Name: "svc", AppIDs: []uint32{1001}, Scopes: []string{ScopeIssue}})
-	if _, err := e.s.pool.Exec(e.ctx, `UPDATE projects SET deleted_at = now() WHERE id = $1`, old); err != nil {
+	if _, err := e.st.pool.Exec(e.ctx, `UPDATE projects SET deleted_at = now() WHERE id = $1`, old); err != nil {
 		t.Fatal(err)
 	}
-	e.createProject(t, 1001) // a new project reusing the app id
-	key, err := e.s.AuthenticateAPIKey(e.ctx, raw)
+	e.insertProject(t, 1001) // a new project reusing the app id
+	key, err := e.st.AuthenticateAPIKey(e.ctx, raw)
 	if err != nil {
 		t.Fatal(err)
 	}

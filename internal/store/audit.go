@@ -66,9 +66,7 @@ func (s *Store) insertAudit(ctx context.Context, db dbtx, e Event) error {
 	if _, err := db.Exec(ctx, q, args...); err != nil {
 		return fmt.Errorf("store: insert audit event %s: %w: %w", e.Action, ErrAuditWrite, err)
 	}
-	if s.onAuditWrite != nil {
-		s.onAuditWrite(time.Since(start))
-	}
+	s.observeAuditWrite(start)
 	return nil
 }
 

@@ -8,17 +8,12 @@ import (
 	"time"
 )
 
-// AuditHashForTest exposes the chain hash to the black-box tests, which
-// forge events the way an attacker who knows the algorithm would.
-func AuditHashForTest(prev []byte, seq int64, e *AuditEvent) []byte {
+// auditHash is the chain hash of e at seq after prev, as the tests that
+// forge events the way an attacker who knows the algorithm would need it.
+func auditHash(prev []byte, seq int64, e *AuditEvent) []byte {
 	var h chainHasher
 	sum := h.sum(prev, seq, e)
 	return sum[:]
-}
-
-// CheckpointMACForTest exposes the checkpoint MAC to the black-box tests.
-func CheckpointMACForTest(key []byte, kind string, seq int64, hash []byte) []byte {
-	return checkpointMAC(key, kind, seq, hash)
 }
 
 func canonicalTestEvent() AuditEvent {
@@ -37,7 +32,7 @@ func canonicalTestEvent() AuditEvent {
 // with a deliberate new canonical version.
 func TestAuditCanonicalHash_IsStable(t *testing.T) {
 	e := canonicalTestEvent()
-	got := hex.EncodeToString(AuditHashForTest(genesisHash, 1, &e))
+	got := hex.EncodeToString(auditHash(genesisHash, 1, &e))
 	const want = "6699a2bf637c87e8dcb9ec02b7778723816d066cf68254c55f0db528d8cea20a"
 	if got != want {
 		t.Errorf("hash of the reference event: got %s, want %s", got, want)
@@ -46,7 +41,7 @@ func TestAuditCanonicalHash_IsStable(t *testing.T) {
 
 func TestAuditCanonicalHash_EveryFieldCounts(t *testing.T) {
 	base := canonicalTestEvent()
-	ref := AuditHashForTest(genesisHash, 1, &base)
+	ref := auditHash(genesisHash, 1, &base)
 	other := int64(1)
 	mutations := map[string]func(e *AuditEvent){
 		"id":                 func(e *AuditEvent) { e.ID++ },
@@ -72,14 +67,14 @@ func TestAuditCanonicalHash_EveryFieldCounts(t *testing.T) {
 	for name, mutate := range mutations {
 		e := canonicalTestEvent()
 		mutate(&e)
-		if bytes.Equal(AuditHashForTest(genesisHash, 1, &e), ref) {
+		if bytes.Equal(auditHash(genesisHash, 1, &e), ref) {
 			t.Errorf("%s: changing it left the hash unchanged", name)
 		}
 	}
-	if bytes.Equal(AuditHashForTest(genesisHash, 2, &base), ref) {
+	if bytes.Equal(auditHash(genesisHash, 2, &base), ref) {
 		t.Error("chain_seq: changing it left the hash unchanged")
 	}
-	if bytes.Equal(AuditHashForTest(bytes.Repeat([]byte{1}, 32), 1, &base), ref) {
+	if bytes.Equal(auditHash(bytes.Repeat([]byte{1}, 32), 1, &base), ref) {
 		t.Error("prev_hash: changing it left the hash unchanged")
 	}
 }

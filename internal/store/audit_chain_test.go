@@ -1,4 +1,4 @@
-package store_test
+package store
 
 import (
 	"bytes"
@@ -8,13 +8,11 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/zegocloud-console/console/internal/store"
 )
 
 func TestSealPending_ConcurrentInsertsFormOneContiguousChain(t *testing.T) {
 	t.Parallel()
-	b := setupAudit(t)
+	b := setup(t)
 	var wg sync.WaitGroup
 	for g := range 8 {
 		wg.Go(func() {
@@ -43,11 +41,11 @@ func TestSealPending_ConcurrentInsertsFormOneContiguousChain(t *testing.T) {
 
 func TestSealPending_TwoInstancesSealingDuringInsertsKeepAValidChain(t *testing.T) {
 	t.Parallel()
-	b := setupAudit(t)
-	other := openAuditStore(t, b.url, b.keys)
+	b := setup(t)
+	other := b.open(t)
 	ctx, cancel := context.WithCancel(b.ctx)
 	var sealers, writers sync.WaitGroup
-	for _, st := range []*store.Store{b.st, other} {
+	for _, st := range []*Store{b.st, other} {
 		sealers.Go(func() {
 			for ctx.Err() == nil {
 				if _, err := st.SealPending(ctx, 7); err != nil && ctx.Err() == nil {
@@ -77,7 +75,7 @@ func TestSealPending_TwoInstancesSealingDuringInsertsKeepAValidChain(t *testing.
 
 func TestSealPending_ReturnsZeroWhileAnotherInstanceSeals(t *testing.T) {
 	t.Parallel()
-	b := setupAudit(t)
+	b := setup(t)
 	b.audit(t, 3)
 	tx, err := b.st.Pool().Begin(b.ctx)
 	if err != nil {
@@ -96,7 +94,7 @@ func TestSealPending_ReturnsZeroWhileAnotherInstanceSeals(t *testing.T) {
 
 func TestSealPending_WritesSignedCheckpointsAndHead(t *testing.T) {
 	t.Parallel()
-	b := setupAudit(t)
+	b := setup(t)
 	b.audit(t, 5)
 	b.sealAll(t)
 	b.audit(t, 5)
@@ -116,7 +114,7 @@ func TestSealPending_WritesSignedCheckpointsAndHead(t *testing.T) {
 
 	// Another MAC key verifies none of it.
 	b.st.SetAuditMACKeys([][]byte{bytes.Repeat([]byte{2}, 32)})
-	if r := b.verify(t); r.OK || r.BreakKind != store.BreakCheckpointMAC || r.BreakSeq != 5 {
+	if r := b.verify(t); r.OK || r.BreakKind != BreakCheckpointMAC || r.BreakSeq != 5 {
 		t.Errorf("verify with another key: got ok=%v %s at %d, want checkpoint_bad_mac at 5", r.OK, r.BreakKind, r.BreakSeq)
 	}
 	b.audit(t, 1)
@@ -131,7 +129,7 @@ func TestSealPending_WritesSignedCheckpointsAndHead(t *testing.T) {
 
 func TestSealLag_CountsUnsealedEvents(t *testing.T) {
 	t.Parallel()
-	b := setupAudit(t)
+	b := setup(t)
 	b.insertAt(t, time.Now().Add(-time.Hour), auditTestEvent(1))
 	b.audit(t, 2)
 	n, oldest, err := b.st.SealLag(b.ctx)
@@ -164,7 +162,7 @@ func (s *syncBuffer) String() string {
 
 func TestRunSealer_SealsAndSurvivesLosingItsConnections(t *testing.T) {
 	t.Parallel()
-	b := setupAudit(t)
+	b := setup(t)
 	var logs syncBuffer
 	ctx, cancel := context.WithCancel(b.ctx)
 	done := make(chan struct{})
@@ -172,7 +170,7 @@ func TestRunSealer_SealsAndSurvivesLosingItsConnections(t *testing.T) {
 		defer close(done)
 		b.st.RunSealer(ctx, 10*time.Millisecond, slog.New(slog.NewTextHandler(&logs, nil)))
 	}()
-	waitSealed := func(want int64) {
+	waitSealed := func(want int) {
 		t.Helper()
 		deadline := time.Now().Add(10 * time.Second)
 		for b.queryInt(t, `SELECT count(*) FROM audit_events WHERE hash IS NOT NULL`) != want {
@@ -217,8 +215,8 @@ func TestRunSealer_SealsAndSurvivesLosingItsConnections(t *testing.T) {
 
 func TestRunSealer_KeepsTickingWithoutADatabase(t *testing.T) {
 	t.Parallel()
-	keys, _ := store.NewKeyring(bytes.Repeat([]byte{1}, 32))
-	st, err := store.Open(t.Context(), "postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=1", keys)
+	keys, _ := NewKeyring(bytes.Repeat([]byte{1}, 32))
+	st, err := Open(t.Context(), "postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=1", keys)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,20 +1,18 @@
-package store_test
+package store
 
 import (
 	"io"
 	"testing"
-
-	"github.com/zegocloud-console/console/internal/store"
 )
 
 // benchmarkAuditEncode writes b.N events shaped like the console's through
 // the encoder of format into io.Discard: the export's cost past the database.
 func benchmarkAuditEncode(b *testing.B, format string) {
-	events := make([]store.AuditEvent, 1000)
+	events := make([]AuditEvent, 1000)
 	for i := range events {
 		events[i] = sampleAuditEvent(i)
 	}
-	enc, err := store.NewAuditEncoder(io.Discard, format)
+	enc, err := NewAuditEncoder(io.Discard, format)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -30,6 +28,6 @@ func benchmarkAuditEncode(b *testing.B, format string) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
 
-func BenchmarkAuditNDJSONEncode(b *testing.B) { benchmarkAuditEncode(b, store.AuditFormatNDJSON) }
+func BenchmarkAuditNDJSONEncode(b *testing.B) { benchmarkAuditEncode(b, AuditFormatNDJSON) }
 
-func BenchmarkAuditCSVEncode(b *testing.B) { benchmarkAuditEncode(b, store.AuditFormatCSV) }
+func BenchmarkAuditCSVEncode(b *testing.B) { benchmarkAuditEncode(b, AuditFormatCSV) }

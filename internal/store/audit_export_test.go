@@ -1,4 +1,4 @@
-package store_test
+package store
 
 import (
 	"bufio"
@@ -13,15 +13,13 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/zegocloud-console/console/internal/store"
 )
 
 // export runs ExportAudit into an encoder of format.
-func export(t *testing.T, b auditBundle, f store.AuditFilter, format string) []byte {
+func export(t *testing.T, b bundle, f AuditFilter, format string) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	enc, err := store.NewAuditEncoder(&buf, format)
+	enc, err := NewAuditEncoder(&buf, format)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,17 +34,17 @@ func export(t *testing.T, b auditBundle, f store.AuditFilter, format string) []b
 
 func TestExportAudit_CSVAndNDJSONMatchListAudit(t *testing.T) {
 	t.Parallel()
-	b := setupAudit(t)
+	b := setup(t)
 	seedQueryEvents(t, b)
-	evil := store.Event{
-		Actor:  store.Actor{Type: store.ActorOperator, ID: "-1", Name: "=cmd|' /C calc'!A0"},
-		Origin: store.Origin{RequestID: "-2+3", ClientIP: "\t10.0.0.1", UserAgent: "@SUM(1,2)"},
-		Action: "token.issue", Outcome: store.OutcomeSuccess, AppID: 1001,
+	evil := Event{
+		Actor:  Actor{Type: ActorOperator, ID: "-1", Name: "=cmd|' /C calc'!A0"},
+		Origin: Origin{RequestID: "-2+3", ClientIP: "\t10.0.0.1", UserAgent: "@SUM(1,2)"},
+		Action: "token.issue", Outcome: OutcomeSuccess, AppID: 1001,
 		TargetType: "token", TargetID: "+1", Details: map[string]any{"x": "=1", "html": "<b>&</b>"},
 	}
 	b.insertAt(t, queryBase.Add(500*time.Hour), evil) // stays unsealed: no chain_seq, no hash
-	f := store.AuditFilter{AppID: 1001, Action: "token.*"}
-	page, err := b.st.ListAudit(b.ctx, f, "", store.MaxAuditPageSize)
+	f := AuditFilter{AppID: 1001, Action: "token.*"}
+	page, err := b.st.ListAudit(b.ctx, f, "", MaxAuditPageSize)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +53,7 @@ func TestExportAudit_CSVAndNDJSONMatchListAudit(t *testing.T) {
 		t.Fatalf("only %d events to export", len(want))
 	}
 
-	records, err := csv.NewReader(bytes.NewReader(export(t, b, f, store.AuditFormatCSV))).ReadAll()
+	records, err := csv.NewReader(bytes.NewReader(export(t, b, f, AuditFormatCSV))).ReadAll()
 	if err != nil {
 		t.Fatalf("read the CSV back: %v", err)
 	}
@@ -83,7 +81,7 @@ func TestExportAudit_CSVAndNDJSONMatchListAudit(t *testing.T) {
 		}
 	}
 
-	sc := bufio.NewScanner(bytes.NewReader(export(t, b, f, store.AuditFormatNDJSON)))
+	sc := bufio.NewScanner(bytes.NewReader(export(t, b, f, AuditFormatNDJSON)))
 	n := 0
 	for ; sc.Scan(); n++ {
 		var got, exp map[string]any
@@ -105,19 +103,19 @@ func TestExportAudit_CSVAndNDJSONMatchListAudit(t *testing.T) {
 	if n != len(want) {
 		t.Errorf("NDJSON lines: got %d, want %d", n, len(want))
 	}
-	if _, err := store.NewAuditEncoder(&bytes.Buffer{}, "xml"); err == nil {
+	if _, err := NewAuditEncoder(&bytes.Buffer{}, "xml"); err == nil {
 		t.Error("format xml was accepted")
 	}
 }
 
 func TestExportAudit_StreamsAcrossBatches(t *testing.T) {
 	t.Parallel()
-	b := setupAudit(t)
+	b := setup(t)
 	mustExec(t, b.ctx, b.st.Pool(), `INSERT INTO audit_events (actor_type, action, outcome, app_id)
 		SELECT 'system', CASE WHEN i % 2 = 0 THEN 'token.issue' ELSE 'token.revoke' END, 'success', 7
 		FROM generate_series(1, 2500) AS i`)
 	var ids []int64
-	err := b.st.ExportAudit(b.ctx, store.AuditFilter{Action: "token.issue"}, func(e store.AuditEvent) error {
+	err := b.st.ExportAudit(b.ctx, AuditFilter{Action: "token.issue"}, func(e AuditEvent) error {
 		if len(ids) > 0 && e.ID >= ids[len(ids)-1] {
 			return fmt.Errorf("id %d after %d", e.ID, ids[len(ids)-1])
 		}
@@ -129,7 +127,7 @@ func TestExportAudit_StreamsAcrossBatches(t *testing.T) {
 	}
 	stop := fmt.Errorf("client went away")
 	calls := 0
-	err = b.st.ExportAudit(b.ctx, store.AuditFilter{}, func(store.AuditEvent) error { calls++; return stop })
+	err = b.st.ExportAudit(b.ctx, AuditFilter{}, func(AuditEvent) error { calls++; return stop })
 	if err != stop || calls != 1 {
 		t.Errorf("export stopping at the first error: got %v after %d calls", err, calls)
 	}
@@ -158,7 +156,7 @@ type legacyAuditJSON struct {
 }
 
 // legacyNDJSON is the NDJSON line encoding/json writes for e.
-func legacyNDJSON(t testing.TB, e store.AuditEvent) []byte {
+func legacyNDJSON(t testing.TB, e AuditEvent) []byte {
 	t.Helper()
 	hexOrNil := func(b []byte) *string {
 		if b == nil {
@@ -187,10 +185,10 @@ func legacyNDJSON(t testing.TB, e store.AuditEvent) []byte {
 }
 
 // ndjsonLine encodes e alone through the NDJSON encoder.
-func ndjsonLine(t testing.TB, e store.AuditEvent) []byte {
+func ndjsonLine(t testing.TB, e AuditEvent) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	enc, err := store.NewAuditEncoder(&buf, store.AuditFormatNDJSON)
+	enc, err := NewAuditEncoder(&buf, AuditFormatNDJSON)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,14 +202,14 @@ func ndjsonLine(t testing.TB, e store.AuditEvent) []byte {
 }
 
 // sampleAuditEvent is a sealed event shaped like the ones the console writes.
-func sampleAuditEvent(i int) store.AuditEvent {
+func sampleAuditEvent(i int) AuditEvent {
 	app, seq := int64(900001+i%20), int64(1000+i)
 	fp := sha256.Sum256([]byte(fmt.Sprint("token-", i)))
 	hash := sha256.Sum256([]byte(fmt.Sprint("hash-", i)))
-	return store.AuditEvent{
+	return AuditEvent{
 		ID: int64(i + 1), OccurredAt: time.Date(2024, 5, 1, 13, 30, 0, (i%1000)*1000, time.UTC),
-		ActorType: store.ActorAPIKey, ActorID: "17", ActorName: "backend-service", Action: "token.issue",
-		Outcome: store.OutcomeSuccess, AppID: &app, TargetType: "token", TargetID: fmt.Sprintf("user-%d", i),
+		ActorType: ActorAPIKey, ActorID: "17", ActorName: "backend-service", Action: "token.issue",
+		Outcome: OutcomeSuccess, AppID: &app, TargetType: "token", TargetID: fmt.Sprintf("user-%d", i),
 		RequestID: fmt.Sprintf("01HX%016d", i), ClientIP: "10.1.2.3", UserAgent: "backend/2.4 (go1.26; linux)",
 		Details:          json.RawMessage(fmt.Sprintf(`{"ttl":3600,"user_id":"user-%d","payload_bytes":0}`, i)),
 		TokenFingerprint: fp[:], ChainSeq: &seq, Hash: hash[:],
@@ -231,7 +229,7 @@ func TestAuditNDJSON_WritesTheBytesOfEncodingJSON(t *testing.T) {
 	odd.ClientIP = ""
 	odd.Details = json.RawMessage(`{"html":"<b>&</b>","nested":{"a":[1,2.5,null,true]}}`)
 	odd.TokenFingerprint = []byte{}
-	for name, e := range map[string]store.AuditEvent{"sealed": sampleAuditEvent(1), "unsealed": unsealed, "odd strings": odd} {
+	for name, e := range map[string]AuditEvent{"sealed": sampleAuditEvent(1), "unsealed": unsealed, "odd strings": odd} {
 		got, want := ndjsonLine(t, e), legacyNDJSON(t, e)
 		if !bytes.Equal(got, want) {
 			t.Errorf("%s:\n got %s\nwant %s", name, got, want)

@@ -1,4 +1,4 @@
-package store_test
+package store
 
 import (
 	"encoding/json"
@@ -6,16 +6,14 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/zegocloud-console/console/internal/store"
 )
 
-var pruneActor = store.Actor{Type: store.ActorCLI, Name: "cli"}
+var pruneActor = Actor{Type: ActorCLI, Name: "cli"}
 
 // agedChain seals 30 events from 40 days ago, then 20 from today.
-func agedChain(t *testing.T) (auditBundle, time.Time) {
+func agedChain(t *testing.T) (bundle, time.Time) {
 	t.Helper()
-	b := setupAudit(t)
+	b := setup(t)
 	old := time.Now().Add(-40 * 24 * time.Hour)
 	for i := range 30 {
 		b.insertAt(t, old.Add(time.Duration(i)*time.Minute), auditTestEvent(i))
@@ -31,7 +29,7 @@ func TestPruneAudit_DeletesOldEventsAndTheChainStillVerifies(t *testing.T) {
 	if n, through, err := b.st.AuditPrunePreview(b.ctx, cut); err != nil || n != 30 || through != 30 {
 		t.Fatalf("preview: got %d through %d, %v; want 30 through 30", n, through, err)
 	}
-	deleted, err := b.st.PruneAudit(b.ctx, cut, pruneActor, store.Origin{RequestID: "cli"})
+	deleted, err := b.st.PruneAudit(b.ctx, cut, pruneActor, Origin{RequestID: "cli"})
 	if err != nil || deleted != 30 {
 		t.Fatalf("PruneAudit: got %d, %v; want 30, nil", deleted, err)
 	}
@@ -39,7 +37,7 @@ func TestPruneAudit_DeletesOldEventsAndTheChainStillVerifies(t *testing.T) {
 	if r.FirstSeq != 31 || r.LastSeq != 51 || r.Events != 21 {
 		t.Errorf("after prune: %d events, seq %d..%d; want 21, 31..51 (the prune event is sealed)", r.Events, r.FirstSeq, r.LastSeq)
 	}
-	page, err := b.st.ListAudit(b.ctx, store.AuditFilter{Action: store.ActionAuditPrune}, "", 10)
+	page, err := b.st.ListAudit(b.ctx, AuditFilter{Action: ActionAuditPrune}, "", 10)
 	if err != nil || len(page.Events) != 1 {
 		t.Fatalf("audit.prune events: got %d, %v; want 1", len(page.Events), err)
 	}
@@ -53,7 +51,7 @@ func TestPruneAudit_DeletesOldEventsAndTheChainStillVerifies(t *testing.T) {
 		t.Fatal(err)
 	}
 	if details.Deleted != 30 || details.ThroughSeq != 30 || !details.Before.Equal(cut.Truncate(time.Nanosecond)) ||
-		e.ActorType != store.ActorCLI || e.ActorName != "cli" || e.ChainSeq == nil {
+		e.ActorType != ActorCLI || e.ActorName != "cli" || e.ChainSeq == nil {
 		t.Errorf("audit.prune event: %+v, details %s", e, e.Details)
 	}
 	// Old checkpoints went with their events; the prune anchor stays.
@@ -61,7 +59,7 @@ func TestPruneAudit_DeletesOldEventsAndTheChainStillVerifies(t *testing.T) {
 		t.Errorf("checkpoints before the anchor: %d, want 0", n)
 	}
 	// A second prune that finds nothing old still records itself.
-	if deleted, err := b.st.PruneAudit(b.ctx, cut, pruneActor, store.Origin{}); err != nil || deleted != 0 {
+	if deleted, err := b.st.PruneAudit(b.ctx, cut, pruneActor, Origin{}); err != nil || deleted != 0 {
 		t.Fatalf("second PruneAudit: got %d, %v; want 0, nil", deleted, err)
 	}
 	b.audit(t, 3)
@@ -73,12 +71,12 @@ func TestPruneAudit_DeletesOldEventsAndTheChainStillVerifies(t *testing.T) {
 
 func TestPruneAudit_EverythingOldLeavesOnlyThePruneEvent(t *testing.T) {
 	t.Parallel()
-	b := setupAudit(t)
+	b := setup(t)
 	for i := range 10 {
 		b.insertAt(t, time.Now().Add(-time.Hour), auditTestEvent(i))
 	}
 	// Unsealed events are sealed first, so that they can go too.
-	deleted, err := b.st.PruneAudit(b.ctx, time.Now().Add(-time.Minute), pruneActor, store.Origin{})
+	deleted, err := b.st.PruneAudit(b.ctx, time.Now().Add(-time.Minute), pruneActor, Origin{})
 	if err != nil || deleted != 10 {
 		t.Fatalf("PruneAudit: got %d, %v; want 10, nil", deleted, err)
 	}
@@ -90,14 +88,14 @@ func TestPruneAudit_EverythingOldLeavesOnlyThePruneEvent(t *testing.T) {
 
 func TestPruneAudit_StopsAtTheFirstNewerEventInChainOrder(t *testing.T) {
 	t.Parallel()
-	b := setupAudit(t)
+	b := setup(t)
 	now := time.Now()
 	b.insertAt(t, now.Add(-3*time.Hour), auditTestEvent(1))
 	b.insertAt(t, now.Add(-time.Minute), auditTestEvent(2))
 	b.sealAll(t)
 	b.insertAt(t, now.Add(-2*time.Hour), auditTestEvent(3)) // committed late: sealed after a newer one
 	b.sealAll(t)
-	deleted, err := b.st.PruneAudit(b.ctx, now.Add(-time.Hour), pruneActor, store.Origin{})
+	deleted, err := b.st.PruneAudit(b.ctx, now.Add(-time.Hour), pruneActor, Origin{})
 	if err != nil || deleted != 1 {
 		t.Fatalf("PruneAudit: got %d, %v; want 1 (the newer event at seq 2 keeps seq 3)", deleted, err)
 	}
@@ -107,12 +105,12 @@ func TestPruneAudit_StopsAtTheFirstNewerEventInChainOrder(t *testing.T) {
 func TestPruneAudit_RefusesABrokenChainAndFutureCutoffs(t *testing.T) {
 	t.Parallel()
 	b, cut := agedChain(t)
-	if _, err := b.st.PruneAudit(b.ctx, time.Now().Add(time.Hour), pruneActor, store.Origin{}); err == nil {
+	if _, err := b.st.PruneAudit(b.ctx, time.Now().Add(time.Hour), pruneActor, Origin{}); err == nil {
 		t.Error("a cut-off in the future was accepted")
 	}
 	mustExec(t, b.ctx, b.superuser(t), `UPDATE audit_events SET actor_name = 'mallory' WHERE chain_seq = 5`)
-	_, err := b.st.PruneAudit(b.ctx, cut, pruneActor, store.Origin{})
-	if !errors.Is(err, store.ErrAuditChainBroken) {
+	_, err := b.st.PruneAudit(b.ctx, cut, pruneActor, Origin{})
+	if !errors.Is(err, ErrAuditChainBroken) {
 		t.Fatalf("PruneAudit of a broken chain: got %v, want ErrAuditChainBroken", err)
 	}
 	if n := b.queryInt(t, `SELECT count(*) FROM audit_events`); n != 50 {

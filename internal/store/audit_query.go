@@ -21,6 +21,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/zegocloud-console/console/internal/token04"
 )
 
 // ErrBadCursor means a page cursor was not made by ListAudit.
@@ -95,11 +97,6 @@ func (s *Store) ListAudit(ctx context.Context, f AuditFilter, cursor string, lim
 	return page, nil
 }
 
-// auditTextTimeout bounds a page of free-text search: a text made of very
-// common trigrams ("10.1.2.") can make the trigram index useless, and a page
-// must not take seconds. Past it the search is refused as too broad.
-var auditTextTimeout = "3s"
-
 // listAudit reads up to limit events matching f that come after the cursor.
 func (s *Store) listAudit(ctx context.Context, f AuditFilter, after *AuditCursor, limit int) ([]AuditEvent, error) {
 	if f.Text == "" {
@@ -107,7 +104,7 @@ func (s *Store) listAudit(ctx context.Context, f AuditFilter, after *AuditCursor
 	}
 	var events []AuditEvent
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "SET LOCAL statement_timeout = '"+auditTextTimeout+"'"); err != nil {
+		if _, err := tx.Exec(ctx, fmt.Sprintf("SET LOCAL statement_timeout = %d", s.auditTextTimeout.Milliseconds())); err != nil {
 			return err
 		}
 		var err error
@@ -377,10 +374,10 @@ func ParseAuditFilter(v url.Values) (AuditFilter, error) {
 		bad.check(utf8.RuneCountInString(s) <= max, name, "longer than %d characters", max)
 		return s
 	}
-	if s := strings.TrimSpace(v.Get("app_id")); s != "" {
-		id, err := strconv.ParseUint(s, 10, 32)
+	if s := strings.TrimSpace(v.Get("app_id")); s != "" && s != "0" { // 0: any project
+		id, err := token04.ParseAppID(s)
 		bad.check(err == nil, "app_id", "want a ZEGO AppID, a whole number from 1 to 4294967295")
-		f.AppID = uint32(id)
+		f.AppID = id
 	}
 	f.Actor = text("actor", 200)
 	f.Action = strings.ToLower(text("action", 100))
@@ -395,9 +392,9 @@ func ParseAuditFilter(v url.Values) (AuditFilter, error) {
 	f.Text = text("q", 200)
 	// Shorter text cannot use the trigram index: it would scan every event.
 	bad.check(f.Text == "" || utf8.RuneCountInString(f.Text) >= 3, "q", "search for at least 3 characters")
-	if s := strings.TrimSpace(v.Get("token")); s != "" {
+	if s := token04.CleanPasted(v.Get("token")); s != "" {
 		bad.check(token04Re.MatchString(s), "token", "not a Token04 (\"04\" followed by base64)")
-		sum := sha256.Sum256([]byte(s))
+		sum := token04.FingerprintSum(s)
 		f.Fingerprint = sum[:]
 	}
 	if s := strings.TrimSpace(v.Get("fingerprint")); s != "" {

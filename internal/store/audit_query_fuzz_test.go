@@ -1,19 +1,17 @@
-package store_test
+package store
 
 import (
 	"bytes"
 	"net/url"
 	"testing"
 	"time"
-
-	"github.com/zegocloud-console/console/internal/store"
 )
 
 // parseQuery reads a raw query string strictly.
 func parseQuery(q string) (url.Values, error) { return url.ParseQuery(q) }
 
 // filtersEqual compares filters, times by instant.
-func filtersEqual(a, b store.AuditFilter) bool {
+func filtersEqual(a, b AuditFilter) bool {
 	return a.AppID == b.AppID && a.Actor == b.Actor && a.Action == b.Action && a.Outcome == b.Outcome &&
 		a.From.Equal(b.From) && a.To.Equal(b.To) && a.Text == b.Text && bytes.Equal(a.Fingerprint, b.Fingerprint) &&
 		(a.Fingerprint == nil) == (b.Fingerprint == nil)
@@ -35,14 +33,14 @@ func FuzzParseAuditFilter(f *testing.F) {
 		if err != nil {
 			return
 		}
-		got, err := store.ParseAuditFilter(v)
+		got, err := ParseAuditFilter(v)
 		if err != nil {
-			if len(store.FieldErrors(err)) == 0 {
+			if len(FieldErrors(err)) == 0 {
 				t.Fatalf("%q: error without a parameter name: %v", query, err)
 			}
 			return
 		}
-		back, err := store.ParseAuditFilter(got.Values())
+		back, err := ParseAuditFilter(got.Values())
 		if err != nil {
 			t.Fatalf("%q: Values() %q is refused: %v", query, got.Values().Encode(), err)
 		}
@@ -55,7 +53,7 @@ func FuzzParseAuditFilter(f *testing.F) {
 // FuzzParseAuditCursor: a cursor is refused or holds a position whose
 // cursor is exactly the input.
 func FuzzParseAuditCursor(f *testing.F) {
-	for _, c := range []store.AuditCursor{
+	for _, c := range []AuditCursor{
 		{OccurredAt: time.Date(2024, 5, 1, 13, 30, 0, 123456000, time.UTC), ID: 1},
 		{OccurredAt: time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), ID: 1 << 62},
 		{OccurredAt: time.Date(9999, 12, 31, 23, 59, 59, 999999000, time.UTC), ID: 7},
@@ -66,9 +64,9 @@ func FuzzParseAuditCursor(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		c, err := store.ParseAuditCursor(s)
+		c, err := ParseAuditCursor(s)
 		if err != nil {
-			if err != store.ErrBadCursor {
+			if err != ErrBadCursor {
 				t.Fatalf("%q: got %v, want ErrBadCursor", s, err)
 			}
 			return

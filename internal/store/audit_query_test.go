@@ -1,4 +1,4 @@
-package store_test
+package store
 
 import (
 	"crypto/sha256"
@@ -8,8 +8,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/zegocloud-console/console/internal/store"
 )
 
 var queryBase = time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC)
@@ -19,15 +17,15 @@ func queryToken(i int) string { return fmt.Sprintf("04AAAAAAAAAAAA%dAAAA", i/6) 
 
 // seedQueryEvents writes 120 varied events, one an hour from queryBase, and
 // returns them as read back, newest first.
-func seedQueryEvents(t *testing.T, b auditBundle) []store.AuditEvent {
+func seedQueryEvents(t *testing.T, b bundle) []AuditEvent {
 	t.Helper()
 	actors := []string{"alice", "bob", "carol", "svc-key"}
 	actions := []string{"token.issue", "token.revoke", "project.create", "auth.login_failed", "project.secret_rotate"}
-	outcomes := []string{store.OutcomeSuccess, store.OutcomeDenied, store.OutcomeError}
+	outcomes := []string{OutcomeSuccess, OutcomeDenied, OutcomeError}
 	for i := range 120 {
-		e := store.Event{
-			Actor:      store.Actor{Type: store.ActorOperator, ID: fmt.Sprint(i % 4), Name: actors[i%4]},
-			Origin:     store.Origin{RequestID: fmt.Sprint("r", i), ClientIP: fmt.Sprintf("10.0.%d.%d", i%3, i), UserAgent: "Mozilla/5.0"},
+		e := Event{
+			Actor:      Actor{Type: ActorOperator, ID: fmt.Sprint(i % 4), Name: actors[i%4]},
+			Origin:     Origin{RequestID: fmt.Sprint("r", i), ClientIP: fmt.Sprintf("10.0.%d.%d", i%3, i), UserAgent: "Mozilla/5.0"},
 			Action:     actions[i%5],
 			Outcome:    outcomes[(i/4)%3],
 			AppID:      []uint32{0, 1001, 1002}[i%3],
@@ -54,7 +52,7 @@ func seedQueryEvents(t *testing.T, b auditBundle) []store.AuditEvent {
 }
 
 // matches is the reference semantics of AuditFilter, in Go.
-func matches(f store.AuditFilter, e store.AuditEvent) bool {
+func matches(f AuditFilter, e AuditEvent) bool {
 	if f.AppID != 0 && (e.AppID == nil || *e.AppID != int64(f.AppID)) {
 		return false
 	}
@@ -89,10 +87,10 @@ func matches(f store.AuditFilter, e store.AuditEvent) bool {
 }
 
 // listAll pages through ListAudit and checks the order on the way.
-func listAll(t *testing.T, b auditBundle, f store.AuditFilter, limit int) []int64 {
+func listAll(t *testing.T, b bundle, f AuditFilter, limit int) []int64 {
 	t.Helper()
 	var ids []int64
-	var last store.AuditEvent
+	var last AuditEvent
 	cursor := ""
 	for pages := 0; ; pages++ {
 		if pages > 200 {
@@ -121,20 +119,20 @@ func listAll(t *testing.T, b auditBundle, f store.AuditFilter, limit int) []int6
 
 func TestListAudit_FiltersAloneAndCombined(t *testing.T) {
 	t.Parallel()
-	b := setupAudit(t)
+	b := setup(t)
 	all := seedQueryEvents(t, b)
 	if len(all) != 120 {
 		t.Fatalf("seeded %d events, want 120", len(all))
 	}
 	fp := sha256.Sum256([]byte(queryToken(12)))
 	at := func(h int) time.Time { return queryBase.Add(time.Duration(h) * time.Hour) }
-	filters := map[string]store.AuditFilter{
+	filters := map[string]AuditFilter{
 		"none":             {},
 		"app":              {AppID: 1001},
 		"actor":            {Actor: "bob"},
 		"action":           {Action: "token.revoke"},
 		"action prefix":    {Action: "project.*"},
-		"outcome":          {Outcome: store.OutcomeDenied},
+		"outcome":          {Outcome: OutcomeDenied},
 		"from":             {From: at(100)},
 		"to":               {To: at(10)},
 		"from to":          {From: at(20), To: at(30)},
@@ -146,10 +144,10 @@ func TestListAudit_FiltersAloneAndCombined(t *testing.T) {
 		"text none":        {Text: "mallory"},
 		"fingerprint":      {Fingerprint: fp[:]},
 		"app action":       {AppID: 1002, Action: "token.issue"},
-		"app prefix out":   {AppID: 1001, Action: "token.*", Outcome: store.OutcomeSuccess},
+		"app prefix out":   {AppID: 1001, Action: "token.*", Outcome: OutcomeSuccess},
 		"actor range":      {Actor: "alice", From: at(10), To: at(90)},
 		"text app":         {Text: "curl", AppID: 1001},
-		"everything":       {AppID: 1001, Actor: "svc-key", Action: "token.*", Outcome: store.OutcomeDenied, From: at(1), To: at(119), Text: "mozilla"},
+		"everything":       {AppID: 1001, Actor: "svc-key", Action: "token.*", Outcome: OutcomeDenied, From: at(1), To: at(119), Text: "mozilla"},
 		"fingerprint none": {Fingerprint: make([]byte, 32)},
 	}
 	for name, f := range filters {
@@ -174,7 +172,7 @@ func TestListAudit_FiltersAloneAndCombined(t *testing.T) {
 
 func TestListAudit_ProjectScopeIsTheUnionNewestFirstAcrossPages(t *testing.T) {
 	t.Parallel()
-	b := setupAudit(t)
+	b := setup(t)
 	// Five projects and none; events of different projects share a time
 	// (six at each hour), so that pages end between equal times; and the
 	// newest events are a burst in project 1005, outside every scope below.
@@ -184,16 +182,16 @@ func TestListAudit_ProjectScopeIsTheUnionNewestFirstAcrossPages(t *testing.T) {
 		if i >= 120 {
 			app = 1005
 		}
-		b.insertAt(t, queryBase.Add(time.Duration(i/6)*time.Hour), store.Event{
-			Actor:  store.Actor{Type: store.ActorOperator, ID: "1", Name: []string{"alice", "bob"}[i%2]},
-			Action: actions[i%3], Outcome: []string{store.OutcomeSuccess, store.OutcomeDenied}[i/2%2], AppID: app,
+		b.insertAt(t, queryBase.Add(time.Duration(i/6)*time.Hour), Event{
+			Actor:  Actor{Type: ActorOperator, ID: "1", Name: []string{"alice", "bob"}[i%2]},
+			Action: actions[i%3], Outcome: []string{OutcomeSuccess, OutcomeDenied}[i/2%2], AppID: app,
 			TargetType: "token", TargetID: fmt.Sprint("t-", i), Details: map[string]any{"n": i},
 		})
 	}
 	all := b.allEvents(t)
 	at := func(h int) time.Time { return queryBase.Add(time.Duration(h) * time.Hour) }
 	three := []uint32{1004, 1001, 1003, 1001} // unsorted, with a repeat
-	filters := map[string]store.AuditFilter{
+	filters := map[string]AuditFilter{
 		"three":                  {AppIDs: three},
 		"one":                    {AppIDs: []uint32{1002}},
 		"app_id":                 {AppID: 1003},
@@ -204,8 +202,8 @@ func TestListAudit_ProjectScopeIsTheUnionNewestFirstAcrossPages(t *testing.T) {
 		"three from to":          {AppIDs: three, From: at(5), To: at(30)},
 		"three action from to":   {AppIDs: three, Action: "token.issue", From: at(5), To: at(30)},
 		"three actor":            {AppIDs: three, Actor: "bob"},
-		"three outcome":          {AppIDs: three, Outcome: store.OutcomeDenied},
-		"one actor outcome":      {AppIDs: []uint32{1001}, Actor: "alice", Outcome: store.OutcomeSuccess},
+		"three outcome":          {AppIDs: three, Outcome: OutcomeDenied},
+		"one actor outcome":      {AppIDs: []uint32{1001}, Actor: "alice", Outcome: OutcomeSuccess},
 		"three text":             {AppIDs: three, Text: "t-1"},
 		"app_id action prefix":   {AppID: 1004, Action: "project.*", From: at(2)},
 		"burst project only":     {AppIDs: []uint32{1005}},
@@ -228,7 +226,7 @@ func TestListAudit_ProjectScopeIsTheUnionNewestFirstAcrossPages(t *testing.T) {
 				}
 			}
 			var exported []int64
-			if err := b.st.ExportAudit(b.ctx, f, func(e store.AuditEvent) error {
+			if err := b.st.ExportAudit(b.ctx, f, func(e AuditEvent) error {
 				exported = append(exported, e.ID)
 				return nil
 			}); err != nil || !slices.Equal(exported, want) {
@@ -240,19 +238,19 @@ func TestListAudit_ProjectScopeIsTheUnionNewestFirstAcrossPages(t *testing.T) {
 
 func TestListAudit_RejectsBadCursors(t *testing.T) {
 	t.Parallel()
-	b := setupAudit(t)
-	good := store.AuditCursor{OccurredAt: queryBase.Add(time.Microsecond), ID: 1 << 40}
-	for _, c := range []string{"", "x", "a1", "a1AAAAAAAAAAA", store.AuditCursor{OccurredAt: queryBase}.String(),
-		store.AuditCursor{OccurredAt: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), ID: 1}.String(),
+	b := setup(t)
+	good := AuditCursor{OccurredAt: queryBase.Add(time.Microsecond), ID: 1 << 40}
+	for _, c := range []string{"", "x", "a1", "a1AAAAAAAAAAA", AuditCursor{OccurredAt: queryBase}.String(),
+		AuditCursor{OccurredAt: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), ID: 1}.String(),
 		"a1!!!!!!!!!!!!!!!!!!!!!!", "a2" + good.String()[2:], good.String() + "A"} {
 		if c == "" {
 			continue // the first page
 		}
-		if _, err := b.st.ListAudit(b.ctx, store.AuditFilter{}, c, 10); !errors.Is(err, store.ErrBadCursor) {
+		if _, err := b.st.ListAudit(b.ctx, AuditFilter{}, c, 10); !errors.Is(err, ErrBadCursor) {
 			t.Errorf("cursor %q: got %v, want ErrBadCursor", c, err)
 		}
 	}
-	if c, err := store.ParseAuditCursor(good.String()); err != nil || c != good {
+	if c, err := ParseAuditCursor(good.String()); err != nil || c != good {
 		t.Errorf("round trip: got %+v, %v; want %+v", c, err, good)
 	}
 }
@@ -263,29 +261,30 @@ func TestParseAuditFilter(t *testing.T) {
 	fpHex := fmt.Sprintf("%x", fp)
 	good := []struct {
 		query string
-		want  store.AuditFilter
+		want  AuditFilter
 	}{
-		{"", store.AuditFilter{}},
-		{"app_id=1234567&actor=alice&outcome=DENIED", store.AuditFilter{AppID: 1234567, Actor: "alice", Outcome: "denied"}},
-		{"app_id=0&cursor=whatever&format=csv", store.AuditFilter{}},
-		{"action=token.issue", store.AuditFilter{Action: "token.issue"}},
-		{"action=+Token.*+", store.AuditFilter{Action: "token.*"}},
-		{"action=project.secret.*", store.AuditFilter{Action: "project.secret.*"}},
-		{"from=2024-05-01&to=2024-05-01", store.AuditFilter{From: queryBase, To: queryBase.AddDate(0, 0, 1)}},
-		{"from=2024-05-01T13:30&to=2024-05-01T13:30:59", store.AuditFilter{
+		{"", AuditFilter{}},
+		{"app_id=1234567&actor=alice&outcome=DENIED", AuditFilter{AppID: 1234567, Actor: "alice", Outcome: "denied"}},
+		{"app_id=0&cursor=whatever&format=csv", AuditFilter{}},
+		{"action=token.issue", AuditFilter{Action: "token.issue"}},
+		{"action=+Token.*+", AuditFilter{Action: "token.*"}},
+		{"action=project.secret.*", AuditFilter{Action: "project.secret.*"}},
+		{"from=2024-05-01&to=2024-05-01", AuditFilter{From: queryBase, To: queryBase.AddDate(0, 0, 1)}},
+		{"from=2024-05-01T13:30&to=2024-05-01T13:30:59", AuditFilter{
 			From: queryBase.Add(13*time.Hour + 30*time.Minute), To: queryBase.Add(13*time.Hour + 30*time.Minute + 59*time.Second)}},
-		{"from=2024-05-01T15:30:00.1234567%2B02:00", store.AuditFilter{From: queryBase.Add(13*time.Hour + 30*time.Minute + 123456*time.Microsecond)}},
-		{"q=++50%25+off_x++", store.AuditFilter{Text: "50% off_x"}},
-		{"token=04AAAABBBB==", store.AuditFilter{Fingerprint: fp[:]}},
-		{"fingerprint=" + strings.ToUpper(fpHex), store.AuditFilter{Fingerprint: fp[:]}},
-		{"token=04AAAABBBB==&fingerprint=" + fpHex, store.AuditFilter{Fingerprint: fp[:]}},
+		{"from=2024-05-01T15:30:00.1234567%2B02:00", AuditFilter{From: queryBase.Add(13*time.Hour + 30*time.Minute + 123456*time.Microsecond)}},
+		{"q=++50%25+off_x++", AuditFilter{Text: "50% off_x"}},
+		{"token=04AAAABBBB==", AuditFilter{Fingerprint: fp[:]}},
+		{"token=+04AA%0D%0AAABB%0A++BB==%0A", AuditFilter{Fingerprint: fp[:]}}, // pasted with line breaks
+		{"fingerprint=" + strings.ToUpper(fpHex), AuditFilter{Fingerprint: fp[:]}},
+		{"token=04AAAABBBB==&fingerprint=" + fpHex, AuditFilter{Fingerprint: fp[:]}},
 	}
 	for _, tt := range good {
 		v, err := parseQuery(tt.query)
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := store.ParseAuditFilter(v)
+		got, err := ParseAuditFilter(v)
 		if err != nil {
 			t.Errorf("%q: unexpected error %v", tt.query, err)
 			continue
@@ -293,7 +292,7 @@ func TestParseAuditFilter(t *testing.T) {
 		if !filtersEqual(got, tt.want) {
 			t.Errorf("%q: got %+v, want %+v", tt.query, got, tt.want)
 		}
-		if back, err := store.ParseAuditFilter(got.Values()); err != nil || !filtersEqual(back, got) {
+		if back, err := ParseAuditFilter(got.Values()); err != nil || !filtersEqual(back, got) {
 			t.Errorf("%q: Values() %q reads back as %+v, %v", tt.query, got.Values().Encode(), back, err)
 		}
 	}
@@ -327,8 +326,8 @@ func TestParseAuditFilter(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = store.ParseAuditFilter(v)
-		if fields := store.FieldErrors(err); fields[tt.param] == "" {
+		_, err = ParseAuditFilter(v)
+		if fields := FieldErrors(err); fields[tt.param] == "" {
 			t.Errorf("%q: got %v, want an error naming %s", tt.query, err, tt.param)
 		}
 	}

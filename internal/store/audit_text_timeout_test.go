@@ -3,16 +3,13 @@ package store
 import (
 	"context"
 	"testing"
-
-	"github.com/zegocloud-console/console/internal/pgtest"
+	"time"
 )
 
 func TestListAudit_TooSlowTextSearchIsRefusedAsTooBroad(t *testing.T) {
-	ctx := t.Context()
-	st := newPeopleStore(t, pgtest.NewURL(t))
-	old := auditTextTimeout
-	auditTextTimeout = "300ms"
-	t.Cleanup(func() { auditTextTimeout = old })
+	t.Parallel()
+	b := setup(t, WithAuditTextTimeout(300*time.Millisecond))
+	ctx, st := b.ctx, b.st
 	if err := st.Audit(ctx, Event{Actor: Actor{Type: ActorSystem, Name: "t"}, Action: "test.event", Outcome: OutcomeSuccess}); err != nil {
 		t.Fatal(err)
 	}

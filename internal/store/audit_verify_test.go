@@ -1,4 +1,4 @@
-package store_test
+package store
 
 import (
 	"bytes"
@@ -9,15 +9,13 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-
-	"github.com/zegocloud-console/console/internal/store"
 )
 
 // sealedChain makes 100 sealed events: a periodic checkpoint at seq 50 (the
 // first sealing round) and the signed head at 100.
-func sealedChain(t *testing.T) auditBundle {
+func sealedChain(t *testing.T) bundle {
 	t.Helper()
-	b := setupAudit(t)
+	b := setup(t)
 	b.audit(t, 50)
 	if _, err := b.st.SealPending(b.ctx, 1000); err != nil {
 		t.Fatal(err)
@@ -32,13 +30,13 @@ func sealedChain(t *testing.T) auditBundle {
 }
 
 // chainEvents returns every event keyed by chain position.
-func (b auditBundle) chainEvents(t *testing.T) map[int64]store.AuditEvent {
+func (b bundle) chainEvents(t *testing.T) map[int64]AuditEvent {
 	t.Helper()
-	page, err := b.st.ListAudit(b.ctx, store.AuditFilter{}, "", store.MaxAuditPageSize)
+	page, err := b.st.ListAudit(b.ctx, AuditFilter{}, "", MaxAuditPageSize)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[int64]store.AuditEvent{}
+	out := map[int64]AuditEvent{}
 	for _, e := range page.Events {
 		if e.ChainSeq != nil {
 			out[*e.ChainSeq] = e
@@ -49,7 +47,7 @@ func (b auditBundle) chainEvents(t *testing.T) map[int64]store.AuditEvent {
 
 // rehash recomputes prev_hash and hash from seq to the end, as an attacker
 // who knows the algorithm but not the MAC key would after an edit.
-func (b auditBundle) rehash(t *testing.T, su *pgx.Conn, from int64) []byte {
+func (b bundle) rehash(t *testing.T, su *pgx.Conn, from int64) []byte {
 	t.Helper()
 	events := b.chainEvents(t)
 	prev := events[from-1].Hash
@@ -58,7 +56,7 @@ func (b auditBundle) rehash(t *testing.T, su *pgx.Conn, from int64) []byte {
 		if !ok {
 			return prev
 		}
-		h := store.AuditHashForTest(prev, seq, &e)
+		h := auditHash(prev, seq, &e)
 		mustExec(t, b.ctx, su, `UPDATE audit_events SET prev_hash = $2, hash = $3 WHERE chain_seq = $1`, seq, prev, h)
 		prev = h
 	}
@@ -66,26 +64,26 @@ func (b auditBundle) rehash(t *testing.T, su *pgx.Conn, from int64) []byte {
 
 // forge appends a sealed event at seq 101 with the given hash (nil: the
 // correct one).
-func (b auditBundle) forge(t *testing.T, su *pgx.Conn, hash []byte) {
+func (b bundle) forge(t *testing.T, su *pgx.Conn, hash []byte) {
 	t.Helper()
 	id := b.insertAt(t, time.Now(), auditTestEvent(999))
 	head := b.chainEvents(t)[100]
-	var forged store.AuditEvent
+	var forged AuditEvent
 	for _, e := range b.allEvents(t) {
 		if e.ID == id {
 			forged = e
 		}
 	}
 	if hash == nil {
-		hash = store.AuditHashForTest(head.Hash, 101, &forged)
+		hash = auditHash(head.Hash, 101, &forged)
 	}
 	mustExec(t, b.ctx, su, `UPDATE audit_events SET chain_seq = 101, prev_hash = $2, hash = $3, sealed_at = now() WHERE id = $1`,
 		id, head.Hash, hash)
 }
 
-func (b auditBundle) allEvents(t *testing.T) []store.AuditEvent {
+func (b bundle) allEvents(t *testing.T) []AuditEvent {
 	t.Helper()
-	page, err := b.st.ListAudit(b.ctx, store.AuditFilter{}, "", store.MaxAuditPageSize)
+	page, err := b.st.ListAudit(b.ctx, AuditFilter{}, "", MaxAuditPageSize)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,59 +94,59 @@ func TestVerifyAuditChain_DetectsTampering(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name   string
-		tamper func(t *testing.T, b auditBundle, su *pgx.Conn)
+		tamper func(t *testing.T, b bundle, su *pgx.Conn)
 		seq    int64
 		kind   string
 	}{
-		{"edited details", func(t *testing.T, b auditBundle, su *pgx.Conn) {
+		{"edited details", func(t *testing.T, b bundle, su *pgx.Conn) {
 			mustExec(t, b.ctx, su, `UPDATE audit_events SET details = '{"n": 1, "user_id": "mallory"}' WHERE chain_seq = 57`)
-		}, 57, store.BreakHash},
-		{"edited time", func(t *testing.T, b auditBundle, su *pgx.Conn) {
+		}, 57, BreakHash},
+		{"edited time", func(t *testing.T, b bundle, su *pgx.Conn) {
 			mustExec(t, b.ctx, su, `UPDATE audit_events SET occurred_at = occurred_at - interval '1 microsecond' WHERE chain_seq = 3`)
-		}, 3, store.BreakHash},
-		{"deleted event", func(t *testing.T, b auditBundle, su *pgx.Conn) {
+		}, 3, BreakHash},
+		{"deleted event", func(t *testing.T, b bundle, su *pgx.Conn) {
 			mustExec(t, b.ctx, su, `DELETE FROM audit_events WHERE chain_seq = 40`)
-		}, 40, store.BreakGap},
-		{"swapped events", func(t *testing.T, b auditBundle, su *pgx.Conn) {
+		}, 40, BreakGap},
+		{"swapped events", func(t *testing.T, b bundle, su *pgx.Conn) {
 			mustExec(t, b.ctx, su, `UPDATE audit_events SET chain_seq = -1 WHERE chain_seq = 10`)
 			mustExec(t, b.ctx, su, `UPDATE audit_events SET chain_seq = 10 WHERE chain_seq = 20`)
 			mustExec(t, b.ctx, su, `UPDATE audit_events SET chain_seq = 20 WHERE chain_seq = -1`)
-		}, 10, store.BreakPrevHash},
-		{"forged event with a random hash", func(t *testing.T, b auditBundle, su *pgx.Conn) {
+		}, 10, BreakPrevHash},
+		{"forged event with a random hash", func(t *testing.T, b bundle, su *pgx.Conn) {
 			b.forge(t, su, bytes.Repeat([]byte{0x5a}, 32))
-		}, 101, store.BreakHash},
-		{"forged event with a correct hash", func(t *testing.T, b auditBundle, su *pgx.Conn) {
+		}, 101, BreakHash},
+		{"forged event with a correct hash", func(t *testing.T, b bundle, su *pgx.Conn) {
 			b.forge(t, su, nil)
-		}, 101, store.BreakUnsignedTail},
-		{"chain recomputed after an edit", func(t *testing.T, b auditBundle, su *pgx.Conn) {
+		}, 101, BreakUnsignedTail},
+		{"chain recomputed after an edit", func(t *testing.T, b bundle, su *pgx.Conn) {
 			mustExec(t, b.ctx, su, `UPDATE audit_events SET actor_name = 'mallory' WHERE chain_seq = 10`)
 			b.rehash(t, su, 10)
-		}, 50, store.BreakCheckpoint},
-		{"chain and checkpoint recomputed after an edit", func(t *testing.T, b auditBundle, su *pgx.Conn) {
+		}, 50, BreakCheckpoint},
+		{"chain and checkpoint recomputed after an edit", func(t *testing.T, b bundle, su *pgx.Conn) {
 			mustExec(t, b.ctx, su, `UPDATE audit_events SET actor_name = 'mallory' WHERE chain_seq = 10`)
 			last := b.rehash(t, su, 10)
 			mustExec(t, b.ctx, su, `UPDATE audit_checkpoints SET hash = (SELECT hash FROM audit_events WHERE chain_seq = 50) WHERE chain_seq = 50`)
 			mustExec(t, b.ctx, su, `UPDATE audit_chain_head SET hash = $1`, last)
-		}, 50, store.BreakCheckpointMAC},
-		{"oldest events deleted without a prune", func(t *testing.T, b auditBundle, su *pgx.Conn) {
+		}, 50, BreakCheckpointMAC},
+		{"oldest events deleted without a prune", func(t *testing.T, b bundle, su *pgx.Conn) {
 			mustExec(t, b.ctx, su, `DELETE FROM audit_events WHERE chain_seq <= 5`)
-		}, 6, store.BreakAnchor},
-		{"newest event deleted", func(t *testing.T, b auditBundle, su *pgx.Conn) {
+		}, 6, BreakAnchor},
+		{"newest event deleted", func(t *testing.T, b bundle, su *pgx.Conn) {
 			mustExec(t, b.ctx, su, `DELETE FROM audit_events WHERE chain_seq = 100`)
-		}, 100, store.BreakTruncated},
-		{"newest events deleted and the head moved back", func(t *testing.T, b auditBundle, su *pgx.Conn) {
+		}, 100, BreakTruncated},
+		{"newest events deleted and the head moved back", func(t *testing.T, b bundle, su *pgx.Conn) {
 			mustExec(t, b.ctx, su, `DELETE FROM audit_events WHERE chain_seq > 90`)
 			mustExec(t, b.ctx, su, `UPDATE audit_chain_head SET chain_seq = 90, hash = (SELECT hash FROM audit_events WHERE chain_seq = 90)`)
-		}, 90, store.BreakHeadMAC},
-		{"seal removed from an event", func(t *testing.T, b auditBundle, su *pgx.Conn) {
+		}, 90, BreakHeadMAC},
+		{"seal removed from an event", func(t *testing.T, b bundle, su *pgx.Conn) {
 			mustExec(t, b.ctx, su, `UPDATE audit_events SET chain_seq = NULL, prev_hash = NULL, hash = NULL WHERE chain_seq = 30`)
-		}, 30, store.BreakGap},
-		{"seal time removed", func(t *testing.T, b auditBundle, su *pgx.Conn) {
+		}, 30, BreakGap},
+		{"seal time removed", func(t *testing.T, b bundle, su *pgx.Conn) {
 			mustExec(t, b.ctx, su, `UPDATE audit_events SET sealed_at = NULL WHERE chain_seq = 70`)
-		}, 70, store.BreakUnsealedPosition},
-		{"checkpoint moved", func(t *testing.T, b auditBundle, su *pgx.Conn) {
+		}, 70, BreakUnsealedPosition},
+		{"checkpoint moved", func(t *testing.T, b bundle, su *pgx.Conn) {
 			mustExec(t, b.ctx, su, `UPDATE audit_checkpoints SET chain_seq = 60, hash = (SELECT hash FROM audit_events WHERE chain_seq = 60)`)
-		}, 60, store.BreakCheckpointMAC},
+		}, 60, BreakCheckpointMAC},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -169,8 +167,8 @@ func TestVerifyAuditChain_DetectsTampering(t *testing.T) {
 
 func TestVerifyAuditChain_EmptyChainIsOK(t *testing.T) {
 	t.Parallel()
-	b := setupAudit(t)
-	if _, err := b.st.LastVerification(b.ctx); !errors.Is(err, store.ErrNoAuditVerification) {
+	b := setup(t)
+	if _, err := b.st.LastVerification(b.ctx); !errors.Is(err, ErrNoAuditVerification) {
 		t.Fatalf("LastVerification before any: got %v, want ErrNoAuditVerification", err)
 	}
 	r := b.mustVerifyOK(t)
@@ -185,7 +183,7 @@ func TestVerifyAuditChain_EmptyChainIsOK(t *testing.T) {
 
 func TestAuditTrigger_RefusesChangesFromTheConsoleRole(t *testing.T) {
 	t.Parallel()
-	b := setupAudit(t)
+	b := setup(t)
 	b.audit(t, 2)
 	if _, err := b.st.SealPending(b.ctx, 1); err != nil {
 		t.Fatal(err)

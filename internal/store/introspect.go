@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"time"
@@ -59,7 +58,7 @@ func (s *Store) Introspect(ctx context.Context, token string, opt IntrospectOpti
 	if opt.Now.IsZero() {
 		opt.Now = time.Now()
 	}
-	fp := sha256.Sum256([]byte(token))
+	fp := token04.FingerprintSum(token)
 	in, err := s.introspect(ctx, token, fp[:], opt)
 	if err != nil {
 		return in, err

@@ -1,4 +1,4 @@
-package store_test
+package store
 
 import (
 	"bytes"
@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/zegocloud-console/console/internal/pgtest"
-	"github.com/zegocloud-console/console/internal/store"
 	"github.com/zegocloud-console/console/internal/token04"
 )
 
@@ -22,21 +21,21 @@ import (
 // on this machine. No HTTP.
 func BenchmarkIssueToken(b *testing.B) {
 	ctx := b.Context()
-	keys, err := store.NewKeyring(bytes.Repeat([]byte{7}, 32))
+	keys, err := NewKeyring(bytes.Repeat([]byte{7}, 32))
 	if err != nil {
 		b.Fatal(err)
 	}
-	st, err := store.Open(ctx, pgtest.NewURL(b), keys)
+	st, err := Open(ctx, pgtest.NewURL(b), keys)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(st.Close)
 	const appID = 1234567
-	if _, err := st.CreateProject(ctx, store.ProjectInput{Name: "Bench", AppID: appID, Environment: "test",
+	if _, err := st.CreateProject(ctx, ProjectInput{Name: "Bench", AppID: appID, Environment: "test",
 		DefaultTTL: time.Hour, MaxTTL: 24 * time.Hour, PublishAllowed: true}, []byte(testSecret), testActor, testOrigin); err != nil {
 		b.Fatal(err)
 	}
-	actor := store.Actor{Type: store.ActorAPIKey, ID: "zc_benchmrk", Name: "bench"}
+	actor := Actor{Type: ActorAPIKey, ID: "zc_benchmrk", Name: "bench"}
 	var n atomic.Int64
 	b.SetParallelism(max(1, 32/runtime.GOMAXPROCS(0)))
 	b.ReportAllocs()
@@ -44,8 +43,8 @@ func BenchmarkIssueToken(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			i := n.Add(1)
-			if _, err := st.IssueToken(ctx, store.IssueRequest{AppID: appID, UserID: "user-" + strconv.FormatInt(i, 10),
-				Mode: token04.ModeGCM, Channel: store.ChannelAPI, Actor: actor, Origin: testOrigin}); err != nil {
+			if _, err := st.IssueToken(ctx, IssueRequest{AppID: appID, UserID: "user-" + strconv.FormatInt(i, 10),
+				Mode: token04.ModeGCM, Channel: ChannelAPI, Actor: actor, Origin: testOrigin}); err != nil {
 				b.Error(err)
 				return
 			}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -57,7 +56,7 @@ func (s *Store) Authenticate(ctx context.Context, username, password string, ori
 	}
 	if errors.Is(err, pgx.ErrNoRows) || name != username {
 		// Spend the same argon2 time as for a real account.
-		if dh, err := dummyHash(); err == nil {
+		if dh, err := s.dummyHash(); err == nil {
 			_, _ = CheckPassword(dh, password)
 		}
 		return Operator{}, s.loginFailed(ctx, name, reasonUnknownUser, origin, ErrBadCredentials)
@@ -169,6 +168,3 @@ func (s *Store) PurgeLoginFailures(ctx context.Context) (int64, error) {
 // cleanName makes an attempted username safe to store: valid UTF-8 without
 // NUL bytes, at most 64 bytes, cut on a character boundary.
 func cleanName(s string) string { return auditText(s, 64) }
-
-// containsNUL tells whether s holds a byte PostgreSQL text cannot store.
-func containsNUL(s string) bool { return strings.IndexByte(s, 0) >= 0 }

@@ -12,10 +12,10 @@ const bobPassword = "bob's secret passphrase"
 
 func TestAuthenticate_Outcomes(t *testing.T) {
 	t.Parallel()
-	e := newPeopleEnv(t)
+	e := setup(t).withAdmin(t)
 	bob := e.createOperator(t, "bob", RoleOperator, bobPassword)
 	dave := e.createOperator(t, "dave", RoleOperator, "dave's passphrase")
-	if _, err := e.s.SetOperatorDisabled(e.ctx, dave.ID, true, e.actor, peopleOrigin); err != nil {
+	if _, err := e.st.SetOperatorDisabled(e.ctx, dave.ID, true, e.actor, peopleOrigin); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -34,7 +34,7 @@ func TestAuthenticate_Outcomes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := len(e.auditEvents(t, "auth.login_failed"))
-			op, err := e.s.Authenticate(e.ctx, tt.user, tt.pw, peopleOrigin)
+			op, err := e.st.Authenticate(e.ctx, tt.user, tt.pw, peopleOrigin)
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("got %v, want %v", err, tt.wantErr)
 			}
@@ -71,9 +71,9 @@ func TestAuthenticate_Outcomes(t *testing.T) {
 
 func TestAuthenticate_LongUsernameIsTruncatedInAudit(t *testing.T) {
 	t.Parallel()
-	e := newPeopleEnv(t)
+	e := setup(t).withAdmin(t)
 	long := strings.Repeat("é", 40) // 80 bytes
-	if _, err := e.s.Authenticate(e.ctx, long, "whatever password", peopleOrigin); !errors.Is(err, ErrBadCredentials) {
+	if _, err := e.st.Authenticate(e.ctx, long, "whatever password", peopleOrigin); !errors.Is(err, ErrBadCredentials) {
 		t.Fatalf("got %v, want ErrBadCredentials", err)
 	}
 	ev := e.auditEvents(t, "auth.login_failed")[0]
@@ -84,30 +84,30 @@ func TestAuthenticate_LongUsernameIsTruncatedInAudit(t *testing.T) {
 
 func TestAuthenticate_ThrottlesAccountAfterFiveFailures(t *testing.T) {
 	t.Parallel()
-	e := newPeopleEnv(t)
+	e := setup(t).withAdmin(t)
 	e.createOperator(t, "bob", RoleOperator, bobPassword)
 	for i := range 4 {
 		origin := peopleOrigin
 		origin.ClientIP = fmt.Sprintf("203.0.113.%d", i)
-		if _, err := e.s.Authenticate(e.ctx, "bob", "wrong password!", origin); !errors.Is(err, ErrBadCredentials) {
+		if _, err := e.st.Authenticate(e.ctx, "bob", "wrong password!", origin); !errors.Is(err, ErrBadCredentials) {
 			t.Fatalf("failure %d: got %v, want ErrBadCredentials", i+1, err)
 		}
 	}
 	// Four failures are forgiven by a success, which clears them.
-	if _, err := e.s.Authenticate(e.ctx, "bob", bobPassword, peopleOrigin); err != nil {
+	if _, err := e.st.Authenticate(e.ctx, "bob", bobPassword, peopleOrigin); err != nil {
 		t.Fatalf("success after 4 failures: %v", err)
 	}
-	if got := e.peopleCount(t, `SELECT count(*) FROM login_failures WHERE username = 'bob'`); got != 0 {
+	if got := e.queryInt(t, `SELECT count(*) FROM login_failures WHERE username = 'bob'`); got != 0 {
 		t.Fatalf("got %d failures after success, want 0", got)
 	}
 	for i := range 5 {
-		if _, err := e.s.Authenticate(e.ctx, "bob", "wrong password!", peopleOrigin); !errors.Is(err, ErrBadCredentials) {
+		if _, err := e.st.Authenticate(e.ctx, "bob", "wrong password!", peopleOrigin); !errors.Is(err, ErrBadCredentials) {
 			t.Fatalf("failure %d: got %v, want ErrBadCredentials", i+1, err)
 		}
 	}
 	other := Origin{ClientIP: "192.0.2.200"}
 	for _, o := range []Origin{peopleOrigin, other} {
-		if _, err := e.s.Authenticate(e.ctx, "bob", bobPassword, o); !errors.Is(err, ErrLoginThrottled) {
+		if _, err := e.st.Authenticate(e.ctx, "bob", bobPassword, o); !errors.Is(err, ErrLoginThrottled) {
 			t.Fatalf("right password from %s: got %v, want ErrLoginThrottled", o.ClientIP, err)
 		}
 	}
@@ -117,7 +117,7 @@ func TestAuthenticate_ThrottlesAccountAfterFiveFailures(t *testing.T) {
 	}
 	// Another account from the same address is not affected.
 	e.createOperator(t, "carol", RoleOperator, "carol passphrase")
-	if _, err := e.s.Authenticate(e.ctx, "carol", "carol passphrase", peopleOrigin); err != nil {
+	if _, err := e.st.Authenticate(e.ctx, "carol", "carol passphrase", peopleOrigin); err != nil {
 		t.Fatalf("carol: %v", err)
 	}
 	if hits := e.rowsContaining(t, bobPassword); len(hits) > 0 {
@@ -127,21 +127,21 @@ func TestAuthenticate_ThrottlesAccountAfterFiveFailures(t *testing.T) {
 
 func TestAuthenticate_ThrottlesAddressAfterTwentyFailures(t *testing.T) {
 	t.Parallel()
-	e := newPeopleEnv(t)
+	e := setup(t).withAdmin(t)
 	e.createOperator(t, "bob", RoleOperator, bobPassword)
 	for i := range 20 {
 		user := fmt.Sprintf("guess%d", i%5) // four tries per name: below the account limit
-		if _, err := e.s.Authenticate(e.ctx, user, "some password", peopleOrigin); !errors.Is(err, ErrBadCredentials) {
+		if _, err := e.st.Authenticate(e.ctx, user, "some password", peopleOrigin); !errors.Is(err, ErrBadCredentials) {
 			t.Fatalf("failure %d: got %v, want ErrBadCredentials", i+1, err)
 		}
 	}
-	if _, err := e.s.Authenticate(e.ctx, "bob", bobPassword, peopleOrigin); !errors.Is(err, ErrLoginThrottled) {
+	if _, err := e.st.Authenticate(e.ctx, "bob", bobPassword, peopleOrigin); !errors.Is(err, ErrLoginThrottled) {
 		t.Fatalf("from the throttled address: got %v, want ErrLoginThrottled", err)
 	}
-	if got := e.peopleCount(t, `SELECT count(*) FROM login_failures WHERE client_ip = $1`, peopleOrigin.ClientIP); got != 21 {
+	if got := e.queryInt(t, `SELECT count(*) FROM login_failures WHERE client_ip = $1`, peopleOrigin.ClientIP); got != 21 {
 		t.Fatalf("got %d failures recorded for the address, want 21", got)
 	}
-	if _, err := e.s.Authenticate(e.ctx, "bob", bobPassword, Origin{ClientIP: "192.0.2.201"}); err != nil {
+	if _, err := e.st.Authenticate(e.ctx, "bob", bobPassword, Origin{ClientIP: "192.0.2.201"}); err != nil {
 		t.Fatalf("from another address: %v", err)
 	}
 	if got := len(e.auditEvents(t, "auth.login_failed")); got != 21 {
@@ -151,20 +151,20 @@ func TestAuthenticate_ThrottlesAddressAfterTwentyFailures(t *testing.T) {
 
 func TestLoginFailures_Purge(t *testing.T) {
 	t.Parallel()
-	e := newPeopleEnv(t)
-	_, err := e.s.pool.Exec(e.ctx, `INSERT INTO login_failures (username, client_ip, at)
+	e := setup(t).withAdmin(t)
+	_, err := e.st.pool.Exec(e.ctx, `INSERT INTO login_failures (username, client_ip, at)
 		VALUES ('old', '', now() - interval '2 days'), ('new', '', now())`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := e.s.PurgeLoginFailures(e.ctx)
+	n, err := e.st.PurgeLoginFailures(e.ctx)
 	if err != nil || n != 1 {
 		t.Fatalf("got %d, %v, want 1, nil", n, err)
 	}
 }
 
 func TestAuthenticate_ParallelGuessesAreThrottledLikeSequentialOnes(t *testing.T) {
-	e := newPeopleEnv(t)
+	e := setup(t).withAdmin(t)
 	e.createOperator(t, "carol", RoleOperator, "carol's password 1")
 	const attempts = 16
 	var wg sync.WaitGroup
@@ -173,7 +173,7 @@ func TestAuthenticate_ParallelGuessesAreThrottledLikeSequentialOnes(t *testing.T
 		go func() {
 			defer wg.Done()
 			origin := Origin{ClientIP: fmt.Sprintf("192.0.2.%d", i+1)} // one address each: only the account limit applies
-			_, _ = e.s.Authenticate(e.ctx, "carol", "wrong password", origin)
+			_, _ = e.st.Authenticate(e.ctx, "carol", "wrong password", origin)
 		}()
 	}
 	wg.Wait()

@@ -73,7 +73,7 @@ func (s *Store) CreateOperator(ctx context.Context, in OperatorInput, actor Acto
 	if err := in.validate(); err != nil {
 		return Operator{}, err
 	}
-	hash, err := HashPassword(in.Password)
+	hash, err := s.hashPassword(in.Password)
 	if err != nil {
 		return Operator{}, err
 	}
@@ -148,7 +148,7 @@ func (s *Store) EnsureAdmin(ctx context.Context, username, password string) (boo
 	if err := in.validate(); err != nil {
 		return false, err
 	}
-	hash, err := HashPassword(password)
+	hash, err := s.hashPassword(password)
 	if err != nil {
 		return false, err
 	}
@@ -255,7 +255,7 @@ func (s *Store) SetOperatorDisabled(ctx context.Context, id int64, disabled bool
 // ResetOperatorPassword sets a new password (checked against the policy),
 // ends the operator's sessions and audits operator.password_reset.
 func (s *Store) ResetOperatorPassword(ctx context.Context, id int64, newPassword string, actor Actor, origin Origin) error {
-	hash, err := HashPassword(newPassword)
+	hash, err := s.hashPassword(newPassword)
 	if err != nil {
 		return err
 	}

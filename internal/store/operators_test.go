@@ -5,14 +5,12 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/zegocloud-console/console/internal/pgtest"
 )
 
 func TestCreateOperator_StoresAndAudits(t *testing.T) {
 	t.Parallel()
-	e := newPeopleEnv(t)
-	op, err := e.s.CreateOperator(e.ctx, OperatorInput{Username: "bob.ops", DisplayName: "Bob",
+	e := setup(t).withAdmin(t)
+	op, err := e.st.CreateOperator(e.ctx, OperatorInput{Username: "bob.ops", DisplayName: "Bob",
 		Role: RoleOperator, Password: "bob's long password"}, e.actor, peopleOrigin)
 	if err != nil {
 		t.Fatalf("create: %v", err)
@@ -20,7 +18,7 @@ func TestCreateOperator_StoresAndAudits(t *testing.T) {
 	if op.ID == 0 || op.Username != "bob.ops" || op.DisplayName != "Bob" || op.Role != RoleOperator || op.Disabled {
 		t.Fatalf("got %+v, want enabled operator bob.ops named Bob", op)
 	}
-	got, err := e.s.OperatorByID(e.ctx, op.ID)
+	got, err := e.st.OperatorByID(e.ctx, op.ID)
 	if err != nil || got != op {
 		t.Fatalf("by id: got %+v, %v, want %+v", got, err, op)
 	}
@@ -36,7 +34,7 @@ func TestCreateOperator_StoresAndAudits(t *testing.T) {
 	if hits := e.rowsContaining(t, "bob's long password"); len(hits) > 0 {
 		t.Fatalf("password found in %v", hits)
 	}
-	list, err := e.s.ListOperators(e.ctx)
+	list, err := e.st.ListOperators(e.ctx)
 	if err != nil || len(list) != 2 || list[0].Username != "bob.ops" || list[1].Username != "root" {
 		t.Fatalf("list: got %+v, %v, want bob.ops and root", list, err)
 	}
@@ -44,7 +42,7 @@ func TestCreateOperator_StoresAndAudits(t *testing.T) {
 
 func TestCreateOperator_RejectsBadInput(t *testing.T) {
 	t.Parallel()
-	e := newPeopleEnv(t)
+	e := setup(t).withAdmin(t)
 	ok := OperatorInput{Username: "carol", Role: RoleAuditor, Password: "carol password"}
 	tests := []struct {
 		name  string
@@ -56,7 +54,10 @@ func TestCreateOperator_RejectsBadInput(t *testing.T) {
 		{"username with space", func(in *OperatorInput) { in.Username = "car ol" }, "username"},
 		{"username too long", func(in *OperatorInput) { in.Username = strings.Repeat("c", 65) }, "username"},
 		{"display name too long", func(in *OperatorInput) { in.DisplayName = strings.Repeat("é", 101) }, "display_name"},
+		{"username with NUL", func(in *OperatorInput) { in.Username = "carol\x00" }, "username"},
+		{"username not utf-8", func(in *OperatorInput) { in.Username = "car\xffol" }, "username"},
 		{"display name with NUL", func(in *OperatorInput) { in.DisplayName = "a\x00b" }, "display_name"},
+		{"display name not utf-8", func(in *OperatorInput) { in.DisplayName = "a\xffb" }, "display_name"},
 		{"unknown role", func(in *OperatorInput) { in.Role = "root" }, "role"},
 		{"short password", func(in *OperatorInput) { in.Password = "short" }, "password"},
 	}
@@ -64,11 +65,11 @@ func TestCreateOperator_RejectsBadInput(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			in := ok
 			tt.edit(&in)
-			_, err := e.s.CreateOperator(e.ctx, in, e.actor, peopleOrigin)
-			peopleWantField(t, err, tt.field)
+			_, err := e.st.CreateOperator(e.ctx, in, e.actor, peopleOrigin)
+			wantField(t, err, tt.field)
 		})
 	}
-	if got := e.peopleCount(t, `SELECT count(*) FROM operators`); got != 1 {
+	if got := e.queryInt(t, `SELECT count(*) FROM operators`); got != 1 {
 		t.Fatalf("got %d operators, want 1", got)
 	}
 	if got := len(e.auditEvents(t, "operator.create")); got != 1 {
@@ -78,17 +79,17 @@ func TestCreateOperator_RejectsBadInput(t *testing.T) {
 
 func TestOperatorByID_NotFound(t *testing.T) {
 	t.Parallel()
-	e := newPeopleEnv(t)
-	if _, err := e.s.OperatorByID(e.ctx, 999); !errors.Is(err, ErrOperatorNotFound) {
+	e := setup(t).withAdmin(t)
+	if _, err := e.st.OperatorByID(e.ctx, 999); !errors.Is(err, ErrOperatorNotFound) {
 		t.Fatalf("got %v, want ErrOperatorNotFound", err)
 	}
 }
 
 func TestSetOperatorRole_AuditsFromAndTo(t *testing.T) {
 	t.Parallel()
-	e := newPeopleEnv(t)
+	e := setup(t).withAdmin(t)
 	bob := e.createOperator(t, "bob", RoleOperator, "bob password 1")
-	op, err := e.s.SetOperatorRole(e.ctx, bob.ID, RoleAuditor, e.actor, peopleOrigin)
+	op, err := e.st.SetOperatorRole(e.ctx, bob.ID, RoleAuditor, e.actor, peopleOrigin)
 	if err != nil || op.Role != RoleAuditor {
 		t.Fatalf("got %+v, %v, want role auditor", op, err)
 	}
@@ -96,56 +97,56 @@ func TestSetOperatorRole_AuditsFromAndTo(t *testing.T) {
 	if len(events) != 1 || events[0].Details["from"] != RoleOperator || events[0].Details["to"] != RoleAuditor {
 		t.Fatalf("got events %+v, want one from operator to auditor", events)
 	}
-	if _, err := e.s.SetOperatorRole(e.ctx, bob.ID, "superuser", e.actor, peopleOrigin); err == nil {
+	if _, err := e.st.SetOperatorRole(e.ctx, bob.ID, "superuser", e.actor, peopleOrigin); err == nil {
 		t.Fatal("got nil error for an unknown role")
 	}
-	if _, err := e.s.SetOperatorRole(e.ctx, 999, RoleAdmin, e.actor, peopleOrigin); !errors.Is(err, ErrOperatorNotFound) {
+	if _, err := e.st.SetOperatorRole(e.ctx, 999, RoleAdmin, e.actor, peopleOrigin); !errors.Is(err, ErrOperatorNotFound) {
 		t.Fatalf("got %v, want ErrOperatorNotFound", err)
 	}
 }
 
 func TestOperatorLastAdmin_CannotBeDemotedOrDisabled(t *testing.T) {
 	t.Parallel()
-	e := newPeopleEnv(t)
-	_, err := e.s.SetOperatorRole(e.ctx, e.admin.ID, RoleOperator, e.actor, peopleOrigin)
-	peopleWantField(t, err, "role")
-	_, err = e.s.SetOperatorDisabled(e.ctx, e.admin.ID, true, e.actor, peopleOrigin)
-	peopleWantField(t, err, "disabled")
+	e := setup(t).withAdmin(t)
+	_, err := e.st.SetOperatorRole(e.ctx, e.admin.ID, RoleOperator, e.actor, peopleOrigin)
+	wantField(t, err, "role")
+	_, err = e.st.SetOperatorDisabled(e.ctx, e.admin.ID, true, e.actor, peopleOrigin)
+	wantField(t, err, "disabled")
 
 	// With a second admin, one of the two may go; then the other is the last.
 	second := e.createOperator(t, "second", RoleAdmin, "second password")
-	if _, err := e.s.SetOperatorRole(e.ctx, e.admin.ID, RoleOperator, e.actor, peopleOrigin); err != nil {
+	if _, err := e.st.SetOperatorRole(e.ctx, e.admin.ID, RoleOperator, e.actor, peopleOrigin); err != nil {
 		t.Fatalf("demote root with a second admin: %v", err)
 	}
-	_, err = e.s.SetOperatorDisabled(e.ctx, second.ID, true, e.actor, peopleOrigin)
-	peopleWantField(t, err, "disabled")
-	if got := e.peopleCount(t, `SELECT count(*) FROM operators WHERE role = 'admin' AND NOT disabled`); got != 1 {
+	_, err = e.st.SetOperatorDisabled(e.ctx, second.ID, true, e.actor, peopleOrigin)
+	wantField(t, err, "disabled")
+	if got := e.queryInt(t, `SELECT count(*) FROM operators WHERE role = 'admin' AND NOT disabled`); got != 1 {
 		t.Fatalf("got %d enabled admins, want 1", got)
 	}
 }
 
 func TestSetOperatorDisabled_EndsSessionsAndAudits(t *testing.T) {
 	t.Parallel()
-	e := newPeopleEnv(t)
+	e := setup(t).withAdmin(t)
 	bob := e.createOperator(t, "bob", RoleOperator, "bob password 1")
-	raw, err := e.s.CreateSession(e.ctx, bob.ID, 3600e9)
+	raw, err := e.st.CreateSession(e.ctx, bob.ID, 3600e9)
 	if err != nil {
 		t.Fatal(err)
 	}
-	op, err := e.s.SetOperatorDisabled(e.ctx, bob.ID, true, e.actor, peopleOrigin)
+	op, err := e.st.SetOperatorDisabled(e.ctx, bob.ID, true, e.actor, peopleOrigin)
 	if err != nil || !op.Disabled {
 		t.Fatalf("disable: got %+v, %v", op, err)
 	}
-	if _, err := e.s.LookupSession(e.ctx, raw, 0); !errors.Is(err, ErrSessionNotFound) {
+	if _, err := e.st.LookupSession(e.ctx, raw, 0); !errors.Is(err, ErrSessionNotFound) {
 		t.Fatalf("session after disable: got %v, want ErrSessionNotFound", err)
 	}
-	if got := e.peopleCount(t, `SELECT count(*) FROM web_sessions WHERE operator_id = $1`, bob.ID); got != 0 {
+	if got := e.queryInt(t, `SELECT count(*) FROM web_sessions WHERE operator_id = $1`, bob.ID); got != 0 {
 		t.Fatalf("got %d sessions, want 0", got)
 	}
-	if _, err := e.s.SetOperatorDisabled(e.ctx, bob.ID, true, e.actor, peopleOrigin); err != nil {
+	if _, err := e.st.SetOperatorDisabled(e.ctx, bob.ID, true, e.actor, peopleOrigin); err != nil {
 		t.Fatalf("disable again: %v", err)
 	}
-	if op, err = e.s.SetOperatorDisabled(e.ctx, bob.ID, false, e.actor, peopleOrigin); err != nil || op.Disabled {
+	if op, err = e.st.SetOperatorDisabled(e.ctx, bob.ID, false, e.actor, peopleOrigin); err != nil || op.Disabled {
 		t.Fatalf("enable: got %+v, %v", op, err)
 	}
 	disables, enables := e.auditEvents(t, "operator.disable"), e.auditEvents(t, "operator.enable")
@@ -156,24 +157,24 @@ func TestSetOperatorDisabled_EndsSessionsAndAudits(t *testing.T) {
 
 func TestResetOperatorPassword_ReplacesPasswordAndEndsSessions(t *testing.T) {
 	t.Parallel()
-	e := newPeopleEnv(t)
+	e := setup(t).withAdmin(t)
 	bob := e.createOperator(t, "bob", RoleOperator, "bob password 1")
-	raw, err := e.s.CreateSession(e.ctx, bob.ID, 3600e9)
+	raw, err := e.st.CreateSession(e.ctx, bob.ID, 3600e9)
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = e.s.ResetOperatorPassword(e.ctx, bob.ID, "short", e.actor, peopleOrigin)
-	peopleWantField(t, err, "password")
-	if err := e.s.ResetOperatorPassword(e.ctx, bob.ID, "bob password 2", e.actor, peopleOrigin); err != nil {
+	err = e.st.ResetOperatorPassword(e.ctx, bob.ID, "short", e.actor, peopleOrigin)
+	wantField(t, err, "password")
+	if err := e.st.ResetOperatorPassword(e.ctx, bob.ID, "bob password 2", e.actor, peopleOrigin); err != nil {
 		t.Fatalf("reset: %v", err)
 	}
-	if _, err := e.s.LookupSession(e.ctx, raw, 0); !errors.Is(err, ErrSessionNotFound) {
+	if _, err := e.st.LookupSession(e.ctx, raw, 0); !errors.Is(err, ErrSessionNotFound) {
 		t.Fatalf("session after reset: got %v, want ErrSessionNotFound", err)
 	}
-	if _, err := e.s.Authenticate(e.ctx, "bob", "bob password 1", peopleOrigin); !errors.Is(err, ErrBadCredentials) {
+	if _, err := e.st.Authenticate(e.ctx, "bob", "bob password 1", peopleOrigin); !errors.Is(err, ErrBadCredentials) {
 		t.Fatalf("old password: got %v, want ErrBadCredentials", err)
 	}
-	if _, err := e.s.Authenticate(e.ctx, "bob", "bob password 2", peopleOrigin); err != nil {
+	if _, err := e.st.Authenticate(e.ctx, "bob", "bob password 2", peopleOrigin); err != nil {
 		t.Fatalf("new password: %v", err)
 	}
 	if got := len(e.auditEvents(t, "operator.password_reset")); got != 1 {
@@ -182,17 +183,17 @@ func TestResetOperatorPassword_ReplacesPasswordAndEndsSessions(t *testing.T) {
 	if hits := e.rowsContaining(t, "bob password 2"); len(hits) > 0 {
 		t.Fatalf("password found in %v", hits)
 	}
-	if err := e.s.ResetOperatorPassword(e.ctx, 999, "long enough pw", e.actor, peopleOrigin); !errors.Is(err, ErrOperatorNotFound) {
+	if err := e.st.ResetOperatorPassword(e.ctx, 999, "long enough pw", e.actor, peopleOrigin); !errors.Is(err, ErrOperatorNotFound) {
 		t.Fatalf("unknown operator: got %v, want ErrOperatorNotFound", err)
 	}
 }
 
 func TestOperatorEnsureAdmin_CreatesOnlyOnEmptyDatabase(t *testing.T) {
 	t.Parallel()
-	url := pgtest.NewURL(t)
-	a, b := newPeopleStore(t, url), newPeopleStore(t, url)
+	env := setup(t)
+	a, b := env.st, env.open(t)
 	_, err := a.EnsureAdmin(t.Context(), "admin", "short")
-	peopleWantField(t, err, "password")
+	wantField(t, err, "password")
 
 	results := make(chan error, 2)
 	created := make(chan bool, 2)
@@ -215,8 +216,7 @@ func TestOperatorEnsureAdmin_CreatesOnlyOnEmptyDatabase(t *testing.T) {
 	if n != 1 {
 		t.Fatalf("got %d creations, want 1", n)
 	}
-	e := peopleEnv{ctx: t.Context(), s: a}
-	events := e.auditEvents(t, "operator.create")
+	events := env.auditEvents(t, "operator.create")
 	if len(events) != 1 || events[0].ActorType != ActorSystem {
 		t.Fatalf("got events %+v, want one by the system", events)
 	}
@@ -231,31 +231,31 @@ func TestOperatorEnsureAdmin_CreatesOnlyOnEmptyDatabase(t *testing.T) {
 
 func TestOperatorLastAdmin_ConcurrentDemotionsLeaveOneAdmin(t *testing.T) {
 	t.Parallel()
-	e := newPeopleEnv(t)
+	e := setup(t).withAdmin(t)
 	second := e.createOperator(t, "second", RoleAdmin, "second password")
 	for round := range 5 {
 		ids := []int64{e.admin.ID, second.ID}
 		errs := make(chan error, 2)
 		for _, id := range ids {
 			go func() {
-				_, err := e.s.SetOperatorRole(e.ctx, id, RoleOperator, e.actor, peopleOrigin)
+				_, err := e.st.SetOperatorRole(e.ctx, id, RoleOperator, e.actor, peopleOrigin)
 				errs <- err
 			}()
 		}
 		failed := 0
 		for range 2 {
 			if err := <-errs; err != nil {
-				peopleWantField(t, err, "role")
+				wantField(t, err, "role")
 				failed++
 			}
 		}
 		if failed != 1 {
 			t.Fatalf("round %d: got %d refusals, want 1", round, failed)
 		}
-		if got := e.peopleCount(t, `SELECT count(*) FROM operators WHERE role = 'admin' AND NOT disabled`); got != 1 {
+		if got := e.queryInt(t, `SELECT count(*) FROM operators WHERE role = 'admin' AND NOT disabled`); got != 1 {
 			t.Fatalf("round %d: got %d enabled admins, want 1", round, got)
 		}
-		if _, err := e.s.pool.Exec(e.ctx, `UPDATE operators SET role = 'admin'`); err != nil {
+		if _, err := e.st.pool.Exec(e.ctx, `UPDATE operators SET role = 'admin'`); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -23,21 +22,26 @@ const (
 // verify; it is never the user's fault, so it is not a ValidationError.
 var errBadPasswordHash = errors.New("store: malformed argon2id password hash")
 
-// argonParams are the argon2id cost parameters written into each PHC string.
-type argonParams struct {
-	memory  uint32 // KiB
-	time    uint32
-	threads uint8
-	saltLen int
-	keyLen  int
+// PasswordParams are the argon2id cost parameters of new password hashes.
+// Each PHC string records its own, so a change leaves old hashes verifiable.
+type PasswordParams struct {
+	Memory  uint32 // KiB
+	Time    uint32 // passes
+	Threads uint8
+	SaltLen int // bytes
+	KeyLen  int // bytes
 }
 
 // defaultPasswordParams follow OWASP's argon2id recommendation (19 MiB, two
-// passes, one lane).
-var defaultPasswordParams = argonParams{memory: 19456, time: 2, threads: 1, saltLen: 16, keyLen: 32}
+// passes, one lane). Never written: WithPasswordParams sets a store's own.
+var defaultPasswordParams = PasswordParams{Memory: 19456, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32}
 
-// passwordParams is what HashPassword uses; tests swap in cheaper ones.
-var passwordParams = defaultPasswordParams
+// verifiable tells whether CheckPassword accepts hashes made with p: it
+// bounds the parameters so that a bad row cannot make verification hang.
+func (p PasswordParams) verifiable() bool {
+	return p.Time >= 1 && p.Time <= 16 && p.Threads >= 1 && p.Threads <= 16 &&
+		p.Memory >= 8*uint32(p.Threads) && p.Memory <= 1<<21 && p.SaltLen >= 8 && p.KeyLen >= 16 && p.KeyLen <= 64
+}
 
 // ValidatePassword applies the password policy and reports a violation as a
 // ValidationError on the field "password".
@@ -49,23 +53,32 @@ func ValidatePassword(pw string) error {
 }
 
 // HashPassword checks pw against the password policy and returns its argon2id
-// hash as a PHC string with a fresh random salt.
+// hash, with the default parameters, as a PHC string with a fresh random salt.
 func HashPassword(pw string) (string, error) {
+	return hashPassword(defaultPasswordParams, pw)
+}
+
+// hashPassword is what HashPassword does, with the store's parameters.
+func (s *Store) hashPassword(pw string) (string, error) {
+	return hashPassword(s.passwordParams, pw)
+}
+
+func hashPassword(p PasswordParams, pw string) (string, error) {
 	if err := ValidatePassword(pw); err != nil {
 		return "", err
 	}
-	return hashPasswordWith(passwordParams, pw)
+	return hashPasswordWith(p, pw)
 }
 
-func hashPasswordWith(p argonParams, pw string) (string, error) {
-	salt := make([]byte, p.saltLen)
+func hashPasswordWith(p PasswordParams, pw string) (string, error) {
+	salt := make([]byte, p.SaltLen)
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("store: password salt: %w", err)
 	}
-	key := argon2.IDKey([]byte(pw), salt, p.time, p.memory, p.threads, uint32(p.keyLen))
+	key := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, uint32(p.KeyLen))
 	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
-		argon2.Version, p.memory, p.time, p.threads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+		argon2.Version, p.Memory, p.Time, p.Threads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
 }
 
 // CheckPassword tells whether pw matches hash, comparing in constant time. An
@@ -75,14 +88,14 @@ func CheckPassword(hash, pw string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	got := argon2.IDKey([]byte(pw), salt, p.time, p.memory, p.threads, uint32(len(want)))
+	got := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
 
 // parsePasswordHash reads "$argon2id$v=19$m=..,t=..,p=..$salt$hash" and
 // bounds its parameters, so that a bad row cannot make verification hang.
-func parsePasswordHash(hash string) (argonParams, []byte, []byte, error) {
-	var p argonParams
+func parsePasswordHash(hash string) (PasswordParams, []byte, []byte, error) {
+	var p PasswordParams
 	parts := strings.Split(hash, "$")
 	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" {
 		return p, nil, nil, errBadPasswordHash
@@ -92,26 +105,22 @@ func parsePasswordHash(hash string) (argonParams, []byte, []byte, error) {
 		return p, nil, nil, errBadPasswordHash
 	}
 	var threads uint32
-	n, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.memory, &p.time, &threads)
-	if err != nil || n != 3 || p.time < 1 || p.time > 16 || threads < 1 || threads > 16 ||
-		p.memory < 8*threads || p.memory > 1<<21 {
+	n, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.Memory, &p.Time, &threads)
+	if err != nil || n != 3 || threads > 16 {
 		return p, nil, nil, errBadPasswordHash
 	}
-	p.threads = uint8(threads)
+	p.Threads = uint8(threads)
 	salt, err := base64.RawStdEncoding.Strict().DecodeString(parts[4])
-	if err != nil || len(salt) < 8 {
+	if err != nil {
 		return p, nil, nil, errBadPasswordHash
 	}
 	key, err := base64.RawStdEncoding.Strict().DecodeString(parts[5])
-	if err != nil || len(key) < 16 || len(key) > 64 {
+	if err != nil {
 		return p, nil, nil, errBadPasswordHash
 	}
-	p.saltLen, p.keyLen = len(salt), len(key)
+	p.SaltLen, p.KeyLen = len(salt), len(key)
+	if !p.verifiable() {
+		return p, nil, nil, errBadPasswordHash
+	}
 	return p, salt, key, nil
 }
-
-// dummyHash is verified against when a sign-in names no operator, so that an
-// unknown username costs as much time as a wrong password.
-var dummyHash = sync.OnceValues(func() (string, error) {
-	return hashPasswordWith(passwordParams, "not a password anyone can type\x00")
-})

@@ -11,7 +11,7 @@ var phcPattern = regexp.MustCompile(`^\$argon2id\$v=19\$m=\d+,t=\d+,p=\d+\$[A-Za
 func TestHashPassword_VerifiesOnlyTheSamePassword(t *testing.T) {
 	t.Parallel()
 	pw := "correct horse battery staple"
-	hash, err := HashPassword(pw)
+	hash, err := hashPassword(testPasswordParams, pw)
 	if err != nil {
 		t.Fatalf("hash: %v", err)
 	}
@@ -36,7 +36,7 @@ func TestHashPassword_VerifiesOnlyTheSamePassword(t *testing.T) {
 			t.Errorf("CheckPassword(%q): got %v, %v, want %v, nil", tt.pw, got, err, tt.want)
 		}
 	}
-	again, err := HashPassword(pw)
+	again, err := hashPassword(testPasswordParams, pw)
 	if err != nil || again == hash {
 		t.Fatalf("second hash: got %q, %v, want a different salt than %q", again, err, hash)
 	}
@@ -73,14 +73,14 @@ func TestPasswordPolicy_LengthInBytes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := HashPassword(tt.pw)
+			_, err := hashPassword(testPasswordParams, tt.pw)
 			if tt.ok {
 				if err != nil {
 					t.Fatalf("got %v, want nil", err)
 				}
 				return
 			}
-			peopleWantField(t, err, "password")
+			wantField(t, err, "password")
 			if strings.Contains(err.Error(), tt.pw) && tt.pw != "" {
 				t.Fatalf("error %q repeats the password", err)
 			}
@@ -90,7 +90,7 @@ func TestPasswordPolicy_LengthInBytes(t *testing.T) {
 
 func TestCheckPassword_RejectsMalformedHashes(t *testing.T) {
 	t.Parallel()
-	good, err := HashPassword("a good password")
+	good, err := hashPassword(testPasswordParams, "a good password")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -47,6 +47,7 @@ const maxPolicyTTL = 30 * 24 * time.Hour
 
 func (in ProjectInput) validate(v validator) {
 	v.check(in.Name != "" && utf8.RuneCountInString(in.Name) <= 100 && utf8.ValidString(in.Name), "name", "must be 1 to 100 characters")
+	v.checkText("name", in.Name)
 	v.check(in.AppID != 0, "app_id", "must be a ZEGO AppID between 1 and 4294967295")
 	v.check(environmentRe.MatchString(in.Environment), "environment", "must be 1 to 32 lowercase letters, digits or dashes, such as test or prod")
 	v.check(in.DefaultTTL >= time.Second && in.DefaultTTL%time.Second == 0, "default_ttl", "must be a whole number of seconds, at least 1")

@@ -1,4 +1,4 @@
-package store_test
+package store
 
 import (
 	"errors"
@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/zegocloud-console/console/internal/store"
 )
 
 func TestCreateProject_StoresPolicyAndAuditsIt(t *testing.T) {
@@ -17,7 +15,7 @@ func TestCreateProject_StoresPolicyAndAuditsIt(t *testing.T) {
 	if p.AppID != 1234 || p.DefaultTTL() != time.Hour || p.MaxTTL() != 24*time.Hour || p.SecretVersion != 1 {
 		t.Fatalf("got %+v, want app 1234, 1h/24h, secret v1", p)
 	}
-	if n := b.count(t, `SELECT count(*) FROM audit_events WHERE action = 'project.create' AND app_id = 1234 AND actor_name = 'alice'`); n != 1 {
+	if n := b.queryInt(t, `SELECT count(*) FROM audit_events WHERE action = 'project.create' AND app_id = 1234 AND actor_name = 'alice'`); n != 1 {
 		t.Fatalf("project.create events: got %d, want 1", n)
 	}
 }
@@ -26,34 +24,34 @@ func TestCreateProject_RejectsBadInputAndChangesNothing(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	b.createProject(t, 1)
-	good := store.ProjectInput{Name: "x", AppID: 2, Environment: "prod", DefaultTTL: time.Hour, MaxTTL: 2 * time.Hour}
+	good := ProjectInput{Name: "x", AppID: 2, Environment: "prod", DefaultTTL: time.Hour, MaxTTL: 2 * time.Hour}
 	cases := []struct {
 		name   string
-		edit   func(*store.ProjectInput)
+		edit   func(*ProjectInput)
 		secret string
 		field  string
 	}{
-		{"empty name", func(in *store.ProjectInput) { in.Name = "" }, testSecret, "name"},
-		{"app id zero", func(in *store.ProjectInput) { in.AppID = 0 }, testSecret, "app_id"},
-		{"duplicate app id", func(in *store.ProjectInput) { in.AppID = 1 }, testSecret, "app_id"},
-		{"bad environment", func(in *store.ProjectInput) { in.Environment = "Prod!" }, testSecret, "environment"},
-		{"default above max", func(in *store.ProjectInput) { in.DefaultTTL = 3 * time.Hour }, testSecret, "default_ttl"},
-		{"max above 30 days", func(in *store.ProjectInput) { in.MaxTTL = 31 * 24 * time.Hour }, testSecret, "max_ttl"},
-		{"short secret", func(*store.ProjectInput) {}, "abc", "secret"},
-		{"secret with space", func(*store.ProjectInput) {}, "0123456789abcdef 123456789abcdef", "secret"},
+		{"empty name", func(in *ProjectInput) { in.Name = "" }, testSecret, "name"},
+		{"app id zero", func(in *ProjectInput) { in.AppID = 0 }, testSecret, "app_id"},
+		{"duplicate app id", func(in *ProjectInput) { in.AppID = 1 }, testSecret, "app_id"},
+		{"bad environment", func(in *ProjectInput) { in.Environment = "Prod!" }, testSecret, "environment"},
+		{"default above max", func(in *ProjectInput) { in.DefaultTTL = 3 * time.Hour }, testSecret, "default_ttl"},
+		{"max above 30 days", func(in *ProjectInput) { in.MaxTTL = 31 * 24 * time.Hour }, testSecret, "max_ttl"},
+		{"short secret", func(*ProjectInput) {}, "abc", "secret"},
+		{"secret with space", func(*ProjectInput) {}, "0123456789abcdef 123456789abcdef", "secret"},
 	}
 	for _, c := range cases {
 		in := good
 		c.edit(&in)
 		_, err := b.st.CreateProject(b.ctx, in, []byte(c.secret), testActor, testOrigin)
-		if fe := store.FieldErrors(err); fe[c.field] == "" {
+		if fe := FieldErrors(err); fe[c.field] == "" {
 			t.Errorf("%s: got %v, want a field error on %q", c.name, err, c.field)
 		}
 	}
-	if n := b.count(t, `SELECT count(*) FROM projects`); n != 1 {
+	if n := b.queryInt(t, `SELECT count(*) FROM projects`); n != 1 {
 		t.Fatalf("projects after bad input: got %d, want 1", n)
 	}
-	if n := b.count(t, `SELECT count(*) FROM audit_events`); n != 1 {
+	if n := b.queryInt(t, `SELECT count(*) FROM audit_events`); n != 1 {
 		t.Fatalf("audit events after bad input: got %d, want 1", n)
 	}
 }
@@ -70,12 +68,12 @@ func TestCreateProject_FailingAuditInsertLeavesNoProject(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	_, err := b.st.CreateProject(b.ctx, store.ProjectInput{Name: "x", AppID: 9, Environment: "test", DefaultTTL: time.Hour, MaxTTL: time.Hour},
+	_, err := b.st.CreateProject(b.ctx, ProjectInput{Name: "x", AppID: 9, Environment: "test", DefaultTTL: time.Hour, MaxTTL: time.Hour},
 		[]byte(testSecret), testActor, testOrigin)
 	if err == nil || !strings.Contains(err.Error(), "audit insert failed") {
 		t.Fatalf("got %v, want the audit failure", err)
 	}
-	if n := b.count(t, `SELECT count(*) FROM projects`) + b.count(t, `SELECT count(*) FROM project_secrets`); n != 0 {
+	if n := b.queryInt(t, `SELECT count(*) FROM projects`) + b.queryInt(t, `SELECT count(*) FROM project_secrets`); n != 0 {
 		t.Fatalf("rows left after a failed audit insert: got %d, want 0", n)
 	}
 }
@@ -104,7 +102,7 @@ func TestSecrets_AreNotStoredInPlaintext(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	b.createProject(t, 5)
-	if n := b.count(t, `SELECT count(*) FROM project_secrets WHERE position($1::bytea in ciphertext) > 0`, []byte(testSecret)); n != 0 {
+	if n := b.queryInt(t, `SELECT count(*) FROM project_secrets WHERE position($1::bytea in ciphertext) > 0`, []byte(testSecret)); n != 0 {
 		t.Fatalf("plaintext secret found in %d ciphertexts", n)
 	}
 	// The whole database, as pg_dump sees it.
@@ -126,7 +124,7 @@ func TestSecrets_CannotBeSwappedBetweenRows(t *testing.T) {
 		JOIN projects p ON p.id = s.project_id WHERE p.app_id = 6) WHERE project_id = (SELECT id FROM projects WHERE app_id = 5)`); err != nil {
 		t.Fatal(err)
 	}
-	_, err := b.st.IssueToken(b.ctx, store.IssueRequest{AppID: 5, UserID: "u", Channel: store.ChannelUI, Actor: testActor})
+	_, err := b.st.IssueToken(b.ctx, IssueRequest{AppID: 5, UserID: "u", Channel: ChannelUI, Actor: testActor})
 	if err == nil || !strings.Contains(err.Error(), "authentication failed") {
 		t.Fatalf("got %v, want the swapped ciphertext refused", err)
 	}
@@ -136,26 +134,26 @@ func TestRekey_MovesSecretsToTheNewMasterKey(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	b.createProject(t, 5)
-	newKeys, err := store.NewKeyring([]byte("0123456789abcdef0123456789ABCDEF"), []byte{7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7})
+	newKeys, err := NewKeyring([]byte("0123456789abcdef0123456789ABCDEF"), []byte{7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7})
 	if err != nil {
 		t.Fatal(err)
 	}
-	st2, err := store.Open(b.ctx, b.url, newKeys)
+	st2, err := Open(b.ctx, b.url, newKeys)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st2.Close()
-	n, err := st2.Rekey(b.ctx, store.Actor{Type: store.ActorCLI, Name: "cli"}, store.Origin{})
+	n, err := st2.Rekey(b.ctx, Actor{Type: ActorCLI, Name: "cli"}, Origin{})
 	if err != nil || n != 1 {
 		t.Fatalf("rekey: got %d, %v; want 1", n, err)
 	}
-	onlyNew, _ := store.NewKeyring([]byte("0123456789abcdef0123456789ABCDEF"))
-	st3, _ := store.Open(b.ctx, b.url, onlyNew)
+	onlyNew, _ := NewKeyring([]byte("0123456789abcdef0123456789ABCDEF"))
+	st3, _ := Open(b.ctx, b.url, onlyNew)
 	defer st3.Close()
 	if _, err := st3.SecretVersions(b.ctx, 5); err != nil {
 		t.Fatalf("after rekey, the new key alone must open every secret: %v", err)
 	}
-	if _, err := b.st.SecretVersions(b.ctx, 5); !errors.Is(err, store.ErrNoMasterKey) {
+	if _, err := b.st.SecretVersions(b.ctx, 5); !errors.Is(err, ErrNoMasterKey) {
 		t.Fatalf("old key after rekey: got %v, want ErrNoMasterKey", err)
 	}
 }

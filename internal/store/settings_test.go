@@ -4,14 +4,12 @@ import (
 	"bytes"
 	"sync"
 	"testing"
-
-	"github.com/zegocloud-console/console/internal/pgtest"
 )
 
 func TestSharedKey_SameBytesForRacingInstances(t *testing.T) {
 	t.Parallel()
-	url := pgtest.NewURL(t)
-	stores := []*Store{newPeopleStore(t, url), newPeopleStore(t, url), newPeopleStore(t, url)}
+	b := setup(t)
+	stores := []*Store{b.st, b.open(t), b.open(t)}
 	keys := make([][]byte, 8)
 	errs := make([]error, 8)
 	var wg sync.WaitGroup

@@ -1,10 +1,9 @@
-package store_test
+package store
 
 import (
 	"testing"
 	"time"
 
-	"github.com/zegocloud-console/console/internal/store"
 	"github.com/zegocloud-console/console/internal/token04"
 )
 
@@ -14,8 +13,8 @@ func TestStats_ProjectStatsCountsIssuedActiveAndRevoked(t *testing.T) {
 	b.createProject(t, 7)
 	b.createProject(t, 8)
 	now := time.Now()
-	at := func(appID uint32, ago time.Duration) store.IssuedToken {
-		return issue(t, b, store.IssueRequest{AppID: appID, UserID: "u", Mode: token04.ModeGCM, Now: now.Add(-ago)})
+	at := func(appID uint32, ago time.Duration) IssuedToken {
+		return issue(t, b, IssueRequest{AppID: appID, UserID: "u", Mode: token04.ModeGCM, Now: now.Add(-ago)})
 	}
 	at(7, 0)                   // active
 	live := at(7, time.Minute) // active, then revoked
@@ -33,11 +32,11 @@ func TestStats_ProjectStatsCountsIssuedActiveAndRevoked(t *testing.T) {
 	if len(stats) != 2 {
 		t.Fatalf("projects: got %d, want 2", len(stats))
 	}
-	got := map[int64]store.ProjectStats{}
+	got := map[int64]ProjectStats{}
 	for _, s := range stats {
 		got[s.AppID] = s
 	}
-	want := store.ProjectStats{AppID: 7, Name: "Demo", Environment: "test", Issued24h: 3, Issued7d: 4, Active: 1, Revoked: 1}
+	want := ProjectStats{AppID: 7, Name: "Demo", Environment: "test", Issued24h: 3, Issued7d: 4, Active: 1, Revoked: 1}
 	if got[7] != want {
 		t.Errorf("project 7: got %+v, want %+v", got[7], want)
 	}
@@ -78,7 +77,7 @@ func TestStats_IssuedPerDayFillsEveryDayOldestFirst(t *testing.T) {
 	for appID, list := range agos {
 		for _, ago := range list {
 			ctime := now.Add(-ago).Truncate(time.Second)
-			issue(t, b, store.IssueRequest{AppID: appID, UserID: "u", Mode: token04.ModeGCM, Now: ctime})
+			issue(t, b, IssueRequest{AppID: appID, UserID: "u", Mode: token04.ModeGCM, Now: ctime})
 			back := int(today.Sub(ctime.Truncate(24*time.Hour)) / (24 * time.Hour))
 			if back < 30 {
 				wantAll[29-back]++

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -28,13 +29,16 @@ var (
 
 // Store is the console's database.
 type Store struct {
-	pool         *pgxpool.Pool
-	keys         *Keyring
-	onAuditWrite func(time.Duration)
+	pool     *pgxpool.Pool
+	keys     *Keyring
+	observer Observer
 	// passwordChecks bounds the argon2 checks running at once (each holds ~19 MiB).
-	passwordChecks chan struct{}
-	migrated       atomic.Bool // the schema was found current: MigrationsPending need not ask again
-	auditMACKeys   [][]byte    // checkpoint MAC keys, signing key first; see SetAuditMACKeys
+	passwordChecks   chan struct{}
+	passwordParams   PasswordParams
+	dummyHash        func() (string, error) // see Authenticate
+	auditTextTimeout time.Duration
+	migrated         atomic.Bool // the schema was found current: MigrationsPending need not ask again
+	auditMACKeys     [][]byte    // checkpoint MAC keys, signing key first; see SetAuditMACKeys
 }
 
 // dbtx is what both the pool and a transaction offer.
@@ -44,17 +48,38 @@ type dbtx interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-// ObserveAuditWrites registers a function told how long each audit insert took
-// (the metrics' audit write latency).
-func (s *Store) ObserveAuditWrites(fn func(time.Duration)) { s.onAuditWrite = fn }
+// New wraps an open pool; keys seals and opens ServerSecrets. It panics on
+// an invalid option, a mistake in the program; Open returns it as an error.
+func New(pool *pgxpool.Pool, keys *Keyring, opts ...Option) *Store {
+	s, err := newStore(pool, keys, opts)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
 
-// New wraps an open pool; keys seals and opens ServerSecrets.
-func New(pool *pgxpool.Pool, keys *Keyring) *Store {
-	return &Store{pool: pool, keys: keys, passwordChecks: make(chan struct{}, 2*runtime.NumCPU())}
+func newStore(pool *pgxpool.Pool, keys *Keyring, opts []Option) (*Store, error) {
+	s := &Store{pool: pool, keys: keys, passwordChecks: make(chan struct{}, 2*runtime.NumCPU()),
+		passwordParams: defaultPasswordParams, auditTextTimeout: defaultAuditTextTimeout}
+	for _, opt := range opts {
+		if err := opt(s); err != nil {
+			return nil, err
+		}
+	}
+	// An unknown username is checked against this hash, so that it costs as
+	// much time as a wrong password.
+	s.dummyHash = sync.OnceValues(func() (string, error) {
+		return hashPasswordWith(s.passwordParams, "not a password anyone can type\x00")
+	})
+	return s, nil
 }
 
 // Open connects to databaseURL with a pool sized for a web server.
-func Open(ctx context.Context, databaseURL string, keys *Keyring) (*Store, error) {
+func Open(ctx context.Context, databaseURL string, keys *Keyring, opts ...Option) (*Store, error) {
+	s, err := newStore(nil, keys, opts)
+	if err != nil {
+		return nil, err
+	}
 	cfg, err := pgxpool.ParseConfig(databaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("store: parse database url: %w", err)
@@ -66,7 +91,8 @@ func Open(ctx context.Context, databaseURL string, keys *Keyring) (*Store, error
 	if err != nil {
 		return nil, fmt.Errorf("store: open pool: %w", err)
 	}
-	return New(pool, keys), nil
+	s.pool = pool
+	return s, nil
 }
 
 // Pool exposes the connection pool for health checks and tests.

@@ -125,6 +125,13 @@ type TokenFilter struct {
 // ListTokens returns issued tokens, newest first, at most limit, older than
 // the token with id before (keyset pagination; "" for the first page).
 func (s *Store) ListTokens(ctx context.Context, f TokenFilter, before string, limit int) ([]TokenRecord, error) {
+	v := validator{}
+	v.checkText("user_id", f.UserID)
+	v.checkText("room_id", f.RoomID)
+	v.checkText("issued_by", f.IssuedBy)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
 	var where []string
 	var args []any
 	add := func(cond string, arg any) {
@@ -220,6 +227,9 @@ func (s *Store) RevokeToken(ctx context.Context, appID uint32, id, reason string
 		}
 		return s.revoke(ctx, tx, &rec, reason, actor, origin, "token.revoke")
 	})
+	if err == nil && rec.JustRevoked {
+		s.observeTokensRevoked(rec.AppID, 1)
+	}
 	return rec, err
 }
 
@@ -243,17 +253,21 @@ func (s *Store) RevokeByFingerprint(ctx context.Context, fp []byte, reason strin
 		}
 		return s.revoke(ctx, tx, &rec, reason, actor, origin, "token.revoke")
 	})
+	if err == nil && rec.JustRevoked {
+		s.observeTokensRevoked(rec.AppID, 1)
+	}
 	return rec, err
 }
 
 // RevokeUserTokens revokes every active token of a user in a project and
-// reports how many; one token.revoke_user event records it.
+// reports how many; one token.revoke_user event records it. The user id is
+// checked by the rule of issuing.
 func (s *Store) RevokeUserTokens(ctx context.Context, appID uint32, userID, reason string, actor Actor, origin Origin) (int64, error) {
-	if err := validateReason(reason); err != nil {
+	v := validator{}
+	v.checkUserID(userID)
+	v.checkReason(reason)
+	if err := v.err(); err != nil {
 		return 0, err
-	}
-	if userID == "" {
-		return 0, &ValidationError{Fields: map[string]string{"user_id": "is required"}}
 	}
 	var n int64
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
@@ -269,12 +283,16 @@ func (s *Store) RevokeUserTokens(ctx context.Context, appID uint32, userID, reas
 		return s.insertAudit(ctx, tx, Event{Actor: actor, Origin: origin, Action: "token.revoke_user", Outcome: OutcomeSuccess,
 			AppID: appID, TargetType: "user", TargetID: userID, Details: map[string]any{"user_id": userID, "reason": reason, "revoked": n}})
 	})
-	return n, err
+	if err != nil {
+		return 0, err
+	}
+	s.observeTokensRevoked(int64(appID), n)
+	return n, nil
 }
 
+// validateReason checks the reason of a revocation on its own.
 func validateReason(reason string) error {
-	if len([]rune(reason)) > 500 {
-		return &ValidationError{Fields: map[string]string{"reason": "must be at most 500 characters"}}
-	}
-	return nil
+	v := validator{}
+	v.checkReason(reason)
+	return v.err()
 }

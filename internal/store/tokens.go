@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"time"
@@ -53,8 +52,9 @@ type IssueRequest struct {
 // IssuedToken is a fresh token with its stored record. Token is shown once
 // and never stored.
 type IssuedToken struct {
-	Token  string
-	Record TokenRecord
+	Token   string
+	Record  TokenRecord
+	Project Project // the project it was issued for, as it was then
 }
 
 // newUUID makes a random (version 4) UUID for a token record.
@@ -76,9 +76,7 @@ func formatUUID(u [16]byte) string {
 // and returns the lifetime and privilege payload to use.
 func (r *IssueRequest) validate(p Project) (time.Duration, *token04.Privilege, error) {
 	v := validator{}
-	v.check(r.UserID != "", "user_id", "is required")
-	v.check(len(r.UserID) <= 64, "user_id", "must be at most 64 bytes (got %d)", len(r.UserID))
-	v.check(utf8.ValidString(r.UserID), "user_id", "must be valid UTF-8")
+	v.checkUserID(r.UserID)
 	ttl := r.TTL
 	if ttl == 0 {
 		ttl = p.DefaultTTL()
@@ -86,9 +84,11 @@ func (r *IssueRequest) validate(p Project) (time.Duration, *token04.Privilege, e
 	v.check(ttl >= time.Second && ttl%time.Second == 0, "ttl_seconds", "must be a whole number of seconds, at least 1")
 	v.check(ttl <= p.MaxTTL(), "ttl_seconds", "must not exceed the project's maximum of %d seconds", p.MaxTTLSeconds)
 	v.check(utf8.RuneCountInString(r.RoomID) <= maxRoomIDLength && utf8.ValidString(r.RoomID), "room_id", "must be at most %d characters of valid UTF-8", maxRoomIDLength)
+	v.checkText("room_id", r.RoomID)
 	v.check(len(r.StreamIDs) <= maxStreamIDs, "stream_ids", "at most %d stream ids", maxStreamIDs)
 	for _, sid := range r.StreamIDs {
 		v.check(sid != "" && len(sid) <= maxStreamIDBytes && utf8.ValidString(sid), "stream_ids", "each stream id must be 1 to %d bytes of valid UTF-8", maxStreamIDBytes)
+		v.check(!containsNUL(sid), "stream_ids", "each stream id must be without NUL characters")
 	}
 	v.check(r.Mode == token04.ModeGCM || r.Mode == token04.ModeCBC, "mode", "must be gcm or cbc")
 	var priv *token04.Privilege
@@ -109,8 +109,8 @@ func (r *IssueRequest) validate(p Project) (time.Duration, *token04.Privilege, e
 }
 
 // IssueToken validates the request, makes the token, and commits its record
-// and its token.issue audit event in one statement; the token is returned
-// only once both are committed (fail closed).
+// and its token.issue audit event in one statement; the token is returned,
+// and the observer told, only once both are committed (fail closed).
 func (s *Store) IssueToken(ctx context.Context, r IssueRequest) (IssuedToken, error) {
 	p, sec, err := s.activeSecret(ctx, r.AppID)
 	if err != nil {
@@ -141,27 +141,15 @@ func (s *Store) IssueToken(ctx context.Context, r IssueRequest) (IssuedToken, er
 	if err != nil {
 		return IssuedToken{}, fmt.Errorf("issue token: %w", err)
 	}
-	fp := sha256.Sum256([]byte(token))
-	rec := TokenRecord{
-		ID: formatUUID(uuid), ProjectID: p.ID, AppID: int64(r.AppID), SecretVersion: sec.Version,
-		UserID: r.UserID, RoomID: r.RoomID, StreamIDs: r.StreamIDs,
-		CTime: time.Unix(claims.CTime, 0).UTC(), Expire: time.Unix(claims.Expire, 0).UTC(), Nonce: claims.Nonce,
-		Fingerprint: fp[:], Mode: r.Mode.String(), Channel: r.Channel,
-		IssuedByType: r.Actor.Type, IssuedByID: r.Actor.ID, IssuedByName: r.Actor.Name, ClientIP: r.Origin.ClientIP,
-	}
-	if priv != nil {
-		rec.PrivilegeLogin, rec.PrivilegePublish = &priv.Login, &priv.Publish
-	}
-	details := map[string]any{"token_id": rec.ID, "user_id": rec.UserID, "ttl_seconds": int64(ttl / time.Second),
-		"expire": rec.Expire.Format(time.RFC3339), "mode": rec.Mode, "channel": rec.Channel, "secret_version": rec.SecretVersion}
-	if priv != nil {
-		details["room_id"], details["privileges"], details["stream_ids"] = priv.RoomID, rec.PrivilegeNames(), priv.StreamIDs
-	}
-	if err := s.insertTokenAndAudit(ctx, rec, Event{Actor: r.Actor, Origin: r.Origin, Action: "token.issue", Outcome: OutcomeSuccess,
-		AppID: r.AppID, TargetType: "token", TargetID: rec.ID, Details: details, TokenFingerprint: rec.Fingerprint}); err != nil {
+	fp := token04.FingerprintSum(token)
+	rec, event := tokenIssue{id: formatUUID(uuid), project: p, userID: r.UserID, privilege: priv,
+		ctime: time.Unix(claims.CTime, 0), ttl: ttl, nonce: claims.Nonce, fingerprint: fp[:], mode: r.Mode,
+		channel: r.Channel, actor: r.Actor, origin: r.Origin}.recordAndEvent()
+	if err := s.insertTokenAndAudit(ctx, rec, event); err != nil {
 		return IssuedToken{}, fmt.Errorf("issue token: %w", err)
 	}
-	return IssuedToken{Token: token, Record: rec}, nil
+	s.observeTokensIssued(rec.AppID, rec.Channel, 1)
+	return IssuedToken{Token: token, Record: rec, Project: p}, nil
 }
 
 // insertTokenAndAudit writes the record and the event in one statement, which
@@ -186,9 +174,7 @@ func (s *Store) insertTokenAndAudit(ctx context.Context, rec TokenRecord, e Even
 	if err != nil {
 		return fmt.Errorf("store: insert token record and audit event: %w", err)
 	}
-	if s.onAuditWrite != nil {
-		s.onAuditWrite(time.Since(start))
-	}
+	s.observeAuditWrite(start)
 	return nil
 }
 

@@ -1,4 +1,4 @@
-package store_test
+package store
 
 import (
 	"crypto/aes"
@@ -14,14 +14,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zegocloud-console/console/internal/store"
 	"github.com/zegocloud-console/console/internal/token04"
 )
 
-func issue(t *testing.T, b bundle, r store.IssueRequest) store.IssuedToken {
+func issue(t *testing.T, b bundle, r IssueRequest) IssuedToken {
 	t.Helper()
 	if r.Channel == "" {
-		r.Channel = store.ChannelUI
+		r.Channel = ChannelUI
 	}
 	if r.Actor.Type == "" {
 		r.Actor = testActor
@@ -37,8 +36,8 @@ func TestIssueToken_DecodesWithProjectSecretAndKeepsOnlyTheRecord(t *testing.T) 
 	t.Parallel()
 	b := setup(t)
 	b.createProject(t, 42)
-	it := issue(t, b, store.IssueRequest{AppID: 42, UserID: "ü-user", TTL: 2 * time.Hour, RoomID: "room-1",
-		Privileges: &store.Privileges{Login: true, Publish: true}, StreamIDs: []string{"s1"}, Mode: token04.ModeGCM})
+	it := issue(t, b, IssueRequest{AppID: 42, UserID: "ü-user", TTL: 2 * time.Hour, RoomID: "room-1",
+		Privileges: &Privileges{Login: true, Publish: true}, StreamIDs: []string{"s1"}, Mode: token04.ModeGCM})
 	dec, err := token04.Decode(it.Token, []byte(testSecret), token04.DecodeOptions{ExpectAppID: 42})
 	if err != nil {
 		t.Fatalf("decode issued token: %v", err)
@@ -55,10 +54,10 @@ func TestIssueToken_DecodesWithProjectSecretAndKeepsOnlyTheRecord(t *testing.T) 
 	if err != nil || rec.ID != it.Record.ID || rec.UserID != "ü-user" || rec.Nonce != dec.Claims.Nonce {
 		t.Fatalf("record: got %+v, %v", rec, err)
 	}
-	if n := b.count(t, `SELECT count(*) FROM audit_events WHERE action = 'token.issue' AND target_id = $1 AND token_fingerprint = $2`, rec.ID, fp[:]); n != 1 {
+	if n := b.queryInt(t, `SELECT count(*) FROM audit_events WHERE action = 'token.issue' AND target_id = $1 AND token_fingerprint = $2`, rec.ID, fp[:]); n != 1 {
 		t.Fatalf("token.issue events: got %d, want 1", n)
 	}
-	if n := b.count(t, `SELECT count(*) FROM issued_tokens t, audit_events a WHERE position($1 in row_to_json(t)::text || row_to_json(a)::text) > 0`, it.Token[2:40]); n != 0 {
+	if n := b.queryInt(t, `SELECT count(*) FROM issued_tokens t, audit_events a WHERE position($1 in row_to_json(t)::text || row_to_json(a)::text) > 0`, it.Token[2:40]); n != 0 {
 		t.Fatal("the raw token is stored somewhere")
 	}
 }
@@ -67,41 +66,47 @@ func TestIssueToken_RejectsBadRequestsAndChangesNothing(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	b.createProject(t, 42)
-	if _, err := b.st.UpdateProject(b.ctx, 42, store.ProjectInput{Name: "Demo", Environment: "test", DefaultTTL: time.Hour, MaxTTL: 24 * time.Hour, PublishAllowed: false}, testActor, testOrigin); err != nil {
+	if _, err := b.st.UpdateProject(b.ctx, 42, ProjectInput{Name: "Demo", Environment: "test", DefaultTTL: time.Hour, MaxTTL: 24 * time.Hour, PublishAllowed: false}, testActor, testOrigin); err != nil {
 		t.Fatal(err)
 	}
 	cases := []struct {
 		name  string
-		req   store.IssueRequest
+		req   IssueRequest
 		field string
 	}{
-		{"empty user", store.IssueRequest{AppID: 42}, "user_id"},
-		{"user over 64 bytes", store.IssueRequest{AppID: 42, UserID: strings.Repeat("é", 33)}, "user_id"},
-		{"user not utf-8", store.IssueRequest{AppID: 42, UserID: "\xff"}, "user_id"},
-		{"ttl above policy", store.IssueRequest{AppID: 42, UserID: "u", TTL: 25 * time.Hour}, "ttl_seconds"},
-		{"negative ttl", store.IssueRequest{AppID: 42, UserID: "u", TTL: -time.Second}, "ttl_seconds"},
-		{"fractional ttl", store.IssueRequest{AppID: 42, UserID: "u", TTL: 1500 * time.Millisecond}, "ttl_seconds"},
-		{"publish not allowed", store.IssueRequest{AppID: 42, UserID: "u", Privileges: &store.Privileges{Publish: true}}, "privileges"},
-		{"empty stream id", store.IssueRequest{AppID: 42, UserID: "u", StreamIDs: []string{""}}, "stream_ids"},
-		{"bad mode", store.IssueRequest{AppID: 42, UserID: "u", Mode: 7}, "mode"},
+		{"empty user", IssueRequest{AppID: 42}, "user_id"},
+		{"user over 64 bytes", IssueRequest{AppID: 42, UserID: strings.Repeat("é", 33)}, "user_id"},
+		{"user not utf-8", IssueRequest{AppID: 42, UserID: "\xff"}, "user_id"},
+		{"ttl above policy", IssueRequest{AppID: 42, UserID: "u", TTL: 25 * time.Hour}, "ttl_seconds"},
+		{"negative ttl", IssueRequest{AppID: 42, UserID: "u", TTL: -time.Second}, "ttl_seconds"},
+		{"fractional ttl", IssueRequest{AppID: 42, UserID: "u", TTL: 1500 * time.Millisecond}, "ttl_seconds"},
+		{"publish not allowed", IssueRequest{AppID: 42, UserID: "u", Privileges: &Privileges{Publish: true}}, "privileges"},
+		{"empty stream id", IssueRequest{AppID: 42, UserID: "u", StreamIDs: []string{""}}, "stream_ids"},
+		// PostgreSQL text holds neither NUL nor invalid UTF-8: a field error, not a failed statement.
+		{"NUL in user", IssueRequest{AppID: 42, UserID: "u\x00"}, "user_id"},
+		{"NUL in room", IssueRequest{AppID: 42, UserID: "u", RoomID: "room\x00"}, "room_id"},
+		{"room not utf-8", IssueRequest{AppID: 42, UserID: "u", RoomID: "room\xff"}, "room_id"},
+		{"NUL in a stream id", IssueRequest{AppID: 42, UserID: "u", StreamIDs: []string{"s1", "s\x002"}}, "stream_ids"},
+		{"stream id not utf-8", IssueRequest{AppID: 42, UserID: "u", StreamIDs: []string{"s\xfe"}}, "stream_ids"},
+		{"bad mode", IssueRequest{AppID: 42, UserID: "u", Mode: 7}, "mode"},
 	}
 	for _, c := range cases {
-		c.req.Channel, c.req.Actor = store.ChannelAPI, testActor
+		c.req.Channel, c.req.Actor = ChannelAPI, testActor
 		_, err := b.st.IssueToken(b.ctx, c.req)
-		if store.FieldErrors(err)[c.field] == "" {
+		if FieldErrors(err)[c.field] == "" {
 			t.Errorf("%s: got %v, want a field error on %s", c.name, err, c.field)
 		}
 	}
-	if _, err := b.st.IssueToken(b.ctx, store.IssueRequest{AppID: 43, UserID: "u", Channel: store.ChannelAPI, Actor: testActor}); !errors.Is(err, store.ErrProjectNotFound) {
+	if _, err := b.st.IssueToken(b.ctx, IssueRequest{AppID: 43, UserID: "u", Channel: ChannelAPI, Actor: testActor}); !errors.Is(err, ErrProjectNotFound) {
 		t.Errorf("unknown project: got %v, want ErrProjectNotFound", err)
 	}
 	if err := b.st.SetProjectDisabled(b.ctx, 42, true, testActor, testOrigin); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.st.IssueToken(b.ctx, store.IssueRequest{AppID: 42, UserID: "u", Channel: store.ChannelAPI, Actor: testActor}); !errors.Is(err, store.ErrProjectDisabled) {
+	if _, err := b.st.IssueToken(b.ctx, IssueRequest{AppID: 42, UserID: "u", Channel: ChannelAPI, Actor: testActor}); !errors.Is(err, ErrProjectDisabled) {
 		t.Errorf("disabled project: got %v, want ErrProjectDisabled", err)
 	}
-	if n := b.count(t, `SELECT count(*) FROM issued_tokens`) + b.count(t, `SELECT count(*) FROM audit_events WHERE action = 'token.issue'`); n != 0 {
+	if n := b.queryInt(t, `SELECT count(*) FROM issued_tokens`) + b.queryInt(t, `SELECT count(*) FROM audit_events WHERE action = 'token.issue'`); n != 0 {
 		t.Fatalf("rows after rejected requests: got %d, want 0", n)
 	}
 }
@@ -118,11 +123,11 @@ func TestIssueToken_FailingAuditInsertIssuesNothing(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	it, err := b.st.IssueToken(b.ctx, store.IssueRequest{AppID: 42, UserID: "u", Channel: store.ChannelUI, Actor: testActor})
+	it, err := b.st.IssueToken(b.ctx, IssueRequest{AppID: 42, UserID: "u", Channel: ChannelUI, Actor: testActor})
 	if err == nil || it.Token != "" {
 		t.Fatalf("got token %q, err %v; want no token and an error", it.Token, err)
 	}
-	if n := b.count(t, `SELECT count(*) FROM issued_tokens`); n != 0 {
+	if n := b.queryInt(t, `SELECT count(*) FROM issued_tokens`); n != 0 {
 		t.Fatalf("token records after failed audit: got %d, want 0", n)
 	}
 }
@@ -138,7 +143,7 @@ func TestIssueToken_ConcurrentIssuesAllRecordedOnce(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; i < 25; i++ {
-				it, err := b.st.IssueToken(b.ctx, store.IssueRequest{AppID: 42, UserID: "u", Channel: store.ChannelAPI, Actor: testActor})
+				it, err := b.st.IssueToken(b.ctx, IssueRequest{AppID: 42, UserID: "u", Channel: ChannelAPI, Actor: testActor})
 				if err != nil {
 					t.Error(err)
 					return
@@ -153,7 +158,7 @@ func TestIssueToken_ConcurrentIssuesAllRecordedOnce(t *testing.T) {
 	for tok := range tokens {
 		seen[tok] = true
 	}
-	if len(seen) != 200 || b.count(t, `SELECT count(*) FROM issued_tokens`) != 200 || b.count(t, `SELECT count(*) FROM audit_events WHERE action = 'token.issue'`) != 200 {
+	if len(seen) != 200 || b.queryInt(t, `SELECT count(*) FROM issued_tokens`) != 200 || b.queryInt(t, `SELECT count(*) FROM audit_events WHERE action = 'token.issue'`) != 200 {
 		t.Fatalf("distinct tokens %d; want 200 tokens, 200 records, 200 events", len(seen))
 	}
 }
@@ -162,8 +167,8 @@ func TestRevoke_ThenIntrospectSaysRevoked(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	b.createProject(t, 42)
-	it := issue(t, b, store.IssueRequest{AppID: 42, UserID: "bob", RoomID: "r"})
-	in, err := b.st.Introspect(b.ctx, it.Token, store.IntrospectOptions{Action: "token.introspect", Actor: testActor})
+	it := issue(t, b, IssueRequest{AppID: 42, UserID: "bob", RoomID: "r"})
+	in, err := b.st.Introspect(b.ctx, it.Token, IntrospectOptions{Action: "token.introspect", Actor: testActor})
 	if err != nil || !in.Active || !in.IssuedHere() || in.AppID != 42 || in.Privilege == nil || in.Privilege.RoomID != "r" {
 		t.Fatalf("before revoke: got %+v, %v; want active, issued here", in, err)
 	}
@@ -173,11 +178,11 @@ func TestRevoke_ThenIntrospectSaysRevoked(t *testing.T) {
 			t.Fatalf("revoke %d: got %+v, %v; want revoked, JustRevoked only the first time", i, rec, err)
 		}
 	}
-	in, err = b.st.Introspect(b.ctx, it.Token, store.IntrospectOptions{})
-	if err != nil || in.Active || !in.Revoked() || in.Reason != store.ReasonRevoked {
+	in, err = b.st.Introspect(b.ctx, it.Token, IntrospectOptions{})
+	if err != nil || in.Active || !in.Revoked() || in.Reason != ReasonRevoked {
 		t.Fatalf("after revoke: got active=%v revoked=%v reason=%q, %v", in.Active, in.Revoked(), in.Reason, err)
 	}
-	if n := b.count(t, `SELECT count(*) FROM audit_events WHERE action = 'token.revoke' AND target_id = $1`, it.Record.ID); n != 2 {
+	if n := b.queryInt(t, `SELECT count(*) FROM audit_events WHERE action = 'token.revoke' AND target_id = $1`, it.Record.ID); n != 2 {
 		t.Fatalf("token.revoke events: got %d, want 2", n)
 	}
 }
@@ -187,14 +192,14 @@ func TestRevokeUserTokens_RevokesOnlyThatUsersActiveTokens(t *testing.T) {
 	b := setup(t)
 	b.createProject(t, 42)
 	for i := 0; i < 3; i++ {
-		issue(t, b, store.IssueRequest{AppID: 42, UserID: "bob"})
+		issue(t, b, IssueRequest{AppID: 42, UserID: "bob"})
 	}
-	other := issue(t, b, store.IssueRequest{AppID: 42, UserID: "carol"})
+	other := issue(t, b, IssueRequest{AppID: 42, UserID: "carol"})
 	n, err := b.st.RevokeUserTokens(b.ctx, 42, "bob", "", testActor, testOrigin)
 	if err != nil || n != 3 {
 		t.Fatalf("got %d, %v; want 3", n, err)
 	}
-	toks, err := b.st.ListTokens(b.ctx, store.TokenFilter{AppID: 42, State: store.TokenActive}, "", 50)
+	toks, err := b.st.ListTokens(b.ctx, TokenFilter{AppID: 42, State: TokenActive}, "", 50)
 	if err != nil || len(toks) != 1 || toks[0].ID != other.Record.ID {
 		t.Fatalf("active after revoke: got %d tokens, %v; want carol's only", len(toks), err)
 	}
@@ -204,7 +209,7 @@ func TestIntrospect_ReasonsForInactiveTokens(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	b.createProject(t, 42)
-	it := issue(t, b, store.IssueRequest{AppID: 42, UserID: "u", TTL: time.Minute})
+	it := issue(t, b, IssueRequest{AppID: 42, UserID: "u", TTL: time.Minute})
 	foreign, _, err := token04.Generate(token04.Params{AppID: 42, UserID: "x", Secret: []byte("ffffffffffffffffffffffffffffffff"), EffectiveSeconds: 60})
 	if err != nil {
 		t.Fatal(err)
@@ -218,19 +223,19 @@ func TestIntrospect_ReasonsForInactiveTokens(t *testing.T) {
 		now                 time.Time
 		issuedHere          bool
 	}{
-		{"expired", it.Token, store.ReasonExpired, time.Now().Add(2 * time.Minute), true},
-		{"unknown secret", foreign, store.ReasonUnknownSecret, time.Time{}, false},
-		{"malformed", "04not-base64!", store.ReasonMalformed, time.Time{}, false},
+		{"expired", it.Token, ReasonExpired, time.Now().Add(2 * time.Minute), true},
+		{"unknown secret", foreign, ReasonUnknownSecret, time.Time{}, false},
+		{"malformed", "04not-base64!", ReasonMalformed, time.Time{}, false},
 		{"issued elsewhere with our secret is active", elsewhere, "", time.Time{}, false},
 	}
 	for _, c := range cases {
-		in, err := b.st.Introspect(b.ctx, c.token, store.IntrospectOptions{Now: c.now})
+		in, err := b.st.Introspect(b.ctx, c.token, IntrospectOptions{Now: c.now})
 		if err != nil || in.Reason != c.reason || in.Active != (c.reason == "") || in.IssuedHere() != c.issuedHere {
 			t.Errorf("%s: got active=%v reason=%q issuedHere=%v err=%v; want reason %q", c.name, in.Active, in.Reason, in.IssuedHere(), err, c.reason)
 		}
 	}
 	// A caller limited to other projects learns nothing about the token.
-	in, err := b.st.Introspect(b.ctx, it.Token, store.IntrospectOptions{Allowed: func(a uint32) bool { return a == 7 }})
+	in, err := b.st.Introspect(b.ctx, it.Token, IntrospectOptions{Allowed: func(a uint32) bool { return a == 7 }})
 	if err != nil || in.Active || in.IssuedHere() || in.Decoded != nil {
 		t.Fatalf("out of scope: got %+v, %v", in, err)
 	}
@@ -240,10 +245,10 @@ func TestIssueToken_ProjectWithoutPublishGetsAnExplicitLoginOnlyPayload(t *testi
 	t.Parallel()
 	b := setup(t)
 	b.createProject(t, 42)
-	if _, err := b.st.UpdateProject(b.ctx, 42, store.ProjectInput{Name: "Demo", Environment: "test", DefaultTTL: time.Hour, MaxTTL: 24 * time.Hour, PublishAllowed: false}, testActor, testOrigin); err != nil {
+	if _, err := b.st.UpdateProject(b.ctx, 42, ProjectInput{Name: "Demo", Environment: "test", DefaultTTL: time.Hour, MaxTTL: 24 * time.Hour, PublishAllowed: false}, testActor, testOrigin); err != nil {
 		t.Fatal(err)
 	}
-	it := issue(t, b, store.IssueRequest{AppID: 42, UserID: "u"})
+	it := issue(t, b, IssueRequest{AppID: 42, UserID: "u"})
 	dec, err := token04.Decode(it.Token, []byte(testSecret), token04.DecodeOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -258,7 +263,7 @@ func TestIssueToken_ModeDefaultsToGCM(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	b.createProject(t, 42)
-	it := issue(t, b, store.IssueRequest{AppID: 42, UserID: "u"})
+	it := issue(t, b, IssueRequest{AppID: 42, UserID: "u"})
 	dec, err := token04.Decode(it.Token, []byte(testSecret), token04.DecodeOptions{})
 	if err != nil || dec.Mode != token04.ModeGCM || it.Record.Mode != "gcm" {
 		t.Fatalf("got token mode %v, record mode %q, %v; want gcm when the request names none", dec.Mode, it.Record.Mode, err)
@@ -269,7 +274,7 @@ func TestIntrospect_ResealedTokenOfARevokedRecordIsStillRevoked(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	b.createProject(t, 42)
-	it := issue(t, b, store.IssueRequest{AppID: 42, UserID: "bob"})
+	it := issue(t, b, IssueRequest{AppID: 42, UserID: "bob"})
 	if _, err := b.st.RevokeToken(b.ctx, 42, it.Record.ID, "", testActor, testOrigin); err != nil {
 		t.Fatal(err)
 	}
@@ -283,7 +288,7 @@ func TestIntrospect_ResealedTokenOfARevokedRecordIsStillRevoked(t *testing.T) {
 	if resealed == it.Token {
 		t.Fatal("the resealed token should differ from the original")
 	}
-	in, err := b.st.Introspect(b.ctx, resealed, store.IntrospectOptions{})
+	in, err := b.st.Introspect(b.ctx, resealed, IntrospectOptions{})
 	if err != nil || in.Active || !in.Revoked() || !in.IssuedHere() || in.Record.ID != it.Record.ID {
 		t.Fatalf("resealed: got active=%v revoked=%v issuedHere=%v, %v; want the revoked record", in.Active, in.Revoked(), in.IssuedHere(), err)
 	}

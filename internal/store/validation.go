@@ -6,6 +6,9 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"unicode/utf8"
+
+	"github.com/zegocloud-console/console/internal/token04"
 )
 
 // More sentinel errors for rules that are not about one field.
@@ -45,6 +48,34 @@ func (v validator) check(ok bool, field, format string, a ...any) {
 		}
 	}
 }
+
+// checkText refuses what a PostgreSQL text column cannot hold, invalid UTF-8
+// and NUL, as an error on field rather than a failed statement.
+func (v validator) checkText(field, s string) {
+	v.check(utf8.ValidString(s), field, "must be valid UTF-8")
+	v.check(!containsNUL(s), field, "must not contain NUL characters")
+}
+
+// checkUserID applies ZEGO's rule for user ids (token04.ValidateUserID) and
+// checkText: the one check of every call that takes a user id.
+func (v validator) checkUserID(id string) {
+	err := token04.ValidateUserID(id)
+	v.check(!errors.Is(err, token04.ErrUserIDEmpty), "user_id", "is required")
+	v.check(!errors.Is(err, token04.ErrUserIDTooLong), "user_id", "must be at most %d bytes (got %d)", token04.MaxUserIDLength, len(id))
+	v.checkText("user_id", id)
+}
+
+// checkReason bounds the free-text reason of a revocation.
+func (v validator) checkReason(reason string) {
+	v.check(utf8.RuneCountInString(reason) <= maxReasonLength, "reason", "must be at most %d characters", maxReasonLength)
+	v.checkText("reason", reason)
+}
+
+// maxReasonLength is the longest revocation reason, in characters.
+const maxReasonLength = 500
+
+// containsNUL tells whether s holds a byte PostgreSQL text cannot store.
+func containsNUL(s string) bool { return strings.IndexByte(s, 0) >= 0 }
 
 func (v validator) err() error {
 	if len(v) == 0 {

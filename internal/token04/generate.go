@@ -31,16 +31,29 @@ const (
 	headerLength   = 8 + 2 // expire, nonce length; the nonce and the ciphertext length follow
 )
 
-func (p *Params) validate() error {
+// ValidateUserID applies ZEGO's rule for user ids: present, at most
+// MaxUserIDLength bytes, valid UTF-8 (so that the claims JSON carries it
+// unchanged). The error is ErrUserIDEmpty, ErrUserIDTooLong or ErrUserIDNotUTF8.
+func ValidateUserID(id string) error {
 	switch {
-	case p.AppID == 0:
-		return ErrAppIDZero
-	case p.UserID == "":
+	case id == "":
 		return ErrUserIDEmpty
-	case len(p.UserID) > MaxUserIDLength:
-		return fmt.Errorf("%w: %d bytes", ErrUserIDTooLong, len(p.UserID))
-	case !utf8.ValidString(p.UserID):
+	case len(id) > MaxUserIDLength:
+		return fmt.Errorf("%w: %d bytes", ErrUserIDTooLong, len(id))
+	case !utf8.ValidString(id):
 		return ErrUserIDNotUTF8
+	}
+	return nil
+}
+
+func (p *Params) validate() error {
+	if p.AppID == 0 {
+		return ErrAppIDZero
+	}
+	if err := ValidateUserID(p.UserID); err != nil {
+		return err
+	}
+	switch {
 	case len(p.Payload) > math.MaxUint16: // surely too long: refuse before scanning or allocating it
 		return fmt.Errorf("%w: %d bytes", ErrPayloadTooLong, len(p.Payload))
 	case !utf8.ValidString(p.Payload):

@@ -123,9 +123,21 @@ var (
 	ErrAppIDMismatch = errors.New("token04: token is for another app id")
 )
 
-// Fingerprint is the lowercase hex SHA-256 of the token string: what the
-// console stores so that it can recognise a token without keeping it.
+// FingerprintSum is the SHA-256 of the token string: what the console stores
+// so that it can recognise a token without keeping it.
+func FingerprintSum(token string) [sha256.Size]byte {
+	return sha256.Sum256([]byte(token))
+}
+
+// Fingerprint is FingerprintSum in lowercase hex, as people see it.
 func Fingerprint(token string) string {
-	sum := sha256.Sum256([]byte(token))
+	sum := FingerprintSum(token)
 	return hex.EncodeToString(sum[:])
+}
+
+// CleanPasted removes all white space from a pasted token: base64 has none,
+// while copying from a terminal, a log or an e-mail adds line breaks and
+// indentation.
+func CleanPasted(s string) string {
+	return strings.Join(strings.Fields(s), "")
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/cipher"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"testing"
@@ -166,12 +167,34 @@ func TestFingerprint_IsHexSHA256(t *testing.T) {
 	}
 }
 
+func TestFingerprintSum_IsTheBytesFingerprintSpells(t *testing.T) {
+	t.Parallel()
+	sum := FingerprintSum("abc")
+	if got, want := hex.EncodeToString(sum[:]), Fingerprint("abc"); got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+}
+
+func TestCleanPasted_RemovesAllWhiteSpace(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"04AAAA":                   "04AAAA",
+		"  04AA\nAA\r\n\tBB==  \n": "04AAAABB==",
+		"04AA AA\u00a0BB\u2003CC":  "04AAAABBCC",
+		" \n\t ":                   "",
+	} {
+		if got := CleanPasted(in); got != want {
+			t.Errorf("CleanPasted(%q): got %q, want %q", in, got, want)
+		}
+	}
+}
+
 func TestErrors_AreDistinct(t *testing.T) {
 	t.Parallel()
 	all := []error{ErrAppIDZero, ErrUserIDEmpty, ErrUserIDTooLong, ErrUserIDNotUTF8, ErrPayloadNotUTF8,
 		ErrPayloadTooLong, ErrSecretLength, ErrEffectiveTime, ErrNotVersion04, ErrBase64, ErrTruncated,
 		ErrUnknownMode, ErrAuthentication, ErrClaimsNotJSON, ErrExpireMismatch, ErrExpired,
-		ErrNotYetValid, ErrAppIDMismatch, ErrNotPrivilegePayload}
+		ErrNotYetValid, ErrAppIDMismatch, ErrNotPrivilegePayload, ErrAppIDSyntax, ErrLifetimeSyntax, ErrLifetimeRange}
 	for i, a := range all {
 		for j, b := range all {
 			if i != j && (errors.Is(a, b) || a.Error() == b.Error()) {

@@ -55,14 +55,14 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	return m, nil
 }
 
-// TokenIssued counts an issued token.
-func (s *Server) TokenIssued(appID int64, channel string) {
-	s.metrics.issued.WithLabelValues(strconv.FormatInt(appID, 10), channel).Inc()
+// tokensIssued counts issued tokens; the store calls it after they commit.
+func (m *metrics) tokensIssued(appID int64, channel string, n int) {
+	m.issued.WithLabelValues(strconv.FormatInt(appID, 10), channel).Add(float64(n))
 }
 
-// TokensRevoked counts revoked tokens.
-func (s *Server) TokensRevoked(appID int64, n int64) {
-	s.metrics.revoked.WithLabelValues(strconv.FormatInt(appID, 10)).Add(float64(n))
+// tokensRevoked counts revoked tokens; the store calls it after they commit.
+func (m *metrics) tokensRevoked(appID int64, n int64) {
+	m.revoked.WithLabelValues(strconv.FormatInt(appID, 10)).Add(float64(n))
 }
 
 // MetricsHandler serves the Prometheus metrics without authentication, for

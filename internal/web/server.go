@@ -62,7 +62,12 @@ func New(ctx context.Context, st *store.Store, logger *slog.Logger, cfg Config, 
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
-	st.ObserveAuditWrites(func(d time.Duration) { m.auditWrite.Observe(d.Seconds()) })
+	// Counted where the action commits, so that no route can forget them.
+	st.Observe(store.Observer{
+		AuditWrite:    func(d time.Duration) { m.auditWrite.Observe(d.Seconds()) },
+		TokensIssued:  m.tokensIssued,
+		TokensRevoked: m.tokensRevoked,
+	})
 	s := &Server{Store: st, Log: logger, Cfg: cfg, metrics: m}
 	if s.ui, err = newUI(ctx, s); err != nil {
 		return nil, fmt.Errorf("web: %w", err)

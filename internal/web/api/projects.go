@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/zegocloud-console/console/internal/token04"
 	"github.com/zegocloud-console/console/internal/web"
 )
 
@@ -51,10 +52,10 @@ func (s *Server) projectList(w http.ResponseWriter, r *http.Request) {
 // answered 403 (and audited) by allowProject.
 func (s *Server) appIDFromPath(w http.ResponseWriter, r *http.Request, scope string) (uint32, bool) {
 	raw := r.PathValue("appId")
-	id, err := strconv.ParseUint(raw, 10, 32)
-	if err != nil || id == 0 || strconv.FormatUint(id, 10) != raw {
+	id, err := token04.ParseAppID(raw)
+	if err != nil || strconv.FormatUint(uint64(id), 10) != raw {
 		s.problem(w, r, http.StatusNotFound, "not-found", "There is no project with AppID "+strconv.Quote(raw)+".", nil)
 		return 0, false
 	}
-	return uint32(id), s.allowProject(w, r, scope, uint32(id))
+	return id, s.allowProject(w, r, scope, id)
 }

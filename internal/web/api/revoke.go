@@ -1,7 +1,6 @@
 package api
 
 import (
-	"crypto/sha256"
 	"errors"
 	"net/http"
 	"strings"
@@ -68,9 +67,6 @@ func (s *Server) tokenRevoke(w http.ResponseWriter, r *http.Request) {
 		s.Fail(w, r, err)
 		return
 	}
-	if rec.JustRevoked {
-		s.TokensRevoked(int64(appID), 1)
-	}
 	writeJSON(w, http.StatusOK, revokedTokenJSON{tokenJSON: tokenJSONOf(rec), revocationJSON: revocationOf(rec)})
 }
 
@@ -101,7 +97,6 @@ func (s *Server) userRevoke(w http.ResponseWriter, r *http.Request) {
 		s.Fail(w, r, err)
 		return
 	}
-	s.TokensRevoked(int64(appID), n)
 	writeJSON(w, http.StatusOK, userRevokeJSON{AppID: appID, UserID: userID, Revoked: n})
 }
 
@@ -118,7 +113,7 @@ func (s *Server) tokenRevokeByValue(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	key, _ := web.APIKeyFrom(r)
-	fp := sha256.Sum256([]byte(body.Token))
+	fp := token04.FingerprintSum(body.Token)
 	allowed := func(appID uint32) bool { return key.Allows(store.ScopeRevoke, appID) }
 	rec, err := s.Store.RevokeByFingerprint(r.Context(), fp[:], body.Reason, allowed, web.Actor(r), s.Origin(r))
 	switch {
@@ -133,9 +128,6 @@ func (s *Server) tokenRevokeByValue(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		s.Fail(w, r, err)
 	default:
-		if rec.JustRevoked {
-			s.TokensRevoked(rec.AppID, 1)
-		}
 		writeJSON(w, http.StatusOK, map[string]bool{"revoked": true})
 	}
 }

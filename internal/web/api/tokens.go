@@ -53,13 +53,13 @@ func (in issueRequest) storeRequest(appID uint32) (store.IssueRequest, error) {
 			}
 		}
 	}
-	switch in.Mode {
-	case "", "gcm":
-	case "cbc":
-		req.Mode = token04.ModeCBC
-	default:
+	// One parser for every channel; JSON also wants the documented spelling
+	// of its enum, as it does for privilege names.
+	mode, err := token04.ParseMode(in.Mode)
+	if err != nil || (in.Mode != "" && in.Mode != mode.String()) {
 		fields["mode"] = "must be gcm or cbc"
 	}
+	req.Mode = mode
 	if len(fields) > 0 {
 		return req, &store.ValidationError{Fields: fields}
 	}
@@ -119,7 +119,6 @@ func (s *Server) tokenIssue(w http.ResponseWriter, r *http.Request) {
 		s.Fail(w, r, err)
 		return
 	}
-	s.TokenIssued(int64(appID), store.ChannelAPI)
 	w.Header().Set("Location", tokenURL(appID, issued.Record.ID))
 	writeJSON(w, http.StatusCreated, issuedTokenJSON{tokenJSON: tokenJSONOf(issued.Record), Token: issued.Token})
 }

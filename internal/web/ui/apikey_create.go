@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/zegocloud-console/console/internal/store"
+	"github.com/zegocloud-console/console/internal/token04"
 	"github.com/zegocloud-console/console/internal/web"
 )
 
@@ -21,8 +22,8 @@ func (s *Server) apiKeyCreate(w http.ResponseWriter, r *http.Request) {
 		Expiry: r.PostFormValue("expiry"), Errors: map[string]string{}}
 	in := store.APIKeyInput{Name: f.Name, Scopes: f.Scopes}
 	for _, v := range r.PostForm["projects"] {
-		id, err := strconv.ParseUint(strings.TrimSpace(v), 10, 32)
-		if err != nil || id == 0 {
+		id, err := token04.ParseAppID(v)
+		if err != nil {
 			f.Errors["projects"] = "choose projects from the list"
 			continue
 		}

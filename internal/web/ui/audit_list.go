@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/zegocloud-console/console/internal/store"
+	"github.com/zegocloud-console/console/internal/token04"
 )
 
 // auditPageSize is how many events one page of the audit trail shows.
@@ -74,7 +75,7 @@ func auditQuery(r *http.Request) url.Values {
 		q.Del("token")
 		q.Set("fingerprint", strings.ToLower(t))
 	} else if t != "" {
-		q.Set("token", strings.Join(strings.Fields(t), ""))
+		q.Set("token", token04.CleanPasted(t))
 	}
 	return q
 }

@@ -2,7 +2,9 @@ package ui
 
 import (
 	"net/http"
+	"strings"
 
+	"github.com/zegocloud-console/console/internal/token04"
 	"github.com/zegocloud-console/console/internal/web"
 )
 
@@ -15,4 +17,17 @@ func (s *Server) readForm(w http.ResponseWriter, r *http.Request) bool {
 		return false
 	}
 	return true
+}
+
+// chosenProject reads a project chosen from a list, by its AppID; msg is the
+// field's error when none was chosen or the value is not an AppID.
+func chosenProject(v string) (appID uint32, msg string) {
+	if strings.TrimSpace(v) == "" {
+		return 0, "choose a project"
+	}
+	id, err := token04.ParseAppID(v)
+	if err != nil {
+		return 0, err.Error()
+	}
+	return id, ""
 }

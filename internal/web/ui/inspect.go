@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"crypto/sha256"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/zegocloud-console/console/internal/store"
+	"github.com/zegocloud-console/console/internal/token04"
 	"github.com/zegocloud-console/console/internal/web"
 )
 
@@ -52,7 +52,7 @@ func (s *Server) inspectForm(w http.ResponseWriter, r *http.Request) {
 // with the token's fingerprint.
 func (s *Server) inspect(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, web.MaxBodyBytes)
-	token := strings.Join(strings.Fields(r.PostFormValue("token")), "")
+	token := token04.CleanPasted(r.PostFormValue("token"))
 	secret := []byte(r.PostFormValue("secret"))
 	defer clear(secret)
 	f := InspectForm{Project: strings.TrimSpace(r.PostFormValue("project")), ExpectAppID: strings.TrimSpace(r.PostFormValue("expect_app_id")), Errors: map[string]string{}}
@@ -67,11 +67,10 @@ func (s *Server) inspect(w http.ResponseWriter, r *http.Request) {
 	}
 	var expect uint32
 	if f.ExpectAppID != "" {
-		id, err := strconv.ParseUint(f.ExpectAppID, 10, 32)
-		if err != nil || id == 0 {
-			f.Errors["expect_app_id"] = "want a ZEGO AppID, a whole number from 1 to 4294967295"
+		var err error
+		if expect, err = token04.ParseAppID(f.ExpectAppID); err != nil {
+			f.Errors["expect_app_id"] = err.Error()
 		}
-		expect = uint32(id)
 	}
 	switch f.Project {
 	case "":
@@ -100,7 +99,7 @@ func (s *Server) inspect(w http.ResponseWriter, r *http.Request) {
 		s.Fail(w, r, err)
 		return
 	}
-	fp := sha256.Sum256([]byte(token))
+	fp := token04.FingerprintSum(token)
 	res := &InspectResult{Fingerprint: hexString(fp[:]), In: in, AdHoc: f.Project == inspectAdHoc, Now: time.Now()}
 	res.Zego, res.HasZego = zegoErrorFor(in, res.AdHoc)
 	f.Projects = projects

@@ -4,13 +4,15 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+
+	"github.com/zegocloud-console/console/internal/token04"
 )
 
 // appIDFromPath reads the {appID} path value. Anything but a ZEGO AppID
 // (1 to 4294967295) is answered with a 404 page, and ok is false.
 func (s *Server) appIDFromPath(w http.ResponseWriter, r *http.Request) (appID uint32, ok bool) {
-	v, err := strconv.ParseUint(r.PathValue("appID"), 10, 32)
-	if err != nil || v == 0 {
+	v, err := token04.ParseAppID(r.PathValue("appID"))
+	if err != nil {
 		s.renderError(w, r, http.StatusNotFound, "Project not found",
 			"A project address ends in its ZEGO AppID, a whole number from 1 to 4294967295.")
 		return 0, false

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/zegocloud-console/console/internal/store"
+	"github.com/zegocloud-console/console/internal/token04"
 	"github.com/zegocloud-console/console/internal/web"
 )
 
@@ -78,7 +79,7 @@ func (s *Server) projectEdit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := ProjectFormModel{Edit: true, AppID: i64(p.AppID), Name: p.Name, Environment: p.Environment,
-		DefaultTTL: formatTTL(p.DefaultTTLSeconds), MaxTTL: formatTTL(p.MaxTTLSeconds), Publish: p.PublishAllowed}
+		DefaultTTL: token04.FormatLifetime(p.DefaultTTL()), MaxTTL: token04.FormatLifetime(p.MaxTTL()), Publish: p.PublishAllowed}
 	s.renderProjectForm(w, r, http.StatusOK, f)
 }
 
@@ -117,17 +118,16 @@ func parseProjectForm(r *http.Request, edit bool) (f ProjectFormModel, in store.
 		Publish: r.PostFormValue("publish_allowed") != ""}
 	in = store.ProjectInput{Name: f.Name, Environment: f.Environment, PublishAllowed: f.Publish}
 	if !edit {
-		id, err := strconv.ParseUint(f.AppID, 10, 32)
-		if err != nil || id == 0 {
-			f.Errors["app_id"] = "must be your ZEGO AppID, a whole number from 1 to 4294967295"
+		var err error
+		if in.AppID, err = token04.ParseAppID(f.AppID); err != nil {
+			f.Errors["app_id"] = err.Error()
 		}
-		in.AppID = uint32(id)
 	}
 	var err error
-	if in.DefaultTTL, err = parseTTL(f.DefaultTTL); err != nil {
+	if in.DefaultTTL, err = token04.ParseLifetime(f.DefaultTTL); err != nil {
 		f.Errors["default_ttl"] = err.Error()
 	}
-	if in.MaxTTL, err = parseTTL(f.MaxTTL); err != nil {
+	if in.MaxTTL, err = token04.ParseLifetime(f.MaxTTL); err != nil {
 		f.Errors["max_ttl"] = err.Error()
 	}
 	return f, in

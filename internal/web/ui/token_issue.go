@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/zegocloud-console/console/internal/store"
 	"github.com/zegocloud-console/console/internal/token04"
@@ -89,8 +88,8 @@ func (s *Server) tokenIssueForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := IssueForm{Projects: projects, Login: true, Mode: "gcm"}
-	if id, err := strconv.ParseUint(r.URL.Query().Get("app_id"), 10, 32); err == nil {
-		f.AppID = uint32(id)
+	if id, err := token04.ParseAppID(r.URL.Query().Get("app_id")); err == nil {
+		f.AppID = id
 	}
 	if p, ok := f.Selected(); ok {
 		f.AppID, f.Publish = uint32(p.AppID), p.PublishAllowed
@@ -129,9 +128,7 @@ func (s *Server) tokenIssue(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusUnprocessableEntity, s.page(r, "Issue a token", "issue"), IssueFormView(f))
 		return
 	}
-	s.TokenIssued(issued.Record.AppID, store.ChannelUI)
-	p, _ := s.Store.ProjectByAppID(r.Context(), req.AppID) // for the name only; the token is issued either way
-	s.render(w, r, http.StatusOK, s.page(r, "Token issued", "issue"), IssueResultView(IssueResult{Token: issued.Token, Record: issued.Record, Project: p}))
+	s.render(w, r, http.StatusOK, s.page(r, "Token issued", "issue"), IssueResultView(IssueResult{Token: issued.Token, Record: issued.Record, Project: issued.Project}))
 }
 
 // parseIssueForm reads the posted form into the view model (to show again
@@ -143,10 +140,10 @@ func parseIssueForm(r *http.Request) (IssueForm, store.IssueRequest) {
 		Login: r.PostFormValue("login") != "", Publish: r.PostFormValue("publish") != "",
 		Streams: r.PostFormValue("stream_ids"), Mode: r.PostFormValue("mode")}
 	var req store.IssueRequest
-	if id, err := strconv.ParseUint(strings.TrimSpace(r.PostFormValue("app_id")), 10, 32); err != nil || id == 0 {
-		f.Errors["app_id"] = "choose a project"
+	if id, msg := chosenProject(r.PostFormValue("app_id")); msg != "" {
+		f.Errors["app_id"] = msg
 	} else {
-		f.AppID, req.AppID = uint32(id), uint32(id)
+		f.AppID, req.AppID = id, id
 	}
 	req.UserID, req.RoomID = f.UserID, f.RoomID
 	ttl := f.TTL
@@ -154,11 +151,10 @@ func parseIssueForm(r *http.Request) (IssueForm, store.IssueRequest) {
 		ttl = f.TTLCustom
 	}
 	if ttl != "" {
-		n, err := strconv.ParseInt(ttl, 10, 32)
-		if err != nil || n < 1 {
-			f.Errors["ttl_seconds"] = "must be a whole number of seconds, at least 1"
+		var err error
+		if req.TTL, err = token04.ParseLifetime(ttl); err != nil {
+			f.Errors["ttl_seconds"] = err.Error()
 		}
-		req.TTL = time.Duration(n) * time.Second
 	}
 	for line := range strings.Lines(f.Streams) {
 		if sid := strings.TrimSpace(line); sid != "" {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/zegocloud-console/console/internal/store"
+	"github.com/zegocloud-console/console/internal/token04"
 	"github.com/zegocloud-console/console/internal/web"
 )
 
@@ -87,8 +88,8 @@ func (s *Server) tokenList(w http.ResponseWriter, r *http.Request) {
 		Before: strings.TrimSpace(q.Get("before"))}
 	f := store.TokenFilter{UserID: m.Filter.User, RoomID: m.Filter.Room, IssuedBy: m.Filter.Issuer, State: m.Filter.State}
 	if m.Filter.AppID != "" {
-		id, err := strconv.ParseUint(m.Filter.AppID, 10, 32)
-		if err != nil || id == 0 {
+		id, err := token04.ParseAppID(m.Filter.AppID)
+		if err != nil {
 			m.Error = "project: want a ZEGO AppID, a whole number from 1 to 4294967295"
 			s.renderTokens(w, r, http.StatusBadRequest, m)
 			return

@@ -1,24 +1,23 @@
 package ui
 
 import (
-	"crypto/sha256"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/zegocloud-console/console/internal/store"
+	"github.com/zegocloud-console/console/internal/token04"
 	"github.com/zegocloud-console/console/internal/web"
 )
 
 // tokenRevoke revokes one token by its record id.
 func (s *Server) tokenRevoke(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, web.MaxBodyBytes)
-	appID, err := strconv.ParseUint(r.PathValue("appID"), 10, 32)
+	appID, err := token04.ParseAppID(r.PathValue("appID"))
 	if err != nil {
 		s.Fail(w, r, store.ErrTokenNotFound)
 		return
 	}
-	rec, err := s.Store.RevokeToken(r.Context(), uint32(appID), strings.ToLower(r.PathValue("id")), strings.TrimSpace(r.PostFormValue("reason")), web.Actor(r), s.Origin(r))
+	_, err = s.Store.RevokeToken(r.Context(), appID, strings.ToLower(r.PathValue("id")), strings.TrimSpace(r.PostFormValue("reason")), web.Actor(r), s.Origin(r))
 	if fe := store.FieldErrors(err); fe != nil {
 		s.reshowTokens(w, r, web.FailureOf(err).Status, TokenList{Error: "The token was not revoked: " + joinFieldErrors(fe)})
 		return
@@ -26,9 +25,6 @@ func (s *Server) tokenRevoke(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.failAs(w, r, err, "The token was not revoked.")
 		return
-	}
-	if rec.JustRevoked {
-		s.TokensRevoked(rec.AppID, 1)
 	}
 	http.Redirect(w, r, "/tokens?notice=token-revoked", http.StatusSeeOther)
 }
@@ -38,13 +34,13 @@ func (s *Server) tokenRevokeUser(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, web.MaxBodyBytes)
 	f := RevokeUserForm{AppID: strings.TrimSpace(r.PostFormValue("app_id")), UserID: strings.TrimSpace(r.PostFormValue("user_id")),
 		Reason: strings.TrimSpace(r.PostFormValue("reason")), Errors: map[string]string{}}
-	appID, err := strconv.ParseUint(f.AppID, 10, 32)
-	if err != nil || appID == 0 {
-		f.Errors["app_id"] = "choose a project"
+	appID, msg := chosenProject(f.AppID)
+	if msg != "" {
+		f.Errors["app_id"] = msg
 		s.reshowTokens(w, r, http.StatusUnprocessableEntity, TokenList{RevokeUser: f})
 		return
 	}
-	n, err := s.Store.RevokeUserTokens(r.Context(), uint32(appID), f.UserID, f.Reason, web.Actor(r), s.Origin(r))
+	n, err := s.Store.RevokeUserTokens(r.Context(), appID, f.UserID, f.Reason, web.Actor(r), s.Origin(r))
 	if fe := web.FieldErrors(err); fe != nil {
 		f.Errors = fe
 		s.reshowTokens(w, r, web.FailureOf(err).Status, TokenList{RevokeUser: f})
@@ -53,7 +49,6 @@ func (s *Server) tokenRevokeUser(w http.ResponseWriter, r *http.Request) {
 		s.failAs(w, r, err, "No token was revoked.")
 		return
 	}
-	s.TokensRevoked(int64(appID), n)
 	notice := "tokens-revoked"
 	if n == 0 {
 		notice = "no-tokens-revoked"
@@ -66,15 +61,15 @@ func (s *Server) tokenRevokeUser(w http.ResponseWriter, r *http.Request) {
 // SHA-256 fingerprint; the token is never written anywhere nor echoed.
 func (s *Server) tokenRevokePasted(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, web.MaxBodyBytes)
-	token := strings.Join(strings.Fields(r.PostFormValue("token")), "")
+	token := token04.CleanPasted(r.PostFormValue("token"))
 	f := RevokePastedForm{Reason: strings.TrimSpace(r.PostFormValue("reason")), Errors: map[string]string{}}
 	if token == "" {
 		f.Errors["token"] = "paste the token to revoke"
 		s.reshowTokens(w, r, http.StatusUnprocessableEntity, TokenList{RevokePasted: f})
 		return
 	}
-	fp := sha256.Sum256([]byte(token))
-	rec, err := s.Store.RevokeByFingerprint(r.Context(), fp[:], f.Reason, nil, web.Actor(r), s.Origin(r))
+	fp := token04.FingerprintSum(token)
+	_, err := s.Store.RevokeByFingerprint(r.Context(), fp[:], f.Reason, nil, web.Actor(r), s.Origin(r))
 	if fe := web.FieldErrors(err); fe != nil {
 		f.Errors = fe
 		s.reshowTokens(w, r, web.FailureOf(err).Status, TokenList{RevokePasted: f})
@@ -82,9 +77,6 @@ func (s *Server) tokenRevokePasted(w http.ResponseWriter, r *http.Request) {
 	} else if err != nil {
 		s.failAs(w, r, err, "The token was not revoked.")
 		return
-	}
-	if rec.JustRevoked {
-		s.TokensRevoked(rec.AppID, 1)
 	}
 	http.Redirect(w, r, "/tokens?notice=token-revoked", http.StatusSeeOther)
 }

@@ -1,7 +1,6 @@
-package store_test
+package store
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/url"
@@ -12,53 +11,21 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/zegocloud-console/console/internal/pgtest"
-	"github.com/zegocloud-console/console/internal/store"
 )
 
-// auditBundle is what an audit test needs: a store on its own database.
-type auditBundle struct {
-	ctx  context.Context
-	st   *store.Store
-	url  string
-	keys *store.Keyring
-}
-
-// setupAudit gives a test its own migrated database and a store on it.
-func setupAudit(t *testing.T) auditBundle {
-	t.Helper()
-	ctx := t.Context()
-	u := pgtest.NewURL(t)
-	keys, err := store.NewKeyring(bytes.Repeat([]byte{1}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return auditBundle{ctx: ctx, st: openAuditStore(t, u, keys), url: u, keys: keys}
-}
-
-// openAuditStore opens another store on the database at u.
-func openAuditStore(t *testing.T, u string, keys *store.Keyring) *store.Store {
-	t.Helper()
-	st, err := store.Open(t.Context(), u, keys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(st.Close)
-	return st
-}
-
 // auditTestEvent makes a plain audit event numbered i.
-func auditTestEvent(i int) store.Event {
-	return store.Event{
-		Actor:  store.Actor{Type: store.ActorOperator, ID: "1", Name: "alice"},
-		Origin: store.Origin{RequestID: fmt.Sprintf("req-%d", i), ClientIP: "192.0.2.1", UserAgent: "test"},
-		Action: "token.issue", Outcome: store.OutcomeSuccess, AppID: 1234,
+func auditTestEvent(i int) Event {
+	return Event{
+		Actor:  Actor{Type: ActorOperator, ID: "1", Name: "alice"},
+		Origin: Origin{RequestID: fmt.Sprintf("req-%d", i), ClientIP: "192.0.2.1", UserAgent: "test"},
+		Action: "token.issue", Outcome: OutcomeSuccess, AppID: 1234,
 		TargetType: "token", TargetID: fmt.Sprintf("t-%d", i),
 		Details: map[string]any{"n": i, "user_id": "u1"},
 	}
 }
 
 // audit inserts n events through the store.
-func (b auditBundle) audit(t *testing.T, n int) {
+func (b bundle) audit(t *testing.T, n int) {
 	t.Helper()
 	for i := range n {
 		if err := b.st.Audit(b.ctx, auditTestEvent(i)); err != nil {
@@ -71,7 +38,7 @@ func (b auditBundle) audit(t *testing.T, n int) {
 // SealPending also returns 0 while another session holds the sealing lock
 // (a cancelled sealer's connection may hold it a moment longer), so the end
 // is when no event is left unsealed.
-func (b auditBundle) sealAll(t *testing.T) int {
+func (b bundle) sealAll(t *testing.T) int {
 	t.Helper()
 	total := 0
 	deadline := time.Now().Add(10 * time.Second)
@@ -99,7 +66,7 @@ func (b auditBundle) sealAll(t *testing.T) int {
 }
 
 // verify runs verification and fails the test on an error (not on a break).
-func (b auditBundle) verify(t *testing.T) store.VerifyReport {
+func (b bundle) verify(t *testing.T) VerifyReport {
 	t.Helper()
 	r, err := b.st.VerifyAuditChain(b.ctx)
 	if err != nil {
@@ -109,7 +76,7 @@ func (b auditBundle) verify(t *testing.T) store.VerifyReport {
 }
 
 // mustVerifyOK fails the test unless the chain verifies.
-func (b auditBundle) mustVerifyOK(t *testing.T) store.VerifyReport {
+func (b bundle) mustVerifyOK(t *testing.T) VerifyReport {
 	t.Helper()
 	r := b.verify(t)
 	if !r.OK {
@@ -120,7 +87,7 @@ func (b auditBundle) mustVerifyOK(t *testing.T) store.VerifyReport {
 
 // superuser connects to the test database as the server's superuser, with
 // triggers off: what an attacker with database access can do.
-func (b auditBundle) superuser(t *testing.T) *pgx.Conn {
+func (b bundle) superuser(t *testing.T) *pgx.Conn {
 	t.Helper()
 	test, err := url.Parse(b.url)
 	if err != nil {
@@ -152,18 +119,8 @@ func mustExec(t *testing.T, ctx context.Context, db interface {
 	}
 }
 
-// queryInt runs a query returning one integer.
-func (b auditBundle) queryInt(t *testing.T, sql string, args ...any) int64 {
-	t.Helper()
-	var n int64
-	if err := b.st.Pool().QueryRow(b.ctx, sql, args...).Scan(&n); err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
-	return n
-}
-
 // insertAt inserts an event directly, with a chosen time, and returns its id.
-func (b auditBundle) insertAt(t *testing.T, at time.Time, e store.Event) int64 {
+func (b bundle) insertAt(t *testing.T, at time.Time, e Event) int64 {
 	t.Helper()
 	var appID *int64
 	if e.AppID != 0 {
