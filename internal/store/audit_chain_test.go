@@ -44,7 +44,7 @@ func TestSealPending_ConcurrentInsertsFormOneContiguousChain(t *testing.T) {
 func TestSealPending_TwoInstancesSealingDuringInsertsKeepAValidChain(t *testing.T) {
 	t.Parallel()
 	b := setupAudit(t)
-	other := openAuditStore(t, b.url, b.keys)
+	other := openAuditStore(t, b.db.RuntimeURL, b.keys)
 	ctx, cancel := context.WithCancel(b.ctx)
 	var sealers, writers sync.WaitGroup
 	for _, st := range []*store.Store{b.st, other} {

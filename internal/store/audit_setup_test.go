@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net/url"
 	"testing"
 	"time"
 
@@ -15,24 +14,26 @@ import (
 	"github.com/zegocloud-console/console/internal/store"
 )
 
-// auditBundle is what an audit test needs: a store on its own database.
+// auditBundle is what an audit test needs: stores on its own database.
 type auditBundle struct {
-	ctx  context.Context
-	st   *store.Store
-	url  string
-	keys *store.Keyring
+	ctx   context.Context
+	st    *store.Store // as the runtime role, as console serve runs
+	owner *store.Store // as the schema owner, as console audit prune runs
+	db    pgtest.DB
+	keys  *store.Keyring
 }
 
-// setupAudit gives a test its own migrated database and a store on it.
+// setupAudit gives a test its own migrated database and stores on it.
 func setupAudit(t *testing.T) auditBundle {
 	t.Helper()
 	ctx := t.Context()
-	u := pgtest.NewURL(t)
+	db := pgtest.New(t)
 	keys, err := store.NewKeyring(bytes.Repeat([]byte{1}, 32))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return auditBundle{ctx: ctx, st: openAuditStore(t, u, keys), url: u, keys: keys}
+	return auditBundle{ctx: ctx, st: openAuditStore(t, db.RuntimeURL, keys), owner: openAuditStore(t, db.OwnerURL, keys),
+		db: db, keys: keys}
 }
 
 // openAuditStore opens another store on the database at u.
@@ -122,16 +123,7 @@ func (b auditBundle) mustVerifyOK(t *testing.T) store.VerifyReport {
 // triggers off: what an attacker with database access can do.
 func (b auditBundle) superuser(t *testing.T) *pgx.Conn {
 	t.Helper()
-	test, err := url.Parse(b.url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	su, err := url.Parse(pgtest.ServerURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	su.Path = test.Path
-	conn, err := pgx.Connect(b.ctx, su.String())
+	conn, err := pgx.Connect(b.ctx, b.db.SuperuserURL)
 	if err != nil {
 		t.Fatalf("connect as superuser: %v", err)
 	}
@@ -163,6 +155,7 @@ func (b auditBundle) queryInt(t *testing.T, sql string, args ...any) int64 {
 }
 
 // insertAt inserts an event directly, with a chosen time, and returns its id.
+// The runtime role may not choose the time: the owner does it.
 func (b auditBundle) insertAt(t *testing.T, at time.Time, e store.Event) int64 {
 	t.Helper()
 	var appID *int64
@@ -175,7 +168,7 @@ func (b auditBundle) insertAt(t *testing.T, at time.Time, e store.Event) int64 {
 		details = map[string]any{}
 	}
 	var id int64
-	err := b.st.Pool().QueryRow(b.ctx, `INSERT INTO audit_events (occurred_at, actor_type, actor_id, actor_name,
+	err := b.owner.Pool().QueryRow(b.ctx, `INSERT INTO audit_events (occurred_at, actor_type, actor_id, actor_name,
 			action, outcome, app_id, target_type, target_id, request_id, client_ip, user_agent, details, token_fingerprint)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
 		at, e.Actor.Type, e.Actor.ID, e.Actor.Name, e.Action, e.Outcome, appID, e.TargetType, e.TargetID,

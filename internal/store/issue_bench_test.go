@@ -26,7 +26,7 @@ func BenchmarkIssueToken(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	st, err := store.Open(ctx, pgtest.NewURL(b), keys)
+	st, err := store.Open(ctx, pgtest.New(b).RuntimeURL, keys)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -189,7 +189,7 @@ func TestResetOperatorPassword_ReplacesPasswordAndEndsSessions(t *testing.T) {
 
 func TestOperatorEnsureAdmin_CreatesOnlyOnEmptyDatabase(t *testing.T) {
 	t.Parallel()
-	url := pgtest.NewURL(t)
+	url := pgtest.New(t).RuntimeURL
 	a, b := newPeopleStore(t, url), newPeopleStore(t, url)
 	_, err := a.EnsureAdmin(t.Context(), "admin", "short")
 	peopleWantField(t, err, "password")

@@ -27,13 +27,13 @@ var (
 // database and an admin to act as.
 type peopleEnv struct {
 	ctx   context.Context
-	s     *Store
-	url   string
+	s     *Store // as the runtime role, as console serve runs
+	owner *Store // as the schema owner, which sees every table
 	admin Operator
 	actor Actor
 }
 
-// newPeopleStore opens a store on a fresh migrated database.
+// newPeopleStore opens a store on the database at url.
 func newPeopleStore(t *testing.T, url string) *Store {
 	t.Helper()
 	s, err := Open(t.Context(), url, nil)
@@ -47,8 +47,8 @@ func newPeopleStore(t *testing.T, url string) *Store {
 // newPeopleEnv gives a test its own database with one admin, "root".
 func newPeopleEnv(t *testing.T) peopleEnv {
 	t.Helper()
-	url := pgtest.NewURL(t)
-	e := peopleEnv{ctx: t.Context(), s: newPeopleStore(t, url), url: url}
+	db := pgtest.New(t)
+	e := peopleEnv{ctx: t.Context(), s: newPeopleStore(t, db.RuntimeURL), owner: newPeopleStore(t, db.OwnerURL)}
 	e.admin = e.createOperator(t, "root", RoleAdmin, "root password 1")
 	e.actor = operatorActor(e.admin)
 	return e
@@ -118,10 +118,10 @@ func (e peopleEnv) auditEvents(t *testing.T, action string) []peopleAudit {
 }
 
 // rowsContaining returns "table: row" for every row of every table in the
-// public schema whose JSON text contains needle.
+// public schema whose JSON text contains needle, as the owner sees them.
 func (e peopleEnv) rowsContaining(t *testing.T, needle string) []string {
 	t.Helper()
-	rows, err := e.s.pool.Query(e.ctx, `SELECT table_name FROM information_schema.tables
+	rows, err := e.owner.pool.Query(e.ctx, `SELECT table_name FROM information_schema.tables
 		WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1`)
 	if err != nil {
 		t.Fatalf("list tables: %v", err)
@@ -140,7 +140,7 @@ func (e peopleEnv) rowsContaining(t *testing.T, needle string) []string {
 	var hits []string
 	for _, table := range tables {
 		q := fmt.Sprintf(`SELECT row_to_json(t)::text FROM %q t`, table)
-		rows, err := e.s.pool.Query(e.ctx, q)
+		rows, err := e.owner.pool.Query(e.ctx, q)
 		if err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}

@@ -61,15 +61,7 @@ func TestCreateProject_RejectsBadInputAndChangesNothing(t *testing.T) {
 func TestCreateProject_FailingAuditInsertLeavesNoProject(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	// Make every project.create audit insert fail, as a full disk or a bug would.
-	for _, q := range []string{
-		`CREATE FUNCTION fail_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit insert failed'; END $$`,
-		`CREATE TRIGGER fail_audit BEFORE INSERT ON audit_events FOR EACH ROW WHEN (NEW.action = 'project.create') EXECUTE FUNCTION fail_audit()`,
-	} {
-		if _, err := b.st.Pool().Exec(b.ctx, q); err != nil {
-			t.Fatal(err)
-		}
-	}
+	b.failAuditInserts(t, "project.create")
 	_, err := b.st.CreateProject(b.ctx, store.ProjectInput{Name: "x", AppID: 9, Environment: "test", DefaultTTL: time.Hour, MaxTTL: time.Hour},
 		[]byte(testSecret), testActor, testOrigin)
 	if err == nil || !strings.Contains(err.Error(), "audit insert failed") {
@@ -108,7 +100,7 @@ func TestSecrets_AreNotStoredInPlaintext(t *testing.T) {
 		t.Fatalf("plaintext secret found in %d ciphertexts", n)
 	}
 	// The whole database, as pg_dump sees it.
-	dump, err := exec.Command(pgDump(t), "--dbname", b.url).CombinedOutput()
+	dump, err := exec.Command(pgDump(t), "--dbname", b.db.OwnerURL).CombinedOutput()
 	if err != nil {
 		t.Fatalf("pg_dump: %v\n%s", err, dump)
 	}
@@ -140,7 +132,7 @@ func TestRekey_MovesSecretsToTheNewMasterKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st2, err := store.Open(b.ctx, b.url, newKeys)
+	st2, err := store.Open(b.ctx, b.db.RuntimeURL, newKeys)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +142,7 @@ func TestRekey_MovesSecretsToTheNewMasterKey(t *testing.T) {
 		t.Fatalf("rekey: got %d, %v; want 1", n, err)
 	}
 	onlyNew, _ := store.NewKeyring([]byte("0123456789abcdef0123456789ABCDEF"))
-	st3, _ := store.Open(b.ctx, b.url, onlyNew)
+	st3, _ := store.Open(b.ctx, b.db.RuntimeURL, onlyNew)
 	defer st3.Close()
 	if _, err := st3.SecretVersions(b.ctx, 5); err != nil {
 		t.Fatalf("after rekey, the new key alone must open every secret: %v", err)

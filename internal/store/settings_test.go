@@ -10,7 +10,7 @@ import (
 
 func TestSharedKey_SameBytesForRacingInstances(t *testing.T) {
 	t.Parallel()
-	url := pgtest.NewURL(t)
+	url := pgtest.New(t).RuntimeURL
 	stores := []*Store{newPeopleStore(t, url), newPeopleStore(t, url), newPeopleStore(t, url)}
 	keys := make([][]byte, 8)
 	errs := make([]error, 8)
