@@ -39,7 +39,7 @@ func ServerURL() string {
 	return DefaultURL
 }
 
-// DB is a fresh migrated database and the roles that use it.
+// DB is a fresh database (migrated, unless from NewEmpty) and the roles that use it.
 type DB struct {
 	// OwnerURL connects as the role that owns the schema (it ran the
 	// migrations): for what only the owner may do, such as migrate, prune,
@@ -63,7 +63,22 @@ const runtimePassword = "pgtest-runtime"
 // role and the database go when t ends.
 func New(t testing.TB) DB {
 	t.Helper()
-	conf := newDatabase(t)
+	return newDB(t, migrator{}, true)
+}
+
+// NewEmpty is New without migrations: an empty database owned by the same
+// owner role, and a runtime role that has been granted nothing, since there
+// is nothing yet to grant. It is what `console migrate` starts from.
+func NewEmpty(t testing.TB) DB {
+	t.Helper()
+	return newDB(t, pgtestdb.NoopMigrator{}, false)
+}
+
+// newDB makes the database with m, then the runtime role, granted what
+// `console db grant` grants when grant is set.
+func newDB(t testing.TB, m pgtestdb.Migrator, grant bool) DB {
+	t.Helper()
+	conf := newDatabase(t, m)
 	u, err := url.Parse(ServerURL())
 	if err != nil {
 		t.Fatalf("pgtest: TEST_DATABASE_URL: %v", err)
@@ -84,13 +99,15 @@ func New(t testing.TB) DB {
 		t.Fatalf("pgtest: create runtime role: %v", err)
 	}
 	t.Cleanup(func() { dropRole(t, db.SuperuserURL, role) })
-	owner, err := pgx.Connect(ctx, db.OwnerURL)
-	if err != nil {
-		t.Fatalf("pgtest: connect as owner: %v", err)
-	}
-	defer owner.Close(ctx)
-	if _, err := owner.Exec(ctx, `SELECT grant_runtime_role($1)`, role); err != nil {
-		t.Fatalf("pgtest: grant runtime role: %v", err)
+	if grant {
+		owner, err := pgx.Connect(ctx, db.OwnerURL)
+		if err != nil {
+			t.Fatalf("pgtest: connect as owner: %v", err)
+		}
+		defer owner.Close(ctx)
+		if _, err := owner.Exec(ctx, `SELECT grant_runtime_role($1)`, role); err != nil {
+			t.Fatalf("pgtest: grant runtime role: %v", err)
+		}
 	}
 	rt := *conf
 	rt.User, rt.Password = role, runtimePassword
@@ -119,11 +136,12 @@ func dropRole(t testing.TB, superuserURL, role string) {
 // gives a runtime role.
 func NewURL(t testing.TB) string {
 	t.Helper()
-	return newDatabase(t).URL()
+	return newDatabase(t, migrator{}).URL()
 }
 
-// newDatabase creates a fresh migrated database for t, dropped when t ends.
-func newDatabase(t testing.TB) *pgtestdb.Config {
+// newDatabase creates a fresh database for t, cloned from a template that m
+// prepared, and dropped when t ends.
+func newDatabase(t testing.TB, m pgtestdb.Migrator) *pgtestdb.Config {
 	t.Helper()
 	u, err := url.Parse(ServerURL())
 	if err != nil {
@@ -140,7 +158,7 @@ func newDatabase(t testing.TB) *pgtestdb.Config {
 		Options:                   u.RawQuery,
 		ForceTerminateConnections: true,
 	}
-	return pgtestdb.Custom(t, conf, migrator{})
+	return pgtestdb.Custom(t, conf, m)
 }
 
 func trimSlash(p string) string {
