@@ -110,7 +110,7 @@ func runAuditPrune(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return usageError("audit prune: --before: %v", err)
 	}
-	st, _, err := openOwnerStore(ctx, e, "console audit prune")
+	st, _, err := openOwnerStore(ctx, e, "console audit prune", true)
 	if err != nil {
 		return err
 	}

@@ -176,19 +176,20 @@ func (c config) open(ctx context.Context, stderr io.Writer) (*store.Store, error
 	if c.DatabaseURL == "" {
 		return nil, &exitError{code: 2, err: fmt.Errorf("configuration: %w", errNoDatabaseURL)}
 	}
-	return c.openURL(ctx, stderr, c.DatabaseURL)
+	return c.openURL(ctx, stderr, c.DatabaseURL, true)
 }
 
 // openOwner connects as the schema owner, for what only the owner may do
 // (what names it in messages): CONSOLE_MIGRATE_DATABASE_URL, or DATABASE_URL
 // when that is unset (one role for everything, in development). It refuses
 // a role that neither owns the schema nor is a superuser, saying what to set.
-func (c config) openOwner(ctx context.Context, stderr io.Writer, what string) (*store.Store, error) {
+// Without withKeys the store has no keyring: enough to migrate and grant.
+func (c config) openOwner(ctx context.Context, stderr io.Writer, what string, withKeys bool) (*store.Store, error) {
 	u, from := c.MigrateURL, "CONSOLE_MIGRATE_DATABASE_URL"
 	if u == "" {
 		u, from = c.DatabaseURL, "DATABASE_URL"
 	}
-	st, err := c.openURL(ctx, stderr, u)
+	st, err := c.openURL(ctx, stderr, u, withKeys)
 	if err != nil {
 		return nil, err
 	}
@@ -206,8 +207,12 @@ func (c config) openOwner(ctx context.Context, stderr io.Writer, what string) (*
 	return st, nil
 }
 
-// openURL opens a store on databaseURL with the keys of the configuration.
-func (c config) openURL(ctx context.Context, stderr io.Writer, databaseURL string) (*store.Store, error) {
+// openURL opens a store on databaseURL, with the keys of the configuration
+// when withKeys is set.
+func (c config) openURL(ctx context.Context, stderr io.Writer, databaseURL string, withKeys bool) (*store.Store, error) {
+	if !withKeys {
+		return store.Open(ctx, databaseURL, nil)
+	}
 	keys, err := c.keyring(stderr)
 	if err != nil {
 		return nil, &exitError{code: 2, err: fmt.Errorf("configuration: %w", err)}
@@ -251,12 +256,13 @@ func openStore(ctx context.Context, e env) (*store.Store, config, error) {
 }
 
 // openOwnerStore loads the configuration and connects as the schema owner,
-// for the commands that change the schema or delete audit events (what).
-func openOwnerStore(ctx context.Context, e env, what string) (*store.Store, config, error) {
+// for the commands that change the schema or delete audit events (what);
+// withKeys loads the master keyring too.
+func openOwnerStore(ctx context.Context, e env, what string, withKeys bool) (*store.Store, config, error) {
 	c, err := loadConfig(e.getenv)
 	if err != nil {
 		return nil, c, &exitError{code: 2, err: fmt.Errorf("configuration: %w", err)}
 	}
-	st, err := c.openOwner(ctx, e.stderr, what)
+	st, err := c.openOwner(ctx, e.stderr, what, withKeys)
 	return st, c, err
 }

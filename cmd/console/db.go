@@ -48,7 +48,7 @@ func runDBGrant(ctx context.Context, e env, args []string) error {
 		return usageError("db grant: want exactly one ROLE (for example console_runtime)")
 	}
 	role := positional[0]
-	st, _, err := openOwnerStore(ctx, e, "console db grant")
+	st, _, err := openOwnerStore(ctx, e, "console db grant", false)
 	if err != nil {
 		return err
 	}

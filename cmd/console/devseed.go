@@ -63,7 +63,7 @@ func runDevSeed(ctx context.Context, e env, args []string) error {
 	case *seal != "chain" && *seal != "sealer":
 		return usageError("dev seed: --seal %q: want chain or sealer", *seal)
 	}
-	st, _, err := openOwnerStore(ctx, e, "console dev seed")
+	st, _, err := openOwnerStore(ctx, e, "console dev seed", true)
 	if err != nil {
 		return err
 	}

@@ -219,7 +219,7 @@ func runMigrate(ctx context.Context, e env, args []string) error {
 		}
 		return usageError("migrate takes no arguments")
 	}
-	st, _, err := openOwnerStore(ctx, e, "console migrate")
+	st, _, err := openOwnerStore(ctx, e, "console migrate", false)
 	if err != nil {
 		return err
 	}
