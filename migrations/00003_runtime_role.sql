@@ -180,56 +180,28 @@ REVOKE ALL ON FUNCTION regrant_runtime_roles() FROM PUBLIC;
 -- Rows still go only through an explicit prune, which sets
 -- console.audit_prune locally, but now only for the table's owner: the
 -- runtime role holds no DELETE, and this keeps the switch from becoming one
--- for any role that is granted DELETE by mistake.
+-- for a role granted DELETE by mistake. The delete trigger gets a function
+-- of its own; audit_events_guard's DELETE branch is no longer reached.
 -- +goose StatementBegin
-CREATE OR REPLACE FUNCTION audit_events_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION audit_events_no_delete() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP = 'DELETE' THEN
-        IF current_setting('console.audit_prune', true) = 'on'
-           AND pg_has_role((SELECT relowner FROM pg_class WHERE oid = TG_RELID), 'MEMBER') THEN
-            RETURN OLD;
-        END IF;
-        RAISE EXCEPTION 'audit_events is append-only: DELETE refused' USING ERRCODE = 'insufficient_privilege';
+    IF current_setting('console.audit_prune', true) = 'on'
+       AND pg_has_role((SELECT relowner FROM pg_class WHERE oid = TG_RELID), 'MEMBER') THEN
+        RETURN OLD;
     END IF;
-    IF OLD.hash IS NULL AND NEW.hash IS NOT NULL
-       AND (NEW.id, NEW.occurred_at, NEW.actor_type, NEW.actor_id, NEW.actor_name, NEW.action, NEW.outcome,
-            NEW.app_id, NEW.target_type, NEW.target_id, NEW.request_id, NEW.client_ip, NEW.user_agent,
-            NEW.details, NEW.token_fingerprint)
-           IS NOT DISTINCT FROM
-           (OLD.id, OLD.occurred_at, OLD.actor_type, OLD.actor_id, OLD.actor_name, OLD.action, OLD.outcome,
-            OLD.app_id, OLD.target_type, OLD.target_id, OLD.request_id, OLD.client_ip, OLD.user_agent,
-            OLD.details, OLD.token_fingerprint) THEN
-        RETURN NEW;
-    END IF;
-    RAISE EXCEPTION 'audit_events is append-only: UPDATE refused' USING ERRCODE = 'insufficient_privilege';
+    RAISE EXCEPTION 'audit_events is append-only: DELETE refused' USING ERRCODE = 'insufficient_privilege';
 END;
 $$;
 -- +goose StatementEnd
+DROP TRIGGER audit_events_no_delete ON audit_events;
+CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
+    FOR EACH ROW EXECUTE FUNCTION audit_events_no_delete();
 
 -- +goose Down
--- +goose StatementBegin
-CREATE OR REPLACE FUNCTION audit_events_guard() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP = 'DELETE' THEN
-        IF current_setting('console.audit_prune', true) = 'on' THEN
-            RETURN OLD;
-        END IF;
-        RAISE EXCEPTION 'audit_events is append-only: DELETE refused' USING ERRCODE = 'insufficient_privilege';
-    END IF;
-    IF OLD.hash IS NULL AND NEW.hash IS NOT NULL
-       AND (NEW.id, NEW.occurred_at, NEW.actor_type, NEW.actor_id, NEW.actor_name, NEW.action, NEW.outcome,
-            NEW.app_id, NEW.target_type, NEW.target_id, NEW.request_id, NEW.client_ip, NEW.user_agent,
-            NEW.details, NEW.token_fingerprint)
-           IS NOT DISTINCT FROM
-           (OLD.id, OLD.occurred_at, OLD.actor_type, OLD.actor_id, OLD.actor_name, OLD.action, OLD.outcome,
-            OLD.app_id, OLD.target_type, OLD.target_id, OLD.request_id, OLD.client_ip, OLD.user_agent,
-            OLD.details, OLD.token_fingerprint) THEN
-        RETURN NEW;
-    END IF;
-    RAISE EXCEPTION 'audit_events is append-only: UPDATE refused' USING ERRCODE = 'insufficient_privilege';
-END;
-$$;
--- +goose StatementEnd
+DROP TRIGGER audit_events_no_delete ON audit_events;
+CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
+    FOR EACH ROW EXECUTE FUNCTION audit_events_guard();
+DROP FUNCTION audit_events_no_delete();
 -- The runtime roles keep their grants on the tables that stay; the owner
 -- revokes them by hand (REVOKE ALL ON ALL TABLES IN SCHEMA public FROM role).
 DROP FUNCTION audit_seal(bigint, bigint[], bytea[], bytea, bytea);
