@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -44,16 +43,6 @@ func wantExit(t *testing.T, what string, r auditCLIResult, code int, want ...str
 	}
 }
 
-// roleOf is the role a connection string names.
-func roleOf(t *testing.T, databaseURL string) string {
-	t.Helper()
-	u, err := url.Parse(databaseURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return u.User.Username()
-}
-
 func TestServe_RefusesTheOwnerAndASuperuserUnlessExplicitlyAllowed(t *testing.T) {
 	t.Parallel()
 	db := pgtest.New(t)
@@ -80,7 +69,7 @@ func TestServe_RefusesTheOwnerAndASuperuserUnlessExplicitlyAllowed(t *testing.T)
 func TestServe_RuntimeRoleOnAnUnmigratedDatabaseSaysHowToMigrateAndServesOnceMigratedAndGranted(t *testing.T) {
 	t.Parallel()
 	db := pgtest.NewEmpty(t)
-	role := roleOf(t, db.RuntimeURL)
+	role := db.RuntimeRole
 	environ := map[string]string{"DATABASE_URL": db.RuntimeURL, "CONSOLE_MASTER_KEY": opsNewMasterKey(t),
 		"CONSOLE_ADMIN_PASSWORD": "runtime-role-admin-pw"}
 
@@ -132,7 +121,7 @@ func TestDBGrant_SaysHowToCreateAMissingRoleAndRefusesTheRuntimeRole(t *testing.
 	// The owner may not create roles, as an owner usually may not.
 	wantExit(t, "db grant of a missing role", runAuditCLI(t, environ, "db", "grant", "no_such_console_role"), 1,
 		"CREATE ROLE no_such_console_role LOGIN PASSWORD")
-	wantExit(t, "db grant of the owner", runAuditCLI(t, environ, "db", "grant", roleOf(t, db.OwnerURL)), 1, "ordinary role")
+	wantExit(t, "db grant of the owner", runAuditCLI(t, environ, "db", "grant", db.OwnerRole), 1, "ordinary role")
 	for _, args := range [][]string{{"db"}, {"db", "grant"}, {"db", "grant", "a", "b"}, {"db", "revoke", "a"}} {
 		if r := runAuditCLI(t, environ, args...); r.code != 2 {
 			t.Errorf("%v: got exit %d (stderr %q), want 2", args, r.code, r.stderr)

@@ -51,6 +51,8 @@ type DB struct {
 	// SuperuserURL connects to this database as the server's superuser:
 	// what an attacker with full database access could do.
 	SuperuserURL string
+	// OwnerRole and RuntimeRole are the names of the two roles.
+	OwnerRole, RuntimeRole string
 }
 
 // runtimePassword is the password of every runtime role pgtest creates,
@@ -84,9 +86,9 @@ func newDB(t testing.TB, m pgtestdb.Migrator, grant bool) DB {
 		t.Fatalf("pgtest: TEST_DATABASE_URL: %v", err)
 	}
 	u.Path = "/" + conf.Database
-	db := DB{OwnerURL: conf.URL(), SuperuserURL: u.String()}
 	sum := sha256.Sum256([]byte(conf.Database))
 	role := "pgtdbrt_" + hex.EncodeToString(sum[:8])
+	db := DB{OwnerURL: conf.URL(), SuperuserURL: u.String(), OwnerRole: conf.User, RuntimeRole: role}
 	ctx := context.Background()
 	su, err := pgx.Connect(ctx, db.SuperuserURL)
 	if err != nil {

@@ -45,12 +45,15 @@ func TestNew_GivesEachParallelTestARuntimeRoleOfItsOwnAndDropsIt(t *testing.T) {
 			t.Run(name, func(t *testing.T) {
 				t.Parallel()
 				db := pgtest.New(t)
-				role := userOf(t, db.RuntimeURL)
+				role := db.RuntimeRole
+				if got := userOf(t, db.RuntimeURL); got != role {
+					t.Errorf("RuntimeURL: got role %q, want RuntimeRole %q", got, role)
+				}
 				mu.Lock()
 				roles = append(roles, role)
 				mu.Unlock()
-				if got := userOf(t, db.OwnerURL); got == role {
-					t.Fatalf("owner and runtime role: both %q, want two roles", got)
+				if got := userOf(t, db.OwnerURL); got != db.OwnerRole || got == role {
+					t.Fatalf("OwnerURL: got role %q, want OwnerRole %q, not the runtime role", got, db.OwnerRole)
 				}
 				if !queryBool(t, db.RuntimeURL, `SELECT has_table_privilege('operators', 'INSERT')
 						AND NOT has_table_privilege('audit_events', 'UPDATE')

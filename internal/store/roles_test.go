@@ -22,16 +22,6 @@ func isInsufficientPrivilege(err error) bool {
 	return errors.As(err, &pgErr) && pgErr.Code == "42501"
 }
 
-// runtimeRoleName is the name of the role the bundle's runtime store uses.
-func (b auditBundle) runtimeRoleName(t *testing.T) string {
-	t.Helper()
-	var name string
-	if err := b.st.Pool().QueryRow(b.ctx, `SELECT current_user`).Scan(&name); err != nil {
-		t.Fatal(err)
-	}
-	return name
-}
-
 // eventsByID returns every event, oldest id first.
 func (b auditBundle) eventsByID(t *testing.T) []store.AuditEvent {
 	t.Helper()
@@ -172,7 +162,7 @@ func TestAuditSeal_RefusesArgumentsThatWouldRewriteTheChain(t *testing.T) {
 func TestRuntimeRole_HoldsExactlyThePrivilegesServeNeeds(t *testing.T) {
 	t.Parallel()
 	b := setupAudit(t)
-	role := b.runtimeRoleName(t)
+	role := b.db.RuntimeRole
 	want := map[string]string{
 		"goose_db_version":    "SELECT",
 		"operators":           "INSERT, SELECT, UPDATE",
@@ -243,7 +233,7 @@ func TestRuntimeRole_HoldsExactlyThePrivilegesServeNeeds(t *testing.T) {
 func TestGrantRuntimeRole_IsIdempotentAndLaterMigrationsGrantAgain(t *testing.T) {
 	t.Parallel()
 	b := setupAudit(t)
-	role := b.runtimeRoleName(t)
+	role := b.db.RuntimeRole
 	for i := range 2 {
 		if created, err := b.owner.GrantRuntimeRole(b.ctx, role); err != nil || created {
 			t.Fatalf("grant %d to the existing role: got created=%v, %v; want false, nil", i+1, created, err)
@@ -270,11 +260,7 @@ func TestGrantRuntimeRole_IsIdempotentAndLaterMigrationsGrantAgain(t *testing.T)
 func TestGrantRuntimeRole_RefusesTheOwnerASuperuserAndAMissingRole(t *testing.T) {
 	t.Parallel()
 	b := setupAudit(t)
-	owner, err := b.owner.CurrentRole(b.ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, role := range []string{owner.Name, "postgres"} {
+	for _, role := range []string{b.db.OwnerRole, "postgres"} {
 		if _, err := b.owner.GrantRuntimeRole(b.ctx, role); err == nil || !strings.Contains(err.Error(), "another, ordinary role") {
 			t.Errorf("grant to %s: got %v, want a refusal naming an ordinary role", role, err)
 		}
@@ -283,7 +269,7 @@ func TestGrantRuntimeRole_RefusesTheOwnerASuperuserAndAMissingRole(t *testing.T)
 	if _, err := b.owner.GrantRuntimeRole(b.ctx, "no_such_role_for_console_tests"); !errors.Is(err, store.ErrRoleMissing) {
 		t.Errorf("grant to a missing role: got %v, want ErrRoleMissing", err)
 	}
-	if _, err := b.st.GrantRuntimeRole(b.ctx, b.runtimeRoleName(t)); !errors.Is(err, store.ErrPermissionDenied) {
+	if _, err := b.st.GrantRuntimeRole(b.ctx, b.db.RuntimeRole); !errors.Is(err, store.ErrPermissionDenied) {
 		t.Errorf("grant as the runtime role: got %v, want ErrPermissionDenied", err)
 	}
 }
