@@ -4,6 +4,7 @@ SHELL := /bin/bash
 export CGO_ENABLED ?= 1
 
 DEV_DB_URL = $(shell scripts/devdb.sh url)
+DEV_MIGRATE_URL = $(shell scripts/devdb.sh migrate-url)
 TEST_DB_URL = $(shell scripts/devdb.sh test-url)
 
 .PHONY: help run test bench generate lint fuzz db-start db-stop db-reset build chromium
@@ -11,9 +12,16 @@ TEST_DB_URL = $(shell scripts/devdb.sh test-url)
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
+# Without DATABASE_URL: the private cluster, migrated by its owner role
+# console_owner, served as its runtime role console_runtime (see README,
+# Database roles). With DATABASE_URL: serve only; migrating is yours.
 run: ## start the console on http://localhost:8080 (private PostgreSQL under .data/ unless DATABASE_URL is set)
-	@if [ -z "$$DATABASE_URL" ]; then scripts/devdb.sh start; fi
-	DATABASE_URL="$${DATABASE_URL:-$(DEV_DB_URL)}" CONSOLE_DEV="$${CONSOLE_DEV:-true}" go run ./cmd/console serve
+	go build -o bin/console ./cmd/console
+	@if [ -z "$$DATABASE_URL" ]; then set -e; scripts/devdb.sh start; \
+		export CONSOLE_MIGRATE_DATABASE_URL="$(DEV_MIGRATE_URL)" DATABASE_URL="$(DEV_DB_URL)" CONSOLE_DEV="$${CONSOLE_DEV:-true}"; \
+		echo "bin/console migrate && bin/console db grant console_runtime   (as console_owner)"; \
+		bin/console migrate && bin/console db grant console_runtime; fi
+	DATABASE_URL="$${DATABASE_URL:-$(DEV_DB_URL)}" CONSOLE_DEV="$${CONSOLE_DEV:-true}" bin/console serve
 
 build: ## build bin/console
 	go build -trimpath -o bin/console ./cmd/console

@@ -4,7 +4,9 @@
 # and audit browsing and export on a seeded trail; writes bench/report.md.
 #
 # Everything runs on this machine, against the private cluster (scripts/devdb.sh):
-# a fresh database console_bench (dropped and created), consoles on 127.0.0.1.
+# a fresh database console_bench (dropped and created), migrated by the
+# superuser, consoles on 127.0.0.1 serving as the runtime role
+# console_bench_runtime, as in production (README: Database roles).
 #   TEST_DATABASE_URL     superuser URL of the cluster (make sets it)
 #   BENCH_EVENTS          audit events to seed (default 2000000)
 #   BENCH_DURATION        length of each load run (default 20s)
@@ -30,6 +32,7 @@ server_url=${TEST_DATABASE_URL:-$(scripts/devdb.sh test-url)}
 db_url() { echo "$server_url" | sed -E "s#^(postgres(ql)?://[^/]+)/[^?]*#\1/$1#"; }
 bench_url=$(db_url console_bench)
 seal_url=$(db_url console_bench_seal)
+runtime_url=$(echo "$bench_url" | sed -E "s#^(postgres(ql)?://)[^@/]*@#\1console_bench_runtime@#")
 psql_bin="$(scripts/devdb.sh bindir 2>/dev/null)/psql"
 [ -x "$psql_bin" ] || psql_bin=psql
 sql() { "$psql_bin" "$server_url" -qtAX -v ON_ERROR_STOP=1 -c "$1"; }
@@ -82,7 +85,8 @@ sql "DROP DATABASE IF EXISTS console_bench WITH (FORCE)"
 sql "CREATE DATABASE console_bench"
 master_key=$(head -c 32 /dev/urandom | base64)
 (umask 077 && echo "$master_key" >"$results/master.key") # to inspect console_bench afterwards
-console_env=(DATABASE_URL="$bench_url" CONSOLE_MASTER_KEY="$master_key" CONSOLE_API_RATE=1000000 CONSOLE_API_BURST=1000000
+console_env=(DATABASE_URL="$runtime_url" CONSOLE_MIGRATE_DATABASE_URL="$bench_url"
+  CONSOLE_MASTER_KEY="$master_key" CONSOLE_API_RATE=1000000 CONSOLE_API_BURST=1000000
   CONSOLE_ADMIN_PASSWORD="bench-$(head -c 12 /dev/urandom | base64 | tr -d '/+=')" CONSOLE_DATA_DIR="$results/data")
 
 # start_console PORT: starts a console and waits for its /readyz; sets
@@ -104,7 +108,9 @@ stop_console() {
   wait "$1" 2>/dev/null || true
 }
 
-log "start-up (first start applies the migrations)"
+log "migrate, grant the runtime role, start-up"
+env "${console_env[@]}" bin/console migrate >&2
+env "${console_env[@]}" bin/console db grant console_bench_runtime >&2
 start_console "$port"
 fact startup_first_ms "$ready_ms"
 stop_console "$console_pid"
@@ -137,7 +143,7 @@ stop_console "$pid2"
 log "the normal sealer on $seal_sample events"
 sql "DROP DATABASE IF EXISTS console_bench_seal WITH (FORCE)"
 sql "CREATE DATABASE console_bench_seal"
-env "${console_env[@]}" DATABASE_URL="$seal_url" bin/console dev seed --events "$seal_sample" --seal sealer --vacuum=false --json >"$results/seal-sample.json"
+env "${console_env[@]}" CONSOLE_MIGRATE_DATABASE_URL="$seal_url" bin/console dev seed --events "$seal_sample" --seal sealer --vacuum=false --json >"$results/seal-sample.json"
 sql "DROP DATABASE console_bench_seal WITH (FORCE)"
 
 log "seed $events audit events"

@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
 # devdb.sh — the project's private PostgreSQL cluster under .data/pg.
-#   scripts/devdb.sh start   create (first time) and start it; prints nothing else
-#   scripts/devdb.sh stop    stop it
-#   scripts/devdb.sh url     print the DATABASE_URL of the console database
-#   scripts/devdb.sh reset   stop it and delete its data
+#   scripts/devdb.sh start        create (first time) and start it, with the
+#                                 database "console" owned by the role console_owner
+#                                 and the role console_runtime; prints nothing else
+#   scripts/devdb.sh stop         stop it
+#   scripts/devdb.sh url          print the DATABASE_URL of the console database: the
+#                                 runtime role console_runtime, which console serve uses
+#   scripts/devdb.sh migrate-url  print its CONSOLE_MIGRATE_DATABASE_URL: the owner
+#                                 console_owner, which migrates and grants the runtime role
+#   scripts/devdb.sh test-url     print the superuser URL the tests create databases with
+#   scripts/devdb.sh reset        stop it and delete its data
 # It listens on 127.0.0.1:${CONSOLE_PG_PORT:-5499} only, with trust auth for
 # local connections: a development and test cluster, never a production one.
 set -euo pipefail
@@ -85,17 +91,56 @@ CONF
   if ! running; then
     as_pg "$bindir/pg_ctl" -D "$pgdata" -l "$log" -w -t 60 start >/dev/null
   fi
-  as_pg "$bindir/psql" -h 127.0.0.1 -p "$port" -U postgres -d postgres -qtAc \
-    "SELECT 1 FROM pg_database WHERE datname = 'console'" | grep -q 1 ||
-    as_pg "$bindir/psql" -h 127.0.0.1 -p "$port" -U postgres -d postgres -qc "CREATE DATABASE console" >/dev/null
+  sql postgres <<'SQL'
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'console_owner') THEN CREATE ROLE console_owner LOGIN; END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'console_runtime') THEN CREATE ROLE console_runtime LOGIN; END IF;
+END;
+$$;
+SQL
+  local owner
+  owner=$(sql postgres <<<"SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'console'")
+  if [ -z "$owner" ]; then
+    sql postgres <<<"CREATE DATABASE console OWNER console_owner" >/dev/null
+  elif [ "$owner" != console_owner ]; then
+    # A database from before the two roles, which the superuser made and
+    # migrated: hand it and what the migrations made to console_owner.
+    sql postgres <<<"ALTER DATABASE console OWNER TO console_owner"
+    sql console <<'SQL'
+DO $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN SELECT c.oid::regclass AS name FROM pg_class c
+        WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p') AND c.relowner <> 'console_owner'::regrole
+    LOOP
+        EXECUTE format('ALTER TABLE %s OWNER TO console_owner', r.name);
+    END LOOP;
+    FOR r IN SELECT p.oid::regprocedure AS name FROM pg_proc p
+        WHERE p.pronamespace = 'public'::regnamespace AND p.proowner <> 'console_owner'::regrole
+            AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')
+    LOOP
+        EXECUTE format('ALTER FUNCTION %s OWNER TO console_owner', r.name);
+    END LOOP;
+END;
+$$;
+SQL
+  fi
+}
+
+# sql DB: runs the SQL on stdin in database DB as the superuser.
+sql() {
+  as_pg "$bindir/psql" -h 127.0.0.1 -p "$port" -U postgres -d "$1" -v ON_ERROR_STOP=1 -qtAX
 }
 
 case "${1:-}" in
   start) start ;;
   stop) ensure_bin; if running; then as_pg "$bindir/pg_ctl" -D "$pgdata" -m fast -w stop >/dev/null; fi ;;
-  url) echo "postgres://postgres@127.0.0.1:$port/console?sslmode=disable" ;;
+  url) echo "postgres://console_runtime@127.0.0.1:$port/console?sslmode=disable" ;;
+  migrate-url) echo "postgres://console_owner@127.0.0.1:$port/console?sslmode=disable" ;;
   test-url) echo "postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable" ;;
   bindir) ensure_bin; echo "$bindir" ;;
   reset) ensure_bin; if running; then as_pg "$bindir/pg_ctl" -D "$pgdata" -m fast -w stop >/dev/null; fi; rm -rf "$pgdata" ;;
-  *) echo "usage: $0 start|stop|url|test-url|bindir|reset" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|url|migrate-url|test-url|bindir|reset" >&2; exit 2 ;;
 esac

@@ -16,7 +16,8 @@ const auditUsage = `Usage: console audit <subcommand> [flags]
 Works on the database in DATABASE_URL. Subcommands:
   verify   recompute the hash chain: exit 0 when intact, 1 with the first break on stderr
   seal     give pending events their place in the chain now
-  prune    delete events older than a date, leaving a signed checkpoint in their place
+  prune    delete events older than a date, leaving a signed checkpoint in their place;
+           as the schema owner (CONSOLE_MIGRATE_DATABASE_URL), since the runtime role may not
 
 Run 'console audit <subcommand> --help' for its flags.`
 
@@ -97,7 +98,8 @@ func runAuditPrune(ctx context.Context, e env, args []string) error {
 	fs := flag.NewFlagSet("console audit prune", flag.ContinueOnError)
 	beforeFlag := fs.String("before", "", "delete events that occurred before this `time`: RFC 3339 or a date (YYYY-MM-DD, UTC midnight)")
 	yes := fs.Bool("yes", false, "really delete; without it, only say how many events would go")
-	positional, set, err := parseFlags(e, fs, args, "Usage: console audit prune --before DATE [--yes]")
+	positional, set, err := parseFlags(e, fs, args, "Usage: console audit prune --before DATE [--yes]\n\n"+
+		"Runs as the schema owner: CONSOLE_MIGRATE_DATABASE_URL, or DATABASE_URL when that is unset.")
 	if err != nil || set["help"] {
 		return err
 	}
@@ -108,7 +110,7 @@ func runAuditPrune(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return usageError("audit prune: --before: %v", err)
 	}
-	st, _, err := openStore(ctx, e)
+	st, _, err := openOwnerStore(ctx, e, "console audit prune", true)
 	if err != nil {
 		return err
 	}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -32,10 +31,10 @@ func runAuditCLI(t *testing.T, environ map[string]string, args ...string) auditC
 	return auditCLIResult{code, stdout.String(), stderr.String()}
 }
 
-// auditCLI is a database with sealed events and the environment that points
-// the console at it.
+// auditCLI is a database with events and the environment that points the
+// console at it: DATABASE_URL is the runtime role, the store too.
 type auditCLI struct {
-	url     string
+	db      pgtest.DB
 	environ map[string]string
 	st      *store.Store
 }
@@ -43,13 +42,13 @@ type auditCLI struct {
 func setupAuditCLI(t *testing.T) auditCLI {
 	t.Helper()
 	ctx := t.Context()
-	u := pgtest.NewURL(t)
+	db := pgtest.New(t)
 	raw := bytes.Repeat([]byte{5}, 32)
 	keys, err := store.NewKeyring(raw)
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.Open(ctx, u, keys)
+	st, err := store.Open(ctx, db.RuntimeURL, keys)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,18 +59,15 @@ func setupAuditCLI(t *testing.T) auditCLI {
 			t.Fatal(err)
 		}
 	}
-	return auditCLI{url: u, st: st, environ: map[string]string{
-		"DATABASE_URL": u, "CONSOLE_MASTER_KEY": base64.StdEncoding.EncodeToString(raw),
+	return auditCLI{db: db, st: st, environ: map[string]string{
+		"DATABASE_URL": db.RuntimeURL, "CONSOLE_MASTER_KEY": base64.StdEncoding.EncodeToString(raw),
 	}}
 }
 
 // tamper edits the event at seq 4 as the database superuser.
 func (a auditCLI) tamper(t *testing.T) {
 	t.Helper()
-	test, _ := url.Parse(a.url)
-	su, _ := url.Parse(pgtest.ServerURL())
-	su.Path = test.Path
-	conn, err := pgx.Connect(t.Context(), su.String())
+	conn, err := pgx.Connect(t.Context(), a.db.SuperuserURL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,15 +121,24 @@ func TestAuditCLI_VerifyUsesTheConfiguredAuditKey(t *testing.T) {
 	}
 }
 
-func TestAuditCLI_PruneNeedsYes(t *testing.T) {
+func TestAuditCLI_PruneRunsAsTheOwnerAndNeedsYes(t *testing.T) {
 	t.Parallel()
 	a := setupAuditCLI(t)
 	if _, err := a.st.SealPending(t.Context(), 100); err != nil {
 		t.Fatal(err)
 	}
+	if r := runAuditCLI(t, a.environ, "audit", "verify"); r.code != 0 || !strings.Contains(r.stdout, "12 events verified") {
+		t.Fatalf("verify after sealing as the runtime role: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
 	before := time.Now().Add(time.Second).UTC().Format(time.RFC3339)
 	time.Sleep(1100 * time.Millisecond)
-	r := runAuditCLI(t, a.environ, "audit", "prune", "--before", before)
+	// DATABASE_URL alone is the runtime role, which may not delete events.
+	r := runAuditCLI(t, a.environ, "audit", "prune", "--before", before, "--yes")
+	if r.code != 2 || !strings.Contains(r.stderr, "CONSOLE_MIGRATE_DATABASE_URL") || r.stdout != "" {
+		t.Fatalf("prune as the runtime role: exit %d, stdout %q, stderr %q; want 2 naming CONSOLE_MIGRATE_DATABASE_URL", r.code, r.stdout, r.stderr)
+	}
+	a.environ["CONSOLE_MIGRATE_DATABASE_URL"] = a.db.OwnerURL
+	r = runAuditCLI(t, a.environ, "audit", "prune", "--before", before)
 	if r.code != 2 || !strings.Contains(r.stdout, "would delete 12 sealed events") || !strings.Contains(r.stderr, "--yes") {
 		t.Fatalf("prune without --yes: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}

@@ -19,7 +19,9 @@ import (
 // config is everything the console reads from its environment. Every
 // variable is documented in the README with its default.
 type config struct {
-	DatabaseURL    string
+	DatabaseURL    string // the runtime role: serve and the everyday commands
+	MigrateURL     string // the schema owner: migrate, db grant, audit prune, dev seed
+	AllowOwnerRole bool   // serve as a superuser or the schema owner anyway (development)
 	Addr           string
 	Dev            bool
 	DataDir        string
@@ -87,7 +89,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return b
 	}
 	c := config{
-		DatabaseURL:    get("DATABASE_URL", ""),
+		DatabaseURL:    secret("DATABASE_URL"),
+		MigrateURL:     secret("CONSOLE_MIGRATE_DATABASE_URL"),
+		AllowOwnerRole: boolean("CONSOLE_ALLOW_OWNER_ROLE"),
 		Addr:           get("CONSOLE_ADDR", ":8080"),
 		Dev:            boolean("CONSOLE_DEV"),
 		DataDir:        get("CONSOLE_DATA_DIR", ".data"),
@@ -120,8 +124,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 // validate rejects settings that cannot work together, saying how to fix them.
 func (c config) validate() error {
 	var errs []error
-	if c.DatabaseURL == "" {
-		errs = append(errs, errors.New("DATABASE_URL is not set: point it at a PostgreSQL database, or use 'make run', which starts a private one"))
+	if c.DatabaseURL == "" && c.MigrateURL == "" {
+		errs = append(errs, errNoDatabaseURL)
 	}
 	if c.MasterKey == "" && !c.Dev {
 		errs = append(errs, errors.New("CONSOLE_MASTER_KEY is not set: ServerSecrets are encrypted with it; make one with 'head -c 32 /dev/urandom | base64' and keep it safe (or set CONSOLE_DEV=true for a throw-away development key)"))
@@ -173,9 +177,52 @@ func (c config) keyring(stderr io.Writer) (*store.Keyring, error) {
 	return store.ParseMasterKeys(key, c.MasterKeyOld)
 }
 
-// open connects to the database with the master keyring and the audit
-// checkpoint MAC keys, the same for the server and every command.
+// errNoDatabaseURL says how to point the console at a database.
+var errNoDatabaseURL = errors.New("DATABASE_URL is not set: point it at a PostgreSQL database (as the runtime role; see 'Database roles' in the README), or use 'make run', which starts a private one")
+
+// open connects as the runtime role (DATABASE_URL) with the master keyring
+// and the audit checkpoint MAC keys, the same for the server and every command.
 func (c config) open(ctx context.Context, stderr io.Writer) (*store.Store, error) {
+	if c.DatabaseURL == "" {
+		return nil, &exitError{code: 2, err: fmt.Errorf("configuration: %w", errNoDatabaseURL)}
+	}
+	return c.openURL(ctx, stderr, c.DatabaseURL, true)
+}
+
+// openOwner connects as the schema owner, for what only the owner may do
+// (what names it in messages): CONSOLE_MIGRATE_DATABASE_URL, or DATABASE_URL
+// when that is unset (one role for everything, in development). It refuses
+// a role that neither owns the schema nor is a superuser, saying what to set.
+// Without withKeys the store has no keyring: enough to migrate and grant.
+func (c config) openOwner(ctx context.Context, stderr io.Writer, what string, withKeys bool) (*store.Store, error) {
+	u, from := c.MigrateURL, "CONSOLE_MIGRATE_DATABASE_URL"
+	if u == "" {
+		u, from = c.DatabaseURL, "DATABASE_URL"
+	}
+	st, err := c.openURL(ctx, stderr, u, withKeys)
+	if err != nil {
+		return nil, err
+	}
+	role, err := st.CurrentRole(ctx)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	if !role.Superuser && !role.OwnsSchema {
+		st.Close()
+		return nil, &exitError{code: 2, err: fmt.Errorf("configuration: %s needs the owner of the console's schema, but %s connects as %q, "+
+			"which does not own it: set CONSOLE_MIGRATE_DATABASE_URL to the owner role's connection string (DATABASE_URL is the runtime role's)",
+			what, from, role.Name)}
+	}
+	return st, nil
+}
+
+// openURL opens a store on databaseURL, with the keys of the configuration
+// when withKeys is set.
+func (c config) openURL(ctx context.Context, stderr io.Writer, databaseURL string, withKeys bool) (*store.Store, error) {
+	if !withKeys {
+		return store.Open(ctx, databaseURL, nil)
+	}
 	keys, err := c.keyring(stderr)
 	if err != nil {
 		return nil, &exitError{code: 2, err: fmt.Errorf("configuration: %w", err)}
@@ -184,7 +231,7 @@ func (c config) open(ctx context.Context, stderr io.Writer) (*store.Store, error
 	if err != nil {
 		return nil, &exitError{code: 2, err: fmt.Errorf("configuration: %w", err)}
 	}
-	st, err := store.Open(ctx, c.DatabaseURL, keys)
+	st, err := store.Open(ctx, databaseURL, keys)
 	if err != nil {
 		return nil, err
 	}
@@ -207,13 +254,25 @@ func auditMACKeys(c config, keys *store.Keyring) ([][]byte, error) {
 	return append([][]byte{k}, keys.DerivedKeys("audit-checkpoint")...), nil
 }
 
-// openStore loads the configuration and connects to the database, for the
-// commands that need one.
+// openStore loads the configuration and connects as the runtime role, for
+// the commands that need a database.
 func openStore(ctx context.Context, e env) (*store.Store, config, error) {
 	c, err := loadConfig(e.getenv)
 	if err != nil {
 		return nil, c, &exitError{code: 2, err: fmt.Errorf("configuration: %w", err)}
 	}
 	st, err := c.open(ctx, e.stderr)
+	return st, c, err
+}
+
+// openOwnerStore loads the configuration and connects as the schema owner,
+// for the commands that change the schema or delete audit events (what);
+// withKeys loads the master keyring too.
+func openOwnerStore(ctx context.Context, e env, what string, withKeys bool) (*store.Store, config, error) {
+	c, err := loadConfig(e.getenv)
+	if err != nil {
+		return nil, c, &exitError{code: 2, err: fmt.Errorf("configuration: %w", err)}
+	}
+	st, err := c.openOwner(ctx, e.stderr, what, withKeys)
 	return st, c, err
 }

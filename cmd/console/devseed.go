@@ -13,6 +13,8 @@ import (
 const devUsage = `Usage: console dev <subcommand> [flags]
 
 Helpers for development and benchmark databases; never point them at a real one.
+They run as the schema owner (CONSOLE_MIGRATE_DATABASE_URL, or DATABASE_URL when
+that is unset): the seed writes sealed events and vacuums.
   seed     fill the database with synthetic projects and audit events
 
 Run 'console dev seed --help' for its flags.`
@@ -58,7 +60,7 @@ func runDevSeed(ctx context.Context, e env, args []string) error {
 	case *seal != "chain" && *seal != "sealer":
 		return usageError("dev seed: --seal %q: want chain or sealer", *seal)
 	}
-	st, _, err := openStore(ctx, e)
+	st, _, err := openOwnerStore(ctx, e, "console dev seed", true)
 	if err != nil {
 		return err
 	}

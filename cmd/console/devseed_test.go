@@ -11,21 +11,23 @@ import (
 	"github.com/zegocloud-console/console/internal/store"
 )
 
-// devSeedEnv is a fresh database and the environment pointing the console at it.
+// devSeedEnv is a fresh database and the environment pointing the console at
+// it: the seed runs as the owner, the returned store as the runtime role.
 func devSeedEnv(t *testing.T) (map[string]string, *store.Store) {
 	t.Helper()
-	u := pgtest.NewURL(t)
+	db := pgtest.New(t)
 	raw := bytes.Repeat([]byte{6}, 32)
 	keys, err := store.NewKeyring(raw)
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.Open(t.Context(), u, keys)
+	st, err := store.Open(t.Context(), db.RuntimeURL, keys)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(st.Close)
-	return map[string]string{"DATABASE_URL": u, "CONSOLE_MASTER_KEY": base64.StdEncoding.EncodeToString(raw)}, st
+	return map[string]string{"DATABASE_URL": db.RuntimeURL, "CONSOLE_MIGRATE_DATABASE_URL": db.OwnerURL,
+		"CONSOLE_MASTER_KEY": base64.StdEncoding.EncodeToString(raw)}, st
 }
 
 func runDevCLI(t *testing.T, environ map[string]string, args ...string) (int, string, string) {

@@ -93,17 +93,25 @@ func TestFault_DatabaseRestartAndConsoleKillLoseNoTokenAndBreakNoChain(t *testin
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.Open(context.Background(), pg.URL(), keys)
+	owner, err := store.Open(context.Background(), pg.OwnerURL(), keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := owner.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := owner.GrantRuntimeRole(context.Background(), "console_runtime"); err != nil {
+		t.Fatal(err)
+	}
+	owner.Close()
+	st, err := store.Open(context.Background(), pg.RuntimeURL(), keys)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	if _, err := st.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
 	const appID = 424242
 	apiKey := opsProvision(t, st, appID)
-	environ := []string{"PATH=" + os.Getenv("PATH"), "DATABASE_URL=" + pg.URL(), "CONSOLE_MASTER_KEY=" + masterKey,
+	environ := []string{"PATH=" + os.Getenv("PATH"), "DATABASE_URL=" + pg.RuntimeURL(), "CONSOLE_MASTER_KEY=" + masterKey,
 		"CONSOLE_ADMIN_PASSWORD=fault-test-admin-password", "CONSOLE_SEAL_INTERVAL=50ms",
 		"CONSOLE_API_RATE=100000", "CONSOLE_API_BURST=100000"}
 	procs := []*consoleProc{newConsoleProc("A", bin, environ), newConsoleProc("B", bin, environ)}
@@ -157,7 +165,7 @@ func TestFault_DatabaseRestartAndConsoleKillLoseNoTokenAndBreakNoChain(t *testin
 		}
 	}
 	faultCheckAnswers(t, clients, procs)
-	faultCheckRecords(t, keys, pg.URL(), clients)
+	faultCheckRecords(t, keys, pg.RuntimeURL(), clients)
 	t.Logf("fault test took %v", time.Since(began).Round(time.Millisecond))
 }
 

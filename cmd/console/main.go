@@ -51,7 +51,8 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"serve", "serve the web console and the JSON API", runServe},
-		{"migrate", "apply database migrations", runMigrate},
+		{"migrate", "apply database migrations (as the schema owner)", runMigrate},
+		{"db", "grant the runtime role what console serve needs", runDB},
 		{"healthcheck", "exit 0 when the local console is ready (for containers)", runHealthcheck},
 		{"token", "issue and decode Token04 offline (no database)", runToken},
 		{"audit", "verify, seal and prune the audit trail", runAudit},

@@ -17,7 +17,7 @@ func TestMultiInstance_TwoConsolesIssueRevokeAndSealOneDatabaseWithoutLosingEven
 	t.Parallel()
 	began := time.Now()
 	masterKey := opsNewMasterKey(t)
-	dbURL := pgtest.NewURL(t)
+	dbURL := pgtest.New(t).RuntimeURL
 	keys, err := store.ParseMasterKeys(masterKey, "")
 	if err != nil {
 		t.Fatal(err)

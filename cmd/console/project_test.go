@@ -23,7 +23,7 @@ type adminCLI struct {
 
 func setupAdminCLI(t *testing.T) adminCLI {
 	t.Helper()
-	u := pgtest.NewURL(t)
+	u := pgtest.New(t).RuntimeURL
 	raw := bytes.Repeat([]byte{7}, 32)
 	keys, err := store.NewKeyring(raw)
 	if err != nil {

@@ -25,13 +25,15 @@ import (
 // version is set at build time with -ldflags "-X main.version=…".
 var version = "dev"
 
-// runServe starts the console: migrate, make sure an admin exists, seal the
-// audit trail in the background, serve HTTP until SIGTERM, then drain.
+// runServe starts the console: check its database role and schema, make
+// sure an admin exists, seal the audit trail in the background, serve HTTP
+// until SIGTERM, then drain.
 func runServe(ctx context.Context, e env, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, "Usage: console serve\n\nServes the web console and the API; configured by environment variables (see README).")
+		fmt.Fprintln(e.stderr, "Usage: console serve\n\nServes the web console and the API as the runtime role in DATABASE_URL, on a schema\n"+
+			"that 'console migrate' brought up to date; configured by environment variables (see README).")
 	}
 	if err := fs.Parse(args); err != nil {
 		return flagError(err)
@@ -46,10 +48,8 @@ func runServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	if n, err := st.Migrate(ctx); err != nil {
+	if err := prepareSchema(ctx, st, c, logger); err != nil {
 		return err
-	} else if n > 0 {
-		logger.Info("applied migrations", "count", n)
 	}
 	if err := ensureAdmin(ctx, st, c, e); err != nil {
 		return err
@@ -108,6 +108,62 @@ func runServe(ctx context.Context, e env, args []string) error {
 	stopBackground()
 	logger.Info("stopped")
 	return nil
+}
+
+// prepareSchema makes sure the console serves as a role that cannot change
+// the rules of its own audit trail, on a current schema. A superuser or the
+// schema owner is refused unless CONSOLE_ALLOW_OWNER_ROLE is set; then, as in
+// a one-role development setup, it migrates first. A runtime role never
+// migrates: it is told how to.
+func prepareSchema(ctx context.Context, st *store.Store, c config, logger *slog.Logger) error {
+	role, err := st.CurrentRole(ctx)
+	if err != nil {
+		return err
+	}
+	if role.Privileged() {
+		if !c.AllowOwnerRole {
+			return &exitError{code: 2, err: fmt.Errorf("configuration: %s", ownerRoleRefusal(role))}
+		}
+		logger.Warn("serving as a role that may change the schema and the audit trail's rules (CONSOLE_ALLOW_OWNER_ROLE=true): for development only",
+			"role", role.Name, "superuser", role.Superuser)
+		n, err := st.Migrate(ctx)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			logger.Info("applied migrations", "count", n)
+		}
+		return nil
+	}
+	pending, err := st.MigrationsPending(ctx)
+	switch {
+	case errors.Is(err, store.ErrPermissionDenied):
+		return &exitError{code: 2, err: fmt.Errorf("configuration: role %q may not use the console's tables: as the schema owner run "+
+			"'console db grant %s' (with CONSOLE_MIGRATE_DATABASE_URL set to the owner's connection string): %w", role.Name, role.Name, err)}
+	case err != nil:
+		return err
+	case pending:
+		return &exitError{code: 1, err: fmt.Errorf("the database schema is not current (never migrated, or older than this console), "+
+			"and %q, a runtime role, does not migrate it: run 'console migrate' with CONSOLE_MIGRATE_DATABASE_URL set to the "+
+			"schema owner's connection string (then, on a new database, 'console db grant %s'), and start again", role.Name, role.Name)}
+	}
+	return nil
+}
+
+// ownerRoleRefusal says why serve refuses role and how to set up a runtime role.
+func ownerRoleRefusal(role store.DatabaseRole) string {
+	why := "the owner of the console's schema"
+	switch {
+	case role.Superuser:
+		why = "a superuser"
+	case !role.OwnsSchema:
+		why = "a role that may create objects in the database (PostgreSQL before 15 lets every role create in schema public: " +
+			"REVOKE CREATE ON SCHEMA public FROM PUBLIC)"
+	}
+	return fmt.Sprintf("DATABASE_URL connects as %q, %s, which could rewrite the audit trail's rules: serve as a runtime role instead. "+
+		"As the owner (CONSOLE_MIGRATE_DATABASE_URL) run 'console migrate' and 'console db grant console_runtime', give that role a "+
+		"password (ALTER ROLE console_runtime PASSWORD '…', as a superuser) and point DATABASE_URL at it; see 'Database roles' in the README. "+
+		"For development only, CONSOLE_ALLOW_OWNER_ROLE=true serves as this role anyway (and migrates first)", role.Name, why)
 }
 
 // newLogger writes structured JSON logs to stderr.
@@ -169,12 +225,13 @@ func listenURL(a net.Addr) string {
 func runMigrate(ctx context.Context, e env, args []string) error {
 	if len(args) > 0 {
 		if args[0] == "-h" || args[0] == "--help" {
-			fmt.Fprintln(e.stdout, "Usage: console migrate\n\nApplies pending database migrations (console serve also does this at start).")
+			fmt.Fprintln(e.stdout, "Usage: console migrate\n\nApplies pending database migrations as the schema owner: CONSOLE_MIGRATE_DATABASE_URL,\n"+
+				"or DATABASE_URL when that is unset. Run it before starting consoles of a new version.")
 			return nil
 		}
 		return usageError("migrate takes no arguments")
 	}
-	st, _, err := openStore(ctx, e)
+	st, _, err := openOwnerStore(ctx, e, "console migrate", false)
 	if err != nil {
 		return err
 	}

@@ -57,7 +57,7 @@ func opsContainsAny(subs []string, s string) bool {
 
 func TestServe_FirstStartPrintsOneTimeAdminPasswordOnceAndShutsDownGracefully(t *testing.T) {
 	t.Parallel()
-	environ := map[string]string{"DATABASE_URL": pgtest.NewURL(t), "CONSOLE_MASTER_KEY": opsNewMasterKey(t)}
+	environ := map[string]string{"DATABASE_URL": pgtest.New(t).RuntimeURL, "CONSOLE_MASTER_KEY": opsNewMasterKey(t)}
 	c := startInproc(t, environ)
 	m := opsOneTimePassword.FindStringSubmatch(c.Log.String())
 	if m == nil {
@@ -104,7 +104,7 @@ func TestServe_FirstStartPrintsOneTimeAdminPasswordOnceAndShutsDownGracefully(t 
 
 func TestServe_MetricsAddrServesMetricsOnItsOwnListenerOnly(t *testing.T) {
 	t.Parallel()
-	c := startInproc(t, map[string]string{"DATABASE_URL": pgtest.NewURL(t), "CONSOLE_MASTER_KEY": opsNewMasterKey(t),
+	c := startInproc(t, map[string]string{"DATABASE_URL": pgtest.New(t).RuntimeURL, "CONSOLE_MASTER_KEY": opsNewMasterKey(t),
 		"CONSOLE_METRICS_ADDR": "127.0.0.1:0"})
 	m := regexp.MustCompile(`"msg":"metrics listening","addr":"([^"]+)"`).FindStringSubmatch(c.Log.String())
 	if m == nil {
@@ -138,7 +138,7 @@ func TestServe_WithoutMasterKeyExitsWithCode2AndSaysHowToMakeOne(t *testing.T) {
 func TestServe_DevModeGeneratesMasterKeyOnceAndReusesIt(t *testing.T) {
 	t.Parallel()
 	dataDir := t.TempDir()
-	environ := map[string]string{"DATABASE_URL": pgtest.NewURL(t), "CONSOLE_DEV": "true", "CONSOLE_DATA_DIR": dataDir,
+	environ := map[string]string{"DATABASE_URL": pgtest.New(t).RuntimeURL, "CONSOLE_DEV": "true", "CONSOLE_DATA_DIR": dataDir,
 		"CONSOLE_ADMIN_PASSWORD": "dev-admin-password-123"}
 	keyFile := filepath.Join(dataDir, "master.key")
 	var keys []string
@@ -172,13 +172,13 @@ func TestServe_DevModeGeneratesMasterKeyOnceAndReusesIt(t *testing.T) {
 func TestServe_ShutdownFinishesInFlightRequestThenReturnsNil(t *testing.T) {
 	t.Parallel()
 	const password = "in-flight-admin-password"
-	dbURL := pgtest.NewURL(t)
-	c := startInproc(t, map[string]string{"DATABASE_URL": dbURL, "CONSOLE_MASTER_KEY": opsNewMasterKey(t),
+	dbs := pgtest.New(t)
+	c := startInproc(t, map[string]string{"DATABASE_URL": dbs.RuntimeURL, "CONSOLE_MASTER_KEY": opsNewMasterKey(t),
 		"CONSOLE_ADMIN_PASSWORD": password})
-	// Hold the operators table: a sign-in stays in its handler, waiting for
-	// the lock, until the test lets go.
+	// Hold the operators table (as the owner, who may lock it so): a sign-in
+	// stays in its handler, waiting for the lock, until the test lets go.
 	ctx := context.Background()
-	db, err := pgx.Connect(ctx, dbURL)
+	db, err := pgx.Connect(ctx, dbs.OwnerURL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +235,7 @@ func TestServe_ShutdownFinishesInFlightRequestThenReturnsNil(t *testing.T) {
 // BenchmarkStartupToReady measures `console serve` from start to /readyz 200
 // on a migrated database that already has its admin.
 func BenchmarkStartupToReady(b *testing.B) {
-	environ := map[string]string{"DATABASE_URL": pgtest.NewURL(b), "CONSOLE_MASTER_KEY": opsNewMasterKey(b),
+	environ := map[string]string{"DATABASE_URL": pgtest.New(b).RuntimeURL, "CONSOLE_MASTER_KEY": opsNewMasterKey(b),
 		"CONSOLE_ADMIN_PASSWORD": "bench-admin-password-123"}
 	if err := startInproc(b, environ).stop(b); err != nil {
 		b.Fatal(err)

@@ -22,7 +22,8 @@ import (
 // pgCluster is a PostgreSQL server of one test, which the test may stop and
 // restart: made with initdb under a temporary directory, listening on
 // 127.0.0.1 only, trust auth, fsync off (nothing here must survive the
-// machine), with one database "console".
+// machine), with one database "console" owned by the role console_owner
+// and an ordinary role console_runtime for the consoles.
 type pgCluster struct {
 	bindir   string
 	base     string // owned by the server's user: data/ and server.log
@@ -103,22 +104,29 @@ func newPGCluster(t testing.TB) *pgCluster {
 			t.Fatalf("start private cluster: %v\n%s\nserver log:\n%s", err, out, c.logTail())
 		}
 	}
-	conn, err := pgx.Connect(context.Background(), c.urlOf("postgres"))
+	conn, err := pgx.Connect(context.Background(), c.roleURL("postgres", "postgres"))
 	if err != nil {
 		t.Fatalf("connect to private cluster: %v", err)
 	}
 	defer conn.Close(context.Background())
-	if _, err := conn.Exec(context.Background(), "CREATE DATABASE console"); err != nil {
-		t.Fatalf("create database: %v", err)
+	for _, q := range []string{"CREATE ROLE console_owner LOGIN", "CREATE ROLE console_runtime LOGIN",
+		"CREATE DATABASE console OWNER console_owner"} {
+		if _, err := conn.Exec(context.Background(), q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
 	}
 	return c
 }
 
-// URL is the DATABASE_URL of the cluster's console database.
-func (c *pgCluster) URL() string { return c.urlOf("console") }
+// OwnerURL connects to the console database as its owner, who migrates.
+func (c *pgCluster) OwnerURL() string { return c.roleURL("console_owner", "console") }
 
-func (c *pgCluster) urlOf(db string) string {
-	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", c.port, db)
+// RuntimeURL is the DATABASE_URL of the consoles: the runtime role, once
+// the owner granted it.
+func (c *pgCluster) RuntimeURL() string { return c.roleURL("console_runtime", "console") }
+
+func (c *pgCluster) roleURL(role, db string) string {
+	return fmt.Sprintf("postgres://%s@127.0.0.1:%d/%s?sslmode=disable", role, c.port, db)
 }
 
 func (c *pgCluster) dataDir() string { return filepath.Join(c.base, "data") }

@@ -19,7 +19,8 @@ import (
 var ErrAuditChainHead = errors.New("audit chain end does not match its signed head")
 
 // auditSealLock is the advisory lock key of sealing: one sealing transaction
-// at a time across every console instance ("zcaudit1").
+// at a time across every console instance ("zcaudit1"). audit_seal in
+// migrations/00003 takes it too, by its decimal value.
 const auditSealLock int64 = 0x7a63_6175_6469_7431
 
 const (
@@ -81,10 +82,13 @@ func (s *Store) SealPending(ctx context.Context, max int) (sealed int, err error
 	return sealed, nil
 }
 
-// sealLocked seals up to max events in tx, which holds auditSealLock.
+// sealLocked seals up to max events in tx, which holds auditSealLock. The
+// hashes are computed here; audit_seal (migrations/00003) writes them, the
+// signed head and any checkpoint as the schema owner, so that the runtime
+// role, which may not UPDATE an event, never rewrites one itself.
 func (s *Store) sealLocked(ctx context.Context, tx pgx.Tx, max int) (int, error) {
 	rows, err := tx.Query(ctx, `SELECT `+auditColumns+` FROM audit_events
-		WHERE hash IS NULL ORDER BY id LIMIT $1 FOR UPDATE`, max)
+		WHERE hash IS NULL ORDER BY id LIMIT $1`, max)
 	if err != nil {
 		return 0, fmt.Errorf("store: seal audit: select: %w", err)
 	}
@@ -99,38 +103,33 @@ func (s *Store) sealLocked(ctx context.Context, tx pgx.Tx, max int) (int, error)
 	if err != nil {
 		return 0, err
 	}
-	seq, prev, err := checkedChainTip(ctx, tx, keys)
+	tip, prev, err := checkedChainTip(ctx, tx, keys)
 	if err != nil {
 		return 0, err
 	}
+	seq := tip
 	ids := make([]int64, len(events))
-	seqs := make([]int64, len(events))
-	prevs := make([][]byte, len(events))
 	hashes := make([][]byte, len(events))
 	var h chainHasher
 	for i := range events {
 		seq++
 		sum := h.sum(prev, seq, &events[i])
-		ids[i], seqs[i], prevs[i], hashes[i] = events[i].ID, seq, prev, sum[:]
+		ids[i], hashes[i] = events[i].ID, sum[:]
 		prev = hashes[i]
 	}
-	if _, err := tx.Exec(ctx, `UPDATE audit_events e
-		SET chain_seq = u.seq, prev_hash = u.prev, hash = u.hash, sealed_at = now()
-		FROM unnest($1::bigint[], $2::bigint[], $3::bytea[], $4::bytea[]) AS u(id, seq, prev, hash)
-		WHERE e.id = u.id`, ids, seqs, prevs, hashes); err != nil {
-		return 0, fmt.Errorf("store: seal audit: update: %w", err)
+	var due bool
+	if err := tx.QueryRow(ctx, `SELECT NOT EXISTS (SELECT 1 FROM audit_checkpoints
+		WHERE chain_seq > $1::bigint - $2::bigint AND created_at > now() - interval '`+auditCheckpointMaxAge+`')`,
+		seq, auditCheckpointEvery).Scan(&due); err != nil {
+		return 0, fmt.Errorf("store: seal audit: checkpoint due: %w", err)
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO audit_chain_head (chain_seq, hash, mac) VALUES ($1, $2, $3)
-		ON CONFLICT (singleton) DO UPDATE SET chain_seq = $1, hash = $2, mac = $3, updated_at = now()`,
-		seq, prev, checkpointMAC(keys[0], "head", seq, prev)); err != nil {
-		return 0, fmt.Errorf("store: seal audit: sign head: %w", err)
+	var checkpoint []byte // NULL: no periodic checkpoint this time
+	if due {
+		checkpoint = checkpointMAC(keys[0], "periodic", seq, prev)
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO audit_checkpoints (chain_seq, hash, mac, kind)
-		SELECT $1::bigint, $2::bytea, $3::bytea, 'periodic' WHERE NOT EXISTS (SELECT 1 FROM audit_checkpoints
-			WHERE chain_seq > $1::bigint - $4::bigint AND created_at > now() - interval '`+auditCheckpointMaxAge+`')
-		ON CONFLICT (chain_seq) DO NOTHING`,
-		seq, prev, checkpointMAC(keys[0], "periodic", seq, prev), auditCheckpointEvery); err != nil {
-		return 0, fmt.Errorf("store: seal audit: checkpoint: %w", err)
+	if _, err := tx.Exec(ctx, `SELECT audit_seal($1, $2, $3, $4, $5)`,
+		tip, ids, hashes, checkpointMAC(keys[0], "head", seq, prev), checkpoint); err != nil {
+		return 0, fmt.Errorf("store: seal audit: %w", err)
 	}
 	return len(events), nil
 }

@@ -3,14 +3,11 @@ package store
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-
-	"github.com/zegocloud-console/console/internal/pgtest"
 )
 
 // auditTestEvent makes a plain audit event numbered i.
@@ -89,16 +86,7 @@ func (b bundle) mustVerifyOK(t *testing.T) VerifyReport {
 // triggers off: what an attacker with database access can do.
 func (b bundle) superuser(t *testing.T) *pgx.Conn {
 	t.Helper()
-	test, err := url.Parse(b.url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	su, err := url.Parse(pgtest.ServerURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	su.Path = test.Path
-	conn, err := pgx.Connect(b.ctx, su.String())
+	conn, err := pgx.Connect(b.ctx, b.db.SuperuserURL)
 	if err != nil {
 		t.Fatalf("connect as superuser: %v", err)
 	}
@@ -132,7 +120,7 @@ func (b bundle) insertAt(t *testing.T, at time.Time, e Event) int64 {
 		details = map[string]any{}
 	}
 	var id int64
-	err := b.st.Pool().QueryRow(b.ctx, `INSERT INTO audit_events (occurred_at, actor_type, actor_id, actor_name,
+	err := b.owner.Pool().QueryRow(b.ctx, `INSERT INTO audit_events (occurred_at, actor_type, actor_id, actor_name,
 			action, outcome, app_id, target_type, target_id, request_id, client_ip, user_agent, details, token_fingerprint)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
 		at, e.Actor.Type, e.Actor.ID, e.Actor.Name, e.Action, e.Outcome, appID, e.TargetType, e.TargetID,

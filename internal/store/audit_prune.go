@@ -21,7 +21,8 @@ const ActionAuditPrune = "audit.prune"
 // the chain still verifies. It deletes a prefix of the chain: it stops at the
 // first event (in chain order) that occurred at or after before, so an
 // older event sealed after a newer one stays. It first verifies the chain and
-// refuses with ErrAuditChainBroken when that fails. Sealing the pending
+// refuses with ErrAuditChainBroken when that fails. Only the schema owner
+// may prune (others get ErrPermissionDenied). Sealing the pending
 // events, the checkpoint, the deletion and the audit.prune event (details:
 // before, deleted, through_seq) commit in one transaction.
 func (s *Store) PruneAudit(ctx context.Context, before time.Time, actor Actor, origin Origin) (deleted int64, err error) {
@@ -92,7 +93,7 @@ func (s *Store) PruneAudit(ctx context.Context, before time.Time, actor Actor, o
 		return err
 	})
 	if err != nil {
-		return 0, err
+		return 0, permissionDenied(err) // the runtime role may not prune: the schema owner does
 	}
 	return deleted, nil
 }

@@ -26,10 +26,10 @@ func agedChain(t *testing.T) (bundle, time.Time) {
 func TestPruneAudit_DeletesOldEventsAndTheChainStillVerifies(t *testing.T) {
 	t.Parallel()
 	b, cut := agedChain(t)
-	if n, through, err := b.st.AuditPrunePreview(b.ctx, cut); err != nil || n != 30 || through != 30 {
+	if n, through, err := b.owner.AuditPrunePreview(b.ctx, cut); err != nil || n != 30 || through != 30 {
 		t.Fatalf("preview: got %d through %d, %v; want 30 through 30", n, through, err)
 	}
-	deleted, err := b.st.PruneAudit(b.ctx, cut, pruneActor, Origin{RequestID: "cli"})
+	deleted, err := b.owner.PruneAudit(b.ctx, cut, pruneActor, Origin{RequestID: "cli"})
 	if err != nil || deleted != 30 {
 		t.Fatalf("PruneAudit: got %d, %v; want 30, nil", deleted, err)
 	}
@@ -59,7 +59,7 @@ func TestPruneAudit_DeletesOldEventsAndTheChainStillVerifies(t *testing.T) {
 		t.Errorf("checkpoints before the anchor: %d, want 0", n)
 	}
 	// A second prune that finds nothing old still records itself.
-	if deleted, err := b.st.PruneAudit(b.ctx, cut, pruneActor, Origin{}); err != nil || deleted != 0 {
+	if deleted, err := b.owner.PruneAudit(b.ctx, cut, pruneActor, Origin{}); err != nil || deleted != 0 {
 		t.Fatalf("second PruneAudit: got %d, %v; want 0, nil", deleted, err)
 	}
 	b.audit(t, 3)
@@ -76,7 +76,7 @@ func TestPruneAudit_EverythingOldLeavesOnlyThePruneEvent(t *testing.T) {
 		b.insertAt(t, time.Now().Add(-time.Hour), auditTestEvent(i))
 	}
 	// Unsealed events are sealed first, so that they can go too.
-	deleted, err := b.st.PruneAudit(b.ctx, time.Now().Add(-time.Minute), pruneActor, Origin{})
+	deleted, err := b.owner.PruneAudit(b.ctx, time.Now().Add(-time.Minute), pruneActor, Origin{})
 	if err != nil || deleted != 10 {
 		t.Fatalf("PruneAudit: got %d, %v; want 10, nil", deleted, err)
 	}
@@ -95,7 +95,7 @@ func TestPruneAudit_StopsAtTheFirstNewerEventInChainOrder(t *testing.T) {
 	b.sealAll(t)
 	b.insertAt(t, now.Add(-2*time.Hour), auditTestEvent(3)) // committed late: sealed after a newer one
 	b.sealAll(t)
-	deleted, err := b.st.PruneAudit(b.ctx, now.Add(-time.Hour), pruneActor, Origin{})
+	deleted, err := b.owner.PruneAudit(b.ctx, now.Add(-time.Hour), pruneActor, Origin{})
 	if err != nil || deleted != 1 {
 		t.Fatalf("PruneAudit: got %d, %v; want 1 (the newer event at seq 2 keeps seq 3)", deleted, err)
 	}
@@ -105,11 +105,11 @@ func TestPruneAudit_StopsAtTheFirstNewerEventInChainOrder(t *testing.T) {
 func TestPruneAudit_RefusesABrokenChainAndFutureCutoffs(t *testing.T) {
 	t.Parallel()
 	b, cut := agedChain(t)
-	if _, err := b.st.PruneAudit(b.ctx, time.Now().Add(time.Hour), pruneActor, Origin{}); err == nil {
+	if _, err := b.owner.PruneAudit(b.ctx, time.Now().Add(time.Hour), pruneActor, Origin{}); err == nil {
 		t.Error("a cut-off in the future was accepted")
 	}
 	mustExec(t, b.ctx, b.superuser(t), `UPDATE audit_events SET actor_name = 'mallory' WHERE chain_seq = 5`)
-	_, err := b.st.PruneAudit(b.ctx, cut, pruneActor, Origin{})
+	_, err := b.owner.PruneAudit(b.ctx, cut, pruneActor, Origin{})
 	if !errors.Is(err, ErrAuditChainBroken) {
 		t.Fatalf("PruneAudit of a broken chain: got %v, want ErrAuditChainBroken", err)
 	}
@@ -118,14 +118,14 @@ func TestPruneAudit_RefusesABrokenChainAndFutureCutoffs(t *testing.T) {
 	}
 }
 
-func TestPruneAudit_DeleteNeedsThePruneSetting(t *testing.T) {
+func TestPruneAudit_OwnerDeletesOnlyWithThePruneSetting(t *testing.T) {
 	t.Parallel()
 	b, _ := agedChain(t)
-	if _, err := b.st.Pool().Exec(b.ctx, `DELETE FROM audit_events WHERE chain_seq <= 3`); err == nil ||
+	if _, err := b.owner.Pool().Exec(b.ctx, `DELETE FROM audit_events WHERE chain_seq <= 3`); err == nil ||
 		!strings.Contains(err.Error(), "append-only") {
 		t.Fatalf("DELETE without the setting: got %v, want the append-only refusal", err)
 	}
-	tx, err := b.st.Pool().Begin(b.ctx)
+	tx, err := b.owner.Pool().Begin(b.ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,4 +135,16 @@ func TestPruneAudit_DeleteNeedsThePruneSetting(t *testing.T) {
 	if err != nil || tag.RowsAffected() != 3 {
 		t.Fatalf("DELETE with the setting: got %v, %v; want 3 rows", tag, err)
 	}
+}
+
+func TestPruneAudit_AsTheRuntimeRoleIsRefusedAndDeletesNothing(t *testing.T) {
+	t.Parallel()
+	b, cut := agedChain(t)
+	if _, err := b.st.PruneAudit(b.ctx, cut, pruneActor, Origin{}); !errors.Is(err, ErrPermissionDenied) {
+		t.Fatalf("PruneAudit as the runtime role: got %v, want ErrPermissionDenied", err)
+	}
+	if n := b.queryInt(t, `SELECT count(*) FROM audit_events`); n != 50 {
+		t.Errorf("events after the refused prune: got %d, want 50", n)
+	}
+	b.mustVerifyOK(t)
 }

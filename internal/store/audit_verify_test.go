@@ -181,14 +181,19 @@ func TestVerifyAuditChain_EmptyChainIsOK(t *testing.T) {
 	}
 }
 
-func TestAuditTrigger_RefusesChangesFromTheConsoleRole(t *testing.T) {
+func TestAuditTrigger_RefusesChangesFromTheRuntimeRoleAndTheOwner(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	b.audit(t, 2)
 	if _, err := b.st.SealPending(b.ctx, 1); err != nil {
 		t.Fatal(err)
 	}
-	// Seq 1 is sealed, the other event is not.
+	// Seq 1 is sealed, the other event is not. The runtime role holds no
+	// privilege for any of this; the owner, who does, meets the trigger.
+	roles := []struct {
+		name, want string
+		st         *Store
+	}{{"runtime role", "permission denied", b.st}, {"owner", "append-only", b.owner}}
 	for _, sql := range []string{
 		`UPDATE audit_events SET actor_name = 'mallory' WHERE chain_seq = 1`,
 		`UPDATE audit_events SET actor_name = 'mallory' WHERE hash IS NULL`,
@@ -199,9 +204,11 @@ func TestAuditTrigger_RefusesChangesFromTheConsoleRole(t *testing.T) {
 		`DELETE FROM audit_events WHERE hash IS NULL`,
 		`TRUNCATE audit_events`,
 	} {
-		_, err := b.st.Pool().Exec(b.ctx, sql)
-		if err == nil || !strings.Contains(err.Error(), "append-only") {
-			t.Errorf("%s: got %v, want the append-only refusal", sql, err)
+		for _, r := range roles {
+			_, err := r.st.Pool().Exec(b.ctx, sql)
+			if !isInsufficientPrivilege(err) || !strings.Contains(err.Error(), r.want) {
+				t.Errorf("%s as the %s: got %v, want SQLSTATE 42501 (%s)", sql, r.name, err, r.want)
+			}
 		}
 	}
 	b.sealAll(t)

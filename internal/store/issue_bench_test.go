@@ -25,7 +25,7 @@ func BenchmarkIssueToken(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	st, err := Open(ctx, pgtest.NewURL(b), keys)
+	st, err := Open(ctx, pgtest.New(b).RuntimeURL, keys)
 	if err != nil {
 		b.Fatal(err)
 	}

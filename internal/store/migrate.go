@@ -48,13 +48,22 @@ func (s *Store) Migrate(ctx context.Context) (int, error) {
 	return len(res), nil
 }
 
-// MigrationsPending tells whether the schema is behind the binary; /readyz
-// uses it so that an instance is not sent traffic before migrations ran.
+// MigrationsPending tells whether the schema is behind the binary (or was
+// never migrated); /readyz uses it so that an instance is not sent traffic
+// before migrations ran, and a runtime role's start-up to refuse to serve.
 // Schemas only move forward, so once current it is not asked again: readiness
-// probes come every few seconds.
+// probes come every few seconds. A role that may not read the migration
+// history gets ErrPermissionDenied.
 func (s *Store) MigrationsPending(ctx context.Context) (bool, error) {
 	if s.migrated.Load() {
 		return false, nil
+	}
+	var never bool
+	if err := s.pool.QueryRow(ctx, `SELECT to_regclass('goose_db_version') IS NULL`).Scan(&never); err != nil {
+		return false, fmt.Errorf("store: migration status: %w", err)
+	}
+	if never {
+		return true, nil
 	}
 	db := stdlib.OpenDBFromPool(s.pool)
 	defer db.Close()
@@ -64,7 +73,7 @@ func (s *Store) MigrationsPending(ctx context.Context) (bool, error) {
 	}
 	pending, err := p.HasPending(ctx)
 	if err != nil {
-		return false, fmt.Errorf("store: migration status: %w", err)
+		return false, fmt.Errorf("store: migration status: %w", permissionDenied(err))
 	}
 	s.migrated.Store(!pending)
 	return pending, nil

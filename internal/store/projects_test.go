@@ -59,15 +59,7 @@ func TestCreateProject_RejectsBadInputAndChangesNothing(t *testing.T) {
 func TestCreateProject_FailingAuditInsertLeavesNoProject(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	// Make every project.create audit insert fail, as a full disk or a bug would.
-	for _, q := range []string{
-		`CREATE FUNCTION fail_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit insert failed'; END $$`,
-		`CREATE TRIGGER fail_audit BEFORE INSERT ON audit_events FOR EACH ROW WHEN (NEW.action = 'project.create') EXECUTE FUNCTION fail_audit()`,
-	} {
-		if _, err := b.st.Pool().Exec(b.ctx, q); err != nil {
-			t.Fatal(err)
-		}
-	}
+	b.failAuditInserts(t, "project.create")
 	_, err := b.st.CreateProject(b.ctx, ProjectInput{Name: "x", AppID: 9, Environment: "test", DefaultTTL: time.Hour, MaxTTL: time.Hour},
 		[]byte(testSecret), testActor, testOrigin)
 	if err == nil || !strings.Contains(err.Error(), "audit insert failed") {
@@ -106,7 +98,7 @@ func TestSecrets_AreNotStoredInPlaintext(t *testing.T) {
 		t.Fatalf("plaintext secret found in %d ciphertexts", n)
 	}
 	// The whole database, as pg_dump sees it.
-	dump, err := exec.Command(pgDump(t), "--dbname", b.url).CombinedOutput()
+	dump, err := exec.Command(pgDump(t), "--dbname", b.db.OwnerURL).CombinedOutput()
 	if err != nil {
 		t.Fatalf("pg_dump: %v\n%s", err, dump)
 	}
@@ -138,7 +130,7 @@ func TestRekey_MovesSecretsToTheNewMasterKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st2, err := Open(b.ctx, b.url, newKeys)
+	st2, err := Open(b.ctx, b.db.RuntimeURL, newKeys)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +140,7 @@ func TestRekey_MovesSecretsToTheNewMasterKey(t *testing.T) {
 		t.Fatalf("rekey: got %d, %v; want 1", n, err)
 	}
 	onlyNew, _ := NewKeyring([]byte("0123456789abcdef0123456789ABCDEF"))
-	st3, _ := Open(b.ctx, b.url, onlyNew)
+	st3, _ := Open(b.ctx, b.db.RuntimeURL, onlyNew)
 	defer st3.Close()
 	if _, err := st3.SecretVersions(b.ctx, 5); err != nil {
 		t.Fatalf("after rekey, the new key alone must open every secret: %v", err)

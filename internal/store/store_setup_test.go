@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -26,8 +27,9 @@ var testPasswordParams = PasswordParams{Memory: 64, Time: 1, Threads: 1, SaltLen
 // for the tests of people and keys an admin to act as (see withAdmin).
 type bundle struct {
 	ctx   context.Context
-	st    *Store
-	url   string
+	st    *Store // as the runtime role, as console serve runs
+	owner *Store // as the schema owner, as console migrate and audit prune run
+	db    pgtest.DB
 	keys  *Keyring
 	opts  []Option
 	admin Operator
@@ -38,21 +40,24 @@ type bundle struct {
 // cheap password hashing and then opts.
 func setup(t *testing.T, opts ...Option) bundle {
 	t.Helper()
-	keys, err := NewKeyring(bytes.Repeat([]byte{7}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := bundle{ctx: t.Context(), url: pgtest.NewURL(t), keys: keys,
+	keys := testKeyring(t)
+	b := bundle{ctx: t.Context(), db: pgtest.New(t), keys: keys,
 		opts: append([]Option{WithPasswordParams(testPasswordParams)}, opts...)}
-	b.st = b.open(t)
+	b.st, b.owner = b.open(t), b.openAs(t, b.db.OwnerURL)
 	return b
 }
 
-// open opens another store on the bundle's database, as another console
-// instance would, with the bundle's options.
+// open opens another store on the bundle's database as the runtime role, as
+// another console instance would, with the bundle's options.
 func (b bundle) open(t *testing.T) *Store {
 	t.Helper()
-	st, err := Open(b.ctx, b.url, b.keys, b.opts...)
+	return b.openAs(t, b.db.RuntimeURL)
+}
+
+// openAs opens a store on the bundle's database at url (the owner's, say).
+func (b bundle) openAs(t *testing.T, url string) *Store {
+	t.Helper()
+	st, err := Open(b.ctx, url, b.keys, b.opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,4 +128,29 @@ func wantField(t *testing.T, err error, field string) {
 	if _, ok := ve.Fields[field]; !ok {
 		t.Fatalf("got field errors %v, want one on %q", ve.Fields, field)
 	}
+}
+
+// failAuditInserts makes every audit insert of action fail ("audit insert
+// failed"), as a full disk or a bug would. A trigger: the owner adds it.
+func (b bundle) failAuditInserts(t *testing.T, action string) {
+	t.Helper()
+	for _, q := range []string{
+		`CREATE FUNCTION fail_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit insert failed'; END $$`,
+		fmt.Sprintf(`CREATE TRIGGER fail_audit BEFORE INSERT ON audit_events FOR EACH ROW WHEN (NEW.action = '%s')
+			EXECUTE FUNCTION fail_audit()`, action),
+	} {
+		if _, err := b.owner.Pool().Exec(b.ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// testKeyring is the master keyring of the tests' stores.
+func testKeyring(t *testing.T) *Keyring {
+	t.Helper()
+	keys, err := NewKeyring(bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keys
 }

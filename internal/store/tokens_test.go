@@ -115,14 +115,7 @@ func TestIssueToken_FailingAuditInsertIssuesNothing(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	b.createProject(t, 42)
-	for _, q := range []string{
-		`CREATE FUNCTION fail_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit insert failed'; END $$`,
-		`CREATE TRIGGER fail_audit BEFORE INSERT ON audit_events FOR EACH ROW WHEN (NEW.action = 'token.issue') EXECUTE FUNCTION fail_audit()`,
-	} {
-		if _, err := b.st.Pool().Exec(b.ctx, q); err != nil {
-			t.Fatal(err)
-		}
-	}
+	b.failAuditInserts(t, "token.issue")
 	it, err := b.st.IssueToken(b.ctx, IssueRequest{AppID: 42, UserID: "u", Channel: ChannelUI, Actor: testActor})
 	if err == nil || it.Token != "" {
 		t.Fatalf("got token %q, err %v; want no token and an error", it.Token, err)

@@ -74,15 +74,13 @@ func TestDenials_AreAuditedWhateverTheClientSends(t *testing.T) {
 func TestDenials_FailClosedWhenTheAuditTrailRefusesTheEvent(t *testing.T) {
 	t.Parallel()
 	e := webtest.NewEnv(t)
-	if _, err := e.Store.Pool().Exec(t.Context(), `
+	e.ExecAsOwner(t, `
 		CREATE FUNCTION refuse_denials() RETURNS trigger LANGUAGE plpgsql AS $$
 		BEGIN
 			IF NEW.action IN ('authz.denied', 'auth.login_failed') THEN RAISE EXCEPTION 'audit refused'; END IF;
 			RETURN NEW;
 		END $$;
-		CREATE TRIGGER refuse_denials BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION refuse_denials();`); err != nil {
-		t.Fatal(err)
-	}
+		CREATE TRIGGER refuse_denials BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION refuse_denials();`)
 	res, err := http.Get(e.URL + "/api/v1/projects")
 	if err != nil {
 		t.Fatal(err)

@@ -202,12 +202,10 @@ func TestTokensPage_AFailedRevocationSaysTheTokenWasNotRevoked(t *testing.T) {
 	e.CreateProject(t, 1001)
 	it := e.IssueFor(t, 1001, "carol")
 	c := e.SignIn(t, "olivia", store.RoleOperator)
-	if _, err := e.Store.Pool().Exec(t.Context(), `
+	e.ExecAsOwner(t, `
 		CREATE FUNCTION refuse_revocations() RETURNS trigger LANGUAGE plpgsql AS $$
 		BEGIN RAISE EXCEPTION 'revocations refused for this test'; END $$;
-		CREATE TRIGGER refuse_revocations BEFORE UPDATE ON issued_tokens FOR EACH ROW EXECUTE FUNCTION refuse_revocations();`); err != nil {
-		t.Fatal(err)
-	}
+		CREATE TRIGGER refuse_revocations BEFORE UPDATE ON issued_tokens FOR EACH ROW EXECUTE FUNCTION refuse_revocations();`)
 	res, body := e.Post(t, c, "/projects/1001/tokens/"+it.Record.ID+"/revoke", url.Values{"reason": {"left the company"}})
 	if res.StatusCode != http.StatusInternalServerError {
 		t.Fatalf("got %d, want 500:\n%s", res.StatusCode, body)

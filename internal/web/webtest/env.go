@@ -5,6 +5,7 @@ package webtest
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/zegocloud-console/console/internal/pgtest"
@@ -53,7 +55,8 @@ func (s *SyncBuffer) String() string {
 
 // Env is a console on a fresh database behind a real HTTP server.
 type Env struct {
-	Store *store.Store
+	Store *store.Store // as the runtime role
+	DB    pgtest.DB    // the database, with its owner's and the superuser's URLs
 	srv   *httptest.Server
 	URL   string
 	Logs  *SyncBuffer
@@ -67,7 +70,8 @@ func NewEnv(t *testing.T, mods ...func(*web.Config)) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.Open(ctx, pgtest.NewURL(t), keys)
+	db := pgtest.New(t)
+	st, err := store.Open(ctx, db.RuntimeURL, keys) // as console serve runs: the runtime role
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +88,7 @@ func NewEnv(t *testing.T, mods ...func(*web.Config)) *Env {
 	}
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
-	return &Env{Store: st, srv: hs, URL: hs.URL, Logs: logs}
+	return &Env{Store: st, DB: db, srv: hs, URL: hs.URL, Logs: logs}
 }
 
 var AdminActor = store.Actor{Type: store.ActorSystem, Name: "test-setup"}
@@ -155,6 +159,20 @@ func (e *Env) Get(t *testing.T, c *http.Client, path string) (int, string) {
 func (e *Env) Post(t *testing.T, c *http.Client, path string, form url.Values) (*http.Response, string) {
 	t.Helper()
 	return e.SendForm(t, c, path, form, nil)
+}
+
+// ExecAsOwner runs SQL as the schema owner: what a test needs to add a
+// trigger that makes a write fail, which the runtime role may not.
+func (e *Env) ExecAsOwner(t *testing.T, sql string) {
+	t.Helper()
+	conn, err := pgx.Connect(t.Context(), e.DB.OwnerURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.WithoutCancel(t.Context()))
+	if _, err := conn.Exec(t.Context(), sql); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
 }
 
 // Count runs a counting query on the test database.
