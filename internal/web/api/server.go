@@ -7,6 +7,7 @@ import (
 	"context"
 	"net/http"
 
+	"github.com/zegocloud-console/console/internal/store"
 	"github.com/zegocloud-console/console/internal/web"
 )
 
@@ -23,8 +24,8 @@ func New(_ context.Context, base *web.Server) (web.Face, error) {
 
 // Fail answers a failed API request as a problem from the error table; only
 // validation errors carry their own text (it names fields and rules, never
-// secrets).
+// secrets). The fields the UI ties other errors to are a form's, not the API's.
 func (s *Server) Fail(w http.ResponseWriter, r *http.Request, err error) {
 	f := s.LogFailure(r, err)
-	s.problem(w, r, f.Status, f.Type, f.Detail, web.FieldErrors(err))
+	s.problem(w, r, f.Status, f.Type, f.Detail, store.FieldErrors(err))
 }

@@ -84,7 +84,7 @@ func TestAPIKey_CreateRejectsBadInputAndKeepsTheForm(t *testing.T) {
 	} {
 		res, body := e.Post(t, admin, "/apikeys", tc.form)
 		expectStatus(t, name, res.StatusCode, http.StatusUnprocessableEntity, body)
-		expectIn(t, name, body, `data-testid="field-error-`+tc.field+`"`)
+		expectIn(t, name, body, `data-testid="error-`+tc.field+`"`)
 		expectNotIn(t, name, body, `data-testid="apikey-raw"`)
 	}
 	res, body := e.Post(t, admin, "/apikeys", url.Values{"name": {"valid"}, "projects": {"1"}, "scopes": {"revoke"}, "expiry": {"1y"}})

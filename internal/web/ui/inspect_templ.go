@@ -48,7 +48,7 @@ func InspectView(m InspectPage) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = fieldMessage(m.Form.Errors, "token").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = fieldError(m.Form.Errors, "token").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -135,7 +135,7 @@ func InspectView(m InspectPage) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = fieldMessage(m.Form.Errors, "project").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = fieldError(m.Form.Errors, "project").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -143,7 +143,7 @@ func InspectView(m InspectPage) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = fieldMessage(m.Form.Errors, "secret").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = fieldError(m.Form.Errors, "secret").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -164,7 +164,7 @@ func InspectView(m InspectPage) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = fieldMessage(m.Form.Errors, "expect_app_id").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = fieldError(m.Form.Errors, "expect_app_id").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

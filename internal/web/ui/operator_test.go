@@ -39,7 +39,7 @@ func TestOperator_CreateRejectsBadInput(t *testing.T) {
 	} {
 		res, body := e.Post(t, admin, "/operators", tc.form)
 		expectStatus(t, name, res.StatusCode, http.StatusUnprocessableEntity, body)
-		expectIn(t, name, body, `data-testid="field-error-`+tc.field+`"`)
+		expectIn(t, name, body, `data-testid="error-`+tc.field+`"`)
 		expectNotIn(t, name, body, "a long enough password", "elevenchars")
 	}
 	if n := e.Count(t, `SELECT count(*) FROM operators`); n != 1 {

@@ -30,7 +30,7 @@ func TestProject_CreateShowsItMaskedAndNeverEchoesTheSecret(t *testing.T) {
 	// A form with an error after the secret was typed: the secret is not sent back.
 	res, body = e.Post(t, admin, "/projects", projectForm("1002", "", leakSecret))
 	expectStatus(t, "create without a name", res.StatusCode, http.StatusUnprocessableEntity, body)
-	expectIn(t, "form with errors", body, `data-testid="field-error-name"`, "enter it again")
+	expectIn(t, "form with errors", body, `data-testid="error-name"`, "enter it again")
 	formWithErrors := body
 	// Rotation: the new secret is not shown either.
 	rotated := "RotatedLeakCheck000000000000R0t8"
@@ -78,7 +78,7 @@ func TestProject_ValidatesTheFormAndSavesNothingOnError(t *testing.T) {
 		tc.change(form)
 		res, body := e.Post(t, admin, "/projects", form)
 		expectStatus(t, name, res.StatusCode, http.StatusUnprocessableEntity, body)
-		expectIn(t, name, body, `data-testid="field-error-`+tc.field+`"`)
+		expectIn(t, name, body, `data-testid="error-`+tc.field+`"`)
 		expectNotIn(t, name, body, webtest.TestSecret)
 	}
 	if n := e.Count(t, `SELECT count(*) FROM projects`); n != 1 {

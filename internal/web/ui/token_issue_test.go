@@ -160,3 +160,38 @@ func TestIssuePage_OffersOnlyWhatThePolicyAllows(t *testing.T) {
 		t.Fatalf("got payload %q (%v), want login only", dec.Claims.Payload, err)
 	}
 }
+
+// Text a browser can send but PostgreSQL cannot store is refused beside its
+// field, never answered with a 500.
+func TestForms_RefuseNULAndInvalidUTF8BesideTheField(t *testing.T) {
+	t.Parallel()
+	e := webtest.NewEnv(t)
+	e.CreateProject(t, 1001)
+	admin := e.SignIn(t, "root", store.RoleAdmin)
+	for _, tt := range []struct {
+		name, path string
+		form       url.Values
+		field      string
+	}{
+		{"issue: NUL in the user id", "/issue", func() url.Values { v := issueFormValues("1001", "a\x00b"); return v }(), "user_id"},
+		{"issue: NUL in the room id", "/issue", func() url.Values { v := issueFormValues("1001", "a"); v.Set("room_id", "r\x00"); return v }(), "room_id"},
+		{"revoke user: NUL in the user id", "/tokens/revoke-user", url.Values{"app_id": {"1001"}, "user_id": {"a\x00"}}, "user_id"},
+		{"revoke user: invalid UTF-8 in the user id", "/tokens/revoke-user", url.Values{"app_id": {"1001"}, "user_id": {"a\xff"}}, "user_id"},
+		{"revoke user: NUL in the reason", "/tokens/revoke-user", url.Values{"app_id": {"1001"}, "user_id": {"a"}, "reason": {"x\x00"}}, "reason"},
+		{"project: NUL in the name", "/projects", func() url.Values { v := projectForm("2002", "Bad\x00Name", webtest.TestSecret); return v }(), "name"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			res, body := e.Post(t, admin, tt.path, tt.form)
+			if res.StatusCode != http.StatusUnprocessableEntity {
+				t.Fatalf("got %d, want 422:\n%.2000s", res.StatusCode, body)
+			}
+			requireInBody(t, body, `data-testid="error-`+tt.field+`"`)
+		})
+	}
+	if n := e.Count(t, `SELECT count(*) FROM issued_tokens`); n != 0 {
+		t.Errorf("token records after refused forms: got %d, want 0", n)
+	}
+	if n := e.Count(t, `SELECT count(*) FROM projects WHERE app_id = 2002`); n != 0 {
+		t.Errorf("projects after the refused form: got %d, want 0", n)
+	}
+}

@@ -808,7 +808,7 @@ func revokeUserForm(m TokenList) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = fieldMessage(m.RevokeUser.Errors, "app_id").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = fieldError(m.RevokeUser.Errors, "app_id").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -829,7 +829,7 @@ func revokeUserForm(m TokenList) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = fieldMessage(m.RevokeUser.Errors, "user_id").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = fieldError(m.RevokeUser.Errors, "user_id").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -850,7 +850,7 @@ func revokeUserForm(m TokenList) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = fieldMessage(m.RevokeUser.Errors, "reason").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = fieldError(m.RevokeUser.Errors, "reason").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -883,7 +883,7 @@ func revokePastedForm(m TokenList) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = fieldMessage(m.RevokePasted.Errors, "token").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = fieldError(m.RevokePasted.Errors, "token").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -904,7 +904,7 @@ func revokePastedForm(m TokenList) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = fieldMessage(m.RevokePasted.Errors, "reason").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = fieldError(m.RevokePasted.Errors, "reason").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
