@@ -37,11 +37,7 @@ type introspectionJSON struct {
 // the token's fingerprint.
 func (s *Server) tokenIntrospect(w http.ResponseWriter, r *http.Request) {
 	var body introspectRequest
-	if !s.decode(w, r, &body, false) {
-		return
-	}
-	if body.Token == "" {
-		s.Fail(w, r, &store.ValidationError{Fields: map[string]string{"token": "is required"}})
+	if !s.decode(w, r, &body, false) || !s.requireToken(w, r, body.Token) {
 		return
 	}
 	key, _ := web.APIKeyFrom(r)
@@ -80,4 +76,14 @@ func introspectionOf(in store.Introspection) introspectionJSON {
 		out.RoomID, out.Privileges, out.StreamIDs = &p.RoomID, &names, &streams
 	}
 	return out
+}
+
+// requireToken answers a request that presents no token with a validation
+// problem on field token.
+func (s *Server) requireToken(w http.ResponseWriter, r *http.Request, token string) bool {
+	if token == "" {
+		s.Fail(w, r, &store.ValidationError{Fields: map[string]string{"token": "is required"}})
+		return false
+	}
+	return true
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/zegocloud-console/console/internal/store"
 	"github.com/zegocloud-console/console/internal/token04"
@@ -87,11 +86,7 @@ func (s *Server) userRevoke(w http.ResponseWriter, r *http.Request) {
 	if !s.decode(w, r, &body, true) {
 		return
 	}
-	userID := r.PathValue("userId")
-	if len(userID) > token04.MaxUserIDLength || !utf8.ValidString(userID) {
-		s.Fail(w, r, &store.ValidationError{Fields: map[string]string{"user_id": "must be at most 64 bytes of valid UTF-8"}})
-		return
-	}
+	userID := r.PathValue("userId") // checked by the store with the issuing rule
 	n, err := s.Store.RevokeUserTokens(r.Context(), appID, userID, body.Reason, web.Actor(r), s.Origin(r))
 	if err != nil {
 		s.Fail(w, r, err)
@@ -105,11 +100,7 @@ func (s *Server) userRevoke(w http.ResponseWriter, r *http.Request) {
 // the key may not use is reported as not revoked (its denial is audited).
 func (s *Server) tokenRevokeByValue(w http.ResponseWriter, r *http.Request) {
 	var body tokenRevokeRequest
-	if !s.decode(w, r, &body, false) {
-		return
-	}
-	if body.Token == "" {
-		s.Fail(w, r, &store.ValidationError{Fields: map[string]string{"token": "is required"}})
+	if !s.decode(w, r, &body, false) || !s.requireToken(w, r, body.Token) {
 		return
 	}
 	key, _ := web.APIKeyFrom(r)
