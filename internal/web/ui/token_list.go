@@ -106,12 +106,18 @@ func (s *Server) tokenList(w http.ResponseWriter, r *http.Request) {
 		s.Fail(w, r, err)
 		return
 	}
+	m.setPage(recs)
+	s.renderTokens(w, r, http.StatusOK, m)
+}
+
+// setPage shows a page of records read with one more than the page holds:
+// the extra one only says that a next page exists.
+func (m *TokenList) setPage(recs []store.TokenRecord) {
 	if len(recs) > tokenPageSize {
 		recs = recs[:tokenPageSize]
 		m.Next = recs[len(recs)-1].ID
 	}
 	m.Tokens = recs
-	s.renderTokens(w, r, http.StatusOK, m)
 }
 
 // renderTokens completes the model (projects, role, clock) and renders the

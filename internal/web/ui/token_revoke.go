@@ -89,11 +89,7 @@ func (s *Server) reshowTokens(w http.ResponseWriter, r *http.Request, status int
 		s.Fail(w, r, err)
 		return
 	}
-	if len(recs) > tokenPageSize {
-		recs = recs[:tokenPageSize]
-		m.Next = recs[len(recs)-1].ID
-	}
-	m.Tokens = recs
+	m.setPage(recs)
 	s.renderTokens(w, r, status, m)
 }
 
