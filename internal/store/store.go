@@ -37,6 +37,9 @@ type Store struct {
 	passwordParams   PasswordParams
 	dummyHash        func() (string, error) // see Authenticate
 	auditTextTimeout time.Duration
+	loginNow         func() time.Time // the clock of sign-in throttling; see WithLoginClock
+	loginDelay       time.Duration    // an account's first delay after too many failures; see WithLoginDelay
+	loginDelayMax    time.Duration
 	migrated         atomic.Bool // the schema was found current: MigrationsPending need not ask again
 	auditMACKeys     [][]byte    // checkpoint MAC keys, signing key first; see SetAuditMACKeys
 }
@@ -60,7 +63,8 @@ func New(pool *pgxpool.Pool, keys *Keyring, opts ...Option) *Store {
 
 func newStore(pool *pgxpool.Pool, keys *Keyring, opts []Option) (*Store, error) {
 	s := &Store{pool: pool, keys: keys, passwordChecks: make(chan struct{}, 2*runtime.NumCPU()),
-		passwordParams: defaultPasswordParams, auditTextTimeout: defaultAuditTextTimeout}
+		passwordParams: defaultPasswordParams, auditTextTimeout: defaultAuditTextTimeout, loginNow: time.Now,
+		loginDelay: defaultLoginDelay, loginDelayMax: defaultLoginDelayMax}
 	for _, opt := range opts {
 		if err := opt(s); err != nil {
 			return nil, err

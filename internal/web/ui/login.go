@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/zegocloud-console/console/internal/store"
 	"github.com/zegocloud-console/console/internal/web"
@@ -40,8 +41,11 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	op, err := s.Store.Authenticate(r.Context(), m.Username, password, s.Origin(r))
 	switch {
 	case errors.Is(err, store.ErrLoginThrottled):
-		m.Error = "Too many failed attempts; wait 15 minutes before trying again."
-		w.Header().Set("Retry-After", "900")
+		wait := 15 * time.Minute
+		if te := (*store.LoginThrottledError)(nil); errors.As(err, &te) {
+			wait = te.RetryAfter
+		}
+		m.Error = "Too many failed attempts; try again in " + waitText(web.SetRetryAfter(w, wait)) + "."
 		s.renderLogin(w, r, http.StatusTooManyRequests, m)
 		return
 	case errors.Is(err, store.ErrBadCredentials):
@@ -92,6 +96,19 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int, m LoginModel) {
 	s.render(w, r, status, s.page(r, "Sign in", ""), LoginView(m))
+}
+
+// waitText says a wait of seconds as a person would: "1 second",
+// "40 seconds", "3 minutes" (rounded up).
+func waitText(seconds int) string {
+	n, unit := seconds, "second"
+	if seconds > 90 {
+		n, unit = (seconds+59)/60, "minute"
+	}
+	if n != 1 {
+		unit += "s"
+	}
+	return strconv.Itoa(n) + " " + unit
 }
 
 // localPath keeps a post-sign-in destination on this console: a path that

@@ -1,12 +1,16 @@
 package ui_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/zegocloud-console/console/internal/store"
 	"github.com/zegocloud-console/console/internal/web"
 	"github.com/zegocloud-console/console/internal/web/webtest"
 )
@@ -76,7 +80,7 @@ func TestLogin_ThrottlesAfterFiveFailures(t *testing.T) {
 	}
 	res, body := e.Post(t, e.Browser(t), "/login", url.Values{"username": {"alice"}, "password": {webtest.TestPassword}})
 	expectStatus(t, "sixth sign-in, right password", res.StatusCode, http.StatusTooManyRequests, body)
-	expectIn(t, "throttled", body, "Too many failed attempts; wait 15 minutes")
+	expectIn(t, "throttled", body, "Too many failed attempts; try again in 15 minutes")
 	if sessionCookieIn(res) != nil {
 		t.Error("a throttled sign-in set a session cookie")
 	}
@@ -174,4 +178,64 @@ func TestLogin_SignedInVisitorSkipsTheForm(t *testing.T) {
 	c := e.SignIn(t, "alice", "auditor")
 	res, body := e.Fetch(t, c, "/login?next=%2Ftokens", nil)
 	expectRedirect(t, "GET /login when signed in", res, body, "/tokens")
+}
+
+// testClock is a sign-in clock that a test moves forward instead of sleeping.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newTestClock() *testClock { return &testClock{now: time.Now()} }
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// fromAddress is the header a trusted proxy adds for a client at ip.
+func fromAddress(ip string) http.Header { return http.Header{"X-Forwarded-For": {ip}} }
+
+func TestSignIn_RealAdminGetsInWhileAnAttackerKeepsGuessing(t *testing.T) {
+	t.Parallel()
+	clock := newTestClock()
+	e := webtest.NewEnvWith(t, []store.Option{store.WithLoginClock(clock.Now)}, func(c *web.Config) { c.TrustProxy = true })
+	e.CreateOperator(t, "admin", store.RoleAdmin)
+	attacker := fromAddress("203.0.113.66")
+	guess := func(i int) (*http.Response, string) {
+		t.Helper()
+		return e.SendForm(t, e.Browser(t), "/login", url.Values{"username": {"admin"}, "password": {fmt.Sprintf("guess number %d", i)}}, attacker)
+	}
+	for i := range 5 {
+		res, body := guess(i)
+		expectStatus(t, fmt.Sprintf("guess %d", i+1), res.StatusCode, http.StatusUnauthorized, body)
+	}
+	for i := 5; i < 30; i++ {
+		res, body := guess(i)
+		expectStatus(t, fmt.Sprintf("guess %d, past the limit", i+1), res.StatusCode, http.StatusTooManyRequests, body)
+		if s, err := strconv.Atoi(res.Header.Get("Retry-After")); err != nil || s < 1 {
+			t.Fatalf("guess %d: got Retry-After %q, want whole seconds ≥ 1", i+1, res.Header.Get("Retry-After"))
+		}
+	}
+	if n := e.Count(t, `SELECT count(*) FROM login_failures WHERE username = 'admin'`); n != 5 {
+		t.Errorf("recorded failures of admin: got %d, want 5 (throttled guesses are not failures)", n)
+	}
+
+	clock.Advance(time.Minute) // past the account's delay, well inside the attacker's window
+	res, body := guess(99)
+	expectStatus(t, "the attacker a minute later", res.StatusCode, http.StatusTooManyRequests, body)
+	res, body = e.SendForm(t, e.Browser(t), "/login", url.Values{"username": {"admin"}, "password": {webtest.TestPassword}}, fromAddress("198.51.100.7"))
+	expectRedirect(t, "the real admin from another address", res, body, "/")
+	if sessionCookieIn(res) == nil {
+		t.Error("the real admin got no session cookie")
+	}
+	res, body = guess(100)
+	expectStatus(t, "the attacker after the admin signed in", res.StatusCode, http.StatusTooManyRequests, body)
 }

@@ -65,13 +65,20 @@ type Env struct {
 // NewEnv starts a console server for t with its own migrated database.
 func NewEnv(t *testing.T, mods ...func(*web.Config)) *Env {
 	t.Helper()
+	return NewEnvWith(t, nil, mods...)
+}
+
+// NewEnvWith is NewEnv with options for the store, such as a sign-in clock
+// that the test moves forward.
+func NewEnvWith(t *testing.T, opts []store.Option, mods ...func(*web.Config)) *Env {
+	t.Helper()
 	ctx := t.Context()
 	keys, err := store.NewKeyring(bytes.Repeat([]byte{9}, 32))
 	if err != nil {
 		t.Fatal(err)
 	}
 	db := pgtest.New(t)
-	st, err := store.Open(ctx, db.RuntimeURL, keys) // as console serve runs: the runtime role
+	st, err := store.Open(ctx, db.RuntimeURL, keys, opts...) // as console serve runs: the runtime role
 	if err != nil {
 		t.Fatal(err)
 	}
