@@ -249,6 +249,34 @@ func (s *Store) loginFailed(ctx context.Context, name, reason string, origin Ori
 	return result
 }
 
+// UnlockOperator clears the recorded failed sign-ins of the operator named
+// username, from every address, so that its owner may sign in at once; it
+// audits operator.unlock with how many it cleared and returns that number.
+func (s *Store) UnlockOperator(ctx context.Context, username string, actor Actor, origin Origin) (int64, error) {
+	var cleared int64
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var id int64
+		err := tx.QueryRow(ctx, `SELECT id FROM operators WHERE username = $1`, username).Scan(&id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ErrOperatorNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("store: unlock operator: %w", err)
+		}
+		tag, err := tx.Exec(ctx, `DELETE FROM login_failures WHERE username = $1`, username)
+		if err != nil {
+			return fmt.Errorf("store: unlock operator: clear failures: %w", err)
+		}
+		cleared = tag.RowsAffected()
+		return s.insertAudit(ctx, tx, Event{
+			Actor: actor, Origin: origin, Action: "operator.unlock", Outcome: OutcomeSuccess,
+			TargetType: "operator", TargetID: strconv.FormatInt(id, 10),
+			Details: map[string]any{"username": username, "cleared": cleared},
+		})
+	})
+	return cleared, err
+}
+
 // PurgeLoginFailures deletes failures older than a day (long past the
 // throttling window; the audit trail keeps the record) and says how many.
 func (s *Store) PurgeLoginFailures(ctx context.Context) (int64, error) {
