@@ -142,14 +142,22 @@ type recentFailures struct {
 // recordAttempt counts the recent failures that concern the attempt and,
 // unless a limit refuses it, records it as a failure before the password is
 // checked (a success deletes it again) and returns its id. Counting and
-// recording happen under a per-account lock, so parallel attempts see each
-// other: a burst of guesses cannot all pass the count before any is written.
+// recording happen under a lock per address and one per account, so parallel
+// attempts see each other: a burst of guesses, on one name or on many from
+// one address, cannot all pass the count before any is written.
 func (s *Store) recordAttempt(ctx context.Context, name string, origin Origin) (int64, error) {
 	now := s.loginNow().Truncate(time.Microsecond) // as PostgreSQL keeps it
 	var id int64
 	var throttled *LoginThrottledError
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('console.login:' || $1))`, name); err != nil {
+		// The address first, then the account, always in this order, so that
+		// two attempts never wait for each other crosswise.
+		if origin.ClientIP != "" {
+			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('console.login-address:' || $1, 0))`, origin.ClientIP); err != nil {
+				return fmt.Errorf("store: authenticate: lock address: %w", err)
+			}
+		}
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('console.login:' || $1, 0))`, name); err != nil {
 			return fmt.Errorf("store: authenticate: lock account: %w", err)
 		}
 		rows, _ := tx.Query(ctx, `

@@ -257,3 +257,29 @@ func TestAuthenticate_ParallelGuessesAreThrottledLikeSequentialOnes(t *testing.T
 		t.Fatalf("parallel guesses that reached the password check: got %d, want %d", checked, maxFailuresPerAccount)
 	}
 }
+
+func TestAuthenticate_ParallelGuessesOnManyNamesFromOneAddressStayWithinTheAddressLimit(t *testing.T) {
+	e := setup(t).withAdmin(t)
+	const attempts = 40
+	var wg sync.WaitGroup
+	for i := range attempts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			user := fmt.Sprintf("guess%02d", i) // a name each: only the address limit applies
+			_, _ = e.st.Authenticate(e.ctx, user, "some password", peopleOrigin)
+		}()
+	}
+	wg.Wait()
+	checked := 0
+	for _, ev := range e.auditEvents(t, "auth.login_failed") {
+		if ev.Details["reason"] != reasonThrottled {
+			checked++
+		}
+	}
+	// The per-account lock does not order attempts on different names: without
+	// one per address, 23 to 31 of them reached the password check.
+	if checked != maxFailuresPerIP {
+		t.Fatalf("parallel guesses from one address that reached the password check: got %d, want %d", checked, maxFailuresPerIP)
+	}
+}
