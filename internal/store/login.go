@@ -2,6 +2,9 @@ package store
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"maps"
@@ -72,7 +75,17 @@ const (
 // (every such request would share one bucket).
 func (s *Store) Authenticate(ctx context.Context, username, password string, origin Origin) (Operator, error) {
 	name := cleanName(username)
-	attempt, err := s.recordAttempt(ctx, name, origin)
+	rows, _ := s.pool.Query(ctx, `SELECT `+operatorColumns+`, password_hash FROM operators WHERE username = $1`, name)
+	found, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[operatorWithHash])
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return Operator{}, fmt.Errorf("store: authenticate: %w", err)
+	}
+	known := err == nil && name == username
+	who := attemptedAccount{key: name, actor: Actor{Type: ActorAnonymous, Name: name}}
+	if !known {
+		who = s.unknownAccount(username)
+	}
+	attempt, err := s.recordAttempt(ctx, who, origin)
 	if err != nil {
 		return Operator{}, err
 	}
@@ -84,18 +97,12 @@ func (s *Store) Authenticate(ctx context.Context, username, password string, ori
 	case <-ctx.Done():
 		return Operator{}, ctx.Err()
 	}
-
-	rows, _ := s.pool.Query(ctx, `SELECT `+operatorColumns+`, password_hash FROM operators WHERE username = $1`, name)
-	found, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[operatorWithHash])
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return Operator{}, fmt.Errorf("store: authenticate: %w", err)
-	}
-	if errors.Is(err, pgx.ErrNoRows) || name != username {
+	if !known {
 		// Spend the same argon2 time as for a real account.
 		if dh, err := s.dummyHash(); err == nil {
 			_, _ = CheckPassword(dh, password)
 		}
-		return Operator{}, s.loginFailed(ctx, name, reasonUnknownUser, origin, ErrBadCredentials, nil)
+		return Operator{}, s.loginFailed(ctx, who, reasonUnknownUser, origin, ErrBadCredentials, nil)
 	}
 	op, hash := found.Operator, found.PasswordHash
 	ok, err := CheckPassword(hash, password)
@@ -103,10 +110,10 @@ func (s *Store) Authenticate(ctx context.Context, username, password string, ori
 		return Operator{}, fmt.Errorf("store: authenticate %s: %w", op.Username, err)
 	}
 	if !ok {
-		return Operator{}, s.loginFailed(ctx, name, reasonBadPassword, origin, ErrBadCredentials, nil)
+		return Operator{}, s.loginFailed(ctx, who, reasonBadPassword, origin, ErrBadCredentials, nil)
 	}
 	if op.Disabled {
-		return Operator{}, s.loginFailed(ctx, name, reasonDisabled, origin, ErrBadCredentials, nil)
+		return Operator{}, s.loginFailed(ctx, who, reasonDisabled, origin, ErrBadCredentials, nil)
 	}
 
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
@@ -128,6 +135,33 @@ func (s *Store) Authenticate(ctx context.Context, username, password string, ori
 	return op, nil
 }
 
+// UnknownAccount is the actor name of a failed sign-in whose username is no
+// operator's: what was typed may well be a password, so it is never kept.
+const UnknownAccount = "unknown account"
+
+// attemptedAccount is what a sign-in attempt is counted against (key, in
+// login_failures) and audited as (actor).
+type attemptedAccount struct {
+	key   string
+	actor Actor
+}
+
+// unknownAccount stands for a username that is no operator's without
+// keeping it: its key is a keyed hash (HMAC under a key derived from the
+// master key), so that repeated tries of one name are counted together but
+// cannot be read back nor tried against a dictionary without that key. A
+// colon is never part of a real username. Without a keyring every unknown
+// name shares one key.
+func (s *Store) unknownAccount(username string) attemptedAccount {
+	key := "unknown"
+	if s.keys != nil {
+		m := hmac.New(sha256.New, s.unknownNameKey())
+		m.Write([]byte(username))
+		key = "unknown:" + hex.EncodeToString(m.Sum(nil)[:16])
+	}
+	return attemptedAccount{key: key, actor: Actor{Type: ActorAnonymous, ID: key, Name: UnknownAccount}}
+}
+
 // recentFailures are the failures within loginWindow that concern one
 // attempt: of its account, of its account from its address, of its address.
 type recentFailures struct {
@@ -145,7 +179,7 @@ type recentFailures struct {
 // recording happen under a lock per address and one per account, so parallel
 // attempts see each other: a burst of guesses, on one name or on many from
 // one address, cannot all pass the count before any is written.
-func (s *Store) recordAttempt(ctx context.Context, name string, origin Origin) (int64, error) {
+func (s *Store) recordAttempt(ctx context.Context, who attemptedAccount, origin Origin) (int64, error) {
 	now := s.loginNow().Truncate(time.Microsecond) // as PostgreSQL keeps it
 	var id int64
 	var throttled *LoginThrottledError
@@ -157,7 +191,7 @@ func (s *Store) recordAttempt(ctx context.Context, name string, origin Origin) (
 				return fmt.Errorf("store: authenticate: lock address: %w", err)
 			}
 		}
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('console.login:' || $1, 0))`, name); err != nil {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('console.login:' || $1, 0))`, who.key); err != nil {
 			return fmt.Errorf("store: authenticate: lock account: %w", err)
 		}
 		rows, _ := tx.Query(ctx, `
@@ -169,7 +203,7 @@ func (s *Store) recordAttempt(ctx context.Context, name string, origin Origin) (
 				min(at) FILTER (WHERE client_ip = $2 AND $2 <> '') AS ip_oldest
 			FROM login_failures
 			WHERE at > $3 AND (username = $1 OR (client_ip = $2 AND $2 <> ''))`,
-			name, origin.ClientIP, now.Add(-loginWindow))
+			who.key, origin.ClientIP, now.Add(-loginWindow))
 		recent, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[recentFailures])
 		if err != nil {
 			return fmt.Errorf("store: authenticate: count failures: %w", err)
@@ -178,7 +212,7 @@ func (s *Store) recordAttempt(ctx context.Context, name string, origin Origin) (
 			return nil
 		}
 		err = tx.QueryRow(ctx, `INSERT INTO login_failures (username, client_ip, at) VALUES ($1, $2, $3) RETURNING id`,
-			name, origin.ClientIP, now).Scan(&id)
+			who.key, origin.ClientIP, now).Scan(&id)
 		if err != nil {
 			return fmt.Errorf("store: record login attempt: %w", err)
 		}
@@ -188,7 +222,7 @@ func (s *Store) recordAttempt(ctx context.Context, name string, origin Origin) (
 		return 0, err
 	}
 	if throttled != nil {
-		return 0, s.loginFailed(ctx, name, reasonThrottled, origin, throttled,
+		return 0, s.loginFailed(ctx, who, reasonThrottled, origin, throttled,
 			map[string]any{"limit": throttled.Limit, "retry_after_s": retrySeconds(throttled.RetryAfter)})
 	}
 	return id, nil
@@ -244,12 +278,11 @@ type operatorWithHash struct {
 // may be nil) and returns result, or the error that prevented auditing. It
 // records nothing for throttling: recordAttempt did that for the attempts
 // that were let through.
-func (s *Store) loginFailed(ctx context.Context, name, reason string, origin Origin, result error, details map[string]any) error {
+func (s *Store) loginFailed(ctx context.Context, who attemptedAccount, reason string, origin Origin, result error, details map[string]any) error {
 	d := map[string]any{"reason": reason}
 	maps.Copy(d, details)
 	err := s.Audit(ctx, Event{
-		Actor:  Actor{Type: ActorAnonymous, Name: name},
-		Origin: origin, Action: "auth.login_failed", Outcome: OutcomeDenied, Details: d,
+		Actor: who.actor, Origin: origin, Action: "auth.login_failed", Outcome: OutcomeDenied, Details: d,
 	})
 	if err != nil {
 		return err

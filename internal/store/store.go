@@ -36,6 +36,7 @@ type Store struct {
 	passwordChecks   chan struct{}
 	passwordParams   PasswordParams
 	dummyHash        func() (string, error) // see Authenticate
+	unknownNameKey   func() []byte          // see unknownAccount
 	auditTextTimeout time.Duration
 	loginNow         func() time.Time // the clock of sign-in throttling; see WithLoginClock
 	loginDelay       time.Duration    // an account's first delay after too many failures; see WithLoginDelay
@@ -74,6 +75,9 @@ func newStore(pool *pgxpool.Pool, keys *Keyring, opts []Option) (*Store, error) 
 	// much time as a wrong password.
 	s.dummyHash = sync.OnceValues(func() (string, error) {
 		return hashPasswordWith(s.passwordParams, "not a password anyone can type\x00")
+	})
+	s.unknownNameKey = sync.OnceValue(func() []byte {
+		return s.keys.DerivedKeys("sign-in unknown username")[0]
 	})
 	return s, nil
 }

@@ -239,3 +239,25 @@ func TestSignIn_RealAdminGetsInWhileAnAttackerKeepsGuessing(t *testing.T) {
 	res, body = guess(100)
 	expectStatus(t, "the attacker after the admin signed in", res.StatusCode, http.StatusTooManyRequests, body)
 }
+
+func TestSignIn_APasswordTypedAsTheUsernameLeavesNoTrace(t *testing.T) {
+	t.Parallel()
+	e := webtest.NewEnv(t)
+	e.CreateOperator(t, "alice", store.RoleOperator)
+	const typedAsUsername = "Tr0ub4dor-3-my-secret" // nothing HTML would escape: the page check is real
+	res, body := e.Post(t, e.Browser(t), "/login", url.Values{"username": {typedAsUsername}, "password": {"whatever"}})
+	expectStatus(t, "password as username", res.StatusCode, http.StatusUnauthorized, body)
+	res, body = e.Post(t, e.Browser(t), "/login", url.Values{"username": {"alice"}, "password": {"not alice's password"}})
+	expectStatus(t, "alice, wrong password", res.StatusCode, http.StatusUnauthorized, body)
+
+	for _, table := range []string{"audit_events", "login_failures"} {
+		if n := e.Count(t, `SELECT count(*) FROM `+table+` t WHERE strpos(row_to_json(t)::text, $1) > 0`, typedAsUsername); n != 0 {
+			t.Errorf("%s: got %d rows holding the typed username, want none", table, n)
+		}
+	}
+	c := e.SignIn(t, "audrey", store.RoleAuditor)
+	status, page := e.Get(t, c, "/audit?action=auth.login_failed")
+	expectStatus(t, "audit page", status, http.StatusOK, page)
+	expectIn(t, "audit page", page, "unknown account", "alice")
+	expectNotIn(t, "audit page", page, typedAsUsername)
+}
