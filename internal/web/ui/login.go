@@ -26,7 +26,9 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 }
 
 // loginSubmit checks the credentials and starts a fresh session: the
-// session id always changes at sign-in.
+// session id always changes at sign-in. A refused sign-in spends its
+// address's budget of refusals (web.Admit); past it, sign-ins from there are
+// answered 429 before any password is checked.
 func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	if !s.readForm(w, r) {
 		return
@@ -38,7 +40,20 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		s.renderLogin(w, r, http.StatusUnprocessableEntity, m)
 		return
 	}
+	admission, wait, err := s.Admit(r, "auth.login_failed")
+	if err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	if wait > 0 {
+		m.Error = "Too many failed attempts from your address; try again in " + waitText(web.SetRetryAfter(w, wait)) + "."
+		s.renderLogin(w, r, http.StatusTooManyRequests, m)
+		return
+	}
 	op, err := s.Store.Authenticate(r.Context(), m.Username, password, s.Origin(r))
+	if !errors.Is(err, store.ErrBadCredentials) && !errors.Is(err, store.ErrLoginThrottled) {
+		admission.Release() // signed in, or the console failed: not a refusal
+	}
 	switch {
 	case errors.Is(err, store.ErrLoginThrottled):
 		wait := 15 * time.Minute

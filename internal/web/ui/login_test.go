@@ -261,3 +261,46 @@ func TestSignIn_APasswordTypedAsTheUsernameLeavesNoTrace(t *testing.T) {
 	expectIn(t, "audit page", page, "unknown account", "alice")
 	expectNotIn(t, "audit page", page, typedAsUsername)
 }
+
+func TestSignIn_AFloodFromOneAddressIsRefusedAndAuditedInBulk(t *testing.T) {
+	t.Parallel()
+	const burst = 3
+	e := webtest.NewEnv(t, func(c *web.Config) { c.TrustProxy = true; c.UnauthRate = 0.0001; c.UnauthBurst = burst })
+	e.CreateOperator(t, "alice", store.RoleOperator)
+	flooder := fromAddress("203.0.113.66")
+	signIn := func(user, password string, from http.Header) (*http.Response, string) {
+		t.Helper()
+		return e.SendForm(t, e.Browser(t), "/login", url.Values{"username": {user}, "password": {password}}, from)
+	}
+	// Successful sign-ins never spend the address's budget of refusals.
+	for range 2 * burst {
+		res, body := signIn("alice", webtest.TestPassword, flooder)
+		expectRedirect(t, "alice from the flooder's address", res, body, "/")
+	}
+	statuses := map[int]int{}
+	for i := range 30 {
+		res, body := signIn(fmt.Sprintf("guess%d", i), "some password", flooder)
+		statuses[res.StatusCode]++
+		if res.StatusCode == http.StatusTooManyRequests {
+			expectIn(t, "flooded sign-in", body, "Too many failed attempts from your address; try again in")
+			if res.Header.Get("Retry-After") == "" {
+				t.Fatal("a refused sign-in without Retry-After")
+			}
+		}
+	}
+	if statuses[http.StatusUnauthorized] != burst || statuses[http.StatusTooManyRequests] != 30-burst {
+		t.Errorf("30 failed sign-ins from one address: got statuses %v, want %d × 401 then %d × 429", statuses, burst, 30-burst)
+	}
+	res, body := signIn("alice", webtest.TestPassword, fromAddress("198.51.100.7"))
+	expectRedirect(t, "alice from another address", res, body, "/")
+
+	if err := e.Web.FlushRefusals(t.Context(), true); err != nil {
+		t.Fatal(err)
+	}
+	rows := e.Count(t, `SELECT count(*) FROM audit_events WHERE action = 'auth.login_failed' AND client_ip = '203.0.113.66'`)
+	refusals := e.Count(t, `SELECT coalesce(sum(coalesce((details->>'repeated')::int, 1)), 0) FROM audit_events
+		WHERE action = 'auth.login_failed' AND client_ip = '203.0.113.66'`)
+	if rows > burst+1 || refusals != 30 {
+		t.Errorf("audit of the flood: got %d rows counting %d failed sign-ins, want at most %d rows counting 30", rows, refusals, burst+1)
+	}
+}

@@ -55,6 +55,7 @@ func (s *SyncBuffer) String() string {
 
 // Env is a console on a fresh database behind a real HTTP server.
 type Env struct {
+	Web   *web.Server  // the shared server, for what a test must trigger (FlushRefusals)
 	Store *store.Store // as the runtime role
 	DB    pgtest.DB    // the database, with its owner's and the superuser's URLs
 	srv   *httptest.Server
@@ -84,7 +85,8 @@ func NewEnvWith(t *testing.T, opts []store.Option, mods ...func(*web.Config)) *E
 	}
 	t.Cleanup(st.Close)
 	logs := &SyncBuffer{}
-	cfg := web.Config{SessionIdle: 30 * time.Minute, SessionMax: 12 * time.Hour, APIRate: 1000, APIBurst: 1000}
+	cfg := web.Config{SessionIdle: 30 * time.Minute, SessionMax: 12 * time.Hour, APIRate: 1000, APIBurst: 1000,
+		UnauthRate: 1000, UnauthBurst: 1000}
 	for _, m := range mods {
 		m(&cfg)
 	}
@@ -95,7 +97,7 @@ func NewEnvWith(t *testing.T, opts []store.Option, mods ...func(*web.Config)) *E
 	}
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
-	return &Env{Store: st, DB: db, srv: hs, URL: hs.URL, Logs: logs}
+	return &Env{Web: srv, Store: st, DB: db, srv: hs, URL: hs.URL, Logs: logs}
 }
 
 var AdminActor = store.Actor{Type: store.ActorSystem, Name: "test-setup"}
