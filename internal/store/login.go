@@ -30,6 +30,7 @@ type LoginThrottledError struct {
 	Limit      string // which limit refused it: account_address, address or account
 }
 
+// Error says which limit refused the sign-in and how long to wait.
 func (e *LoginThrottledError) Error() string {
 	return fmt.Sprintf("%v (%s limit; retry after %v)", ErrLoginThrottled, e.Limit, e.RetryAfter.Round(time.Second))
 }
@@ -72,7 +73,8 @@ const (
 // audited as auth.login_failed, a success as auth.login. A throttled attempt
 // is audited but not recorded as a failure (else refusals would prolong the
 // throttling forever). An empty client IP is not throttled by address
-// (every such request would share one bucket).
+// (every such request would share one bucket). A username that is no
+// operator's is neither stored nor audited as typed (see unknownAccount).
 func (s *Store) Authenticate(ctx context.Context, username, password string, origin Origin) (Operator, error) {
 	name := cleanName(username)
 	rows, _ := s.pool.Query(ctx, `SELECT `+operatorColumns+`, password_hash FROM operators WHERE username = $1`, name)
@@ -249,7 +251,7 @@ func (s *Store) throttle(f recentFailures, now time.Time) *LoginThrottledError {
 	return t
 }
 
-// accountDelay is how long after its last failure an account with failures
+// accountDelay is how long after its last failure an account with this many
 // recent failures may be tried again: the base delay at the limit, doubling
 // with each failure beyond it, at most the cap.
 func (s *Store) accountDelay(failures int) time.Duration {
