@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/zegocloud-console/console/internal/testclock"
 )
 
 const bobPassword = "bob's secret passphrase"
@@ -140,7 +142,7 @@ func TestAuthenticate_ThrottlesAnAccountFromOneAddressAfterFiveFailures(t *testi
 
 func TestAuthenticate_AccountDelayGrowsWithFailuresFromAnywhereUpToItsCap(t *testing.T) {
 	t.Parallel()
-	clock := &testClock{now: time.Now()}
+	clock := testclock.New(time.Now())
 	e := setup(t, WithLoginClock(clock.Now), WithLoginDelay(time.Second, 3*time.Second)).withAdmin(t)
 	e.createOperator(t, "bob", RoleOperator, bobPassword)
 	addr := 0
@@ -192,24 +194,6 @@ func TestAuthenticate_SuccessClearsTheFailuresOfItsAddressOnly(t *testing.T) {
 	if got := e.queryInt(t, `SELECT count(*) FROM login_failures WHERE username = 'bob'`); got != 1 {
 		t.Fatalf("got %d failures after success, want 1", got)
 	}
-}
-
-// testClock is a sign-in clock that a test moves forward instead of sleeping.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
 }
 
 func TestAuthenticate_ThrottlesAddressAfterTwentyFailures(t *testing.T) {

@@ -4,16 +4,14 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/zegocloud-console/console/internal/store"
+	"github.com/zegocloud-console/console/internal/testclock"
 	"github.com/zegocloud-console/console/internal/web"
+	"github.com/zegocloud-console/console/internal/web/webtest"
 )
-
-// fromAddress is the header a trusted proxy adds for a client at ip.
-func fromAddress(ip string) http.Header { return http.Header{"X-Forwarded-For": {ip}} }
 
 // wellFormedUnknownKey looks like an API key but is none: refusing it takes
 // a database lookup.
@@ -25,7 +23,7 @@ func TestAPIAuth_AFloodOfBadKeysFromOneAddressIsRefusedAndAuditedInBulk(t *testi
 	a := newAPIEnv(t, func(c *web.Config) { c.TrustProxy = true; c.UnauthRate = 0.0001; c.UnauthBurst = burst })
 	a.CreateProject(t, 1001)
 	key := a.key(t, allAPIScopes, 1001)
-	flooder, bystander := fromAddress("203.0.113.66"), fromAddress("198.51.100.7")
+	flooder, bystander := webtest.FromAddress("203.0.113.66"), webtest.FromAddress("198.51.100.7")
 	get := func(key string, from http.Header) apiResponse {
 		t.Helper()
 		return a.callWith(t, http.MethodGet, "/api/v1/projects", key, "", nil, from)
@@ -85,9 +83,9 @@ func TestAPIAuth_AFloodOfBadKeysFromOneAddressIsRefusedAndAuditedInBulk(t *testi
 
 func TestAPIAuth_ATallyThatCannotBeWrittenFailsTheRequestThatWritesIt(t *testing.T) {
 	t.Parallel()
-	clock := &testClock{now: time.Now()}
+	clock := testclock.New(time.Now())
 	a := newAPIEnv(t, func(c *web.Config) { c.TrustProxy = true; c.UnauthRate = 0.0001; c.UnauthBurst = 1; c.Now = clock.Now })
-	flooder := fromAddress("203.0.113.66")
+	flooder := webtest.FromAddress("203.0.113.66")
 	get := func() apiResponse {
 		t.Helper()
 		return a.callWith(t, http.MethodGet, "/api/v1/projects", wellFormedUnknownKey, "", nil, flooder)
@@ -117,22 +115,4 @@ func TestAPIAuth_ATallyThatCannotBeWrittenFailsTheRequestThatWritesIt(t *testing
 		WHERE action = 'authz.denied'`); got != 6 {
 		t.Errorf("refusals in the audit trail: got %d, want all 6", got)
 	}
-}
-
-// testClock is a clock that a test moves forward instead of sleeping.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
 }

@@ -6,11 +6,11 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/zegocloud-console/console/internal/store"
+	"github.com/zegocloud-console/console/internal/testclock"
 	"github.com/zegocloud-console/console/internal/web"
 	"github.com/zegocloud-console/console/internal/web/webtest"
 )
@@ -180,35 +180,12 @@ func TestLogin_SignedInVisitorSkipsTheForm(t *testing.T) {
 	expectRedirect(t, "GET /login when signed in", res, body, "/tokens")
 }
 
-// testClock is a sign-in clock that a test moves forward instead of sleeping.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newTestClock() *testClock { return &testClock{now: time.Now()} }
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-// fromAddress is the header a trusted proxy adds for a client at ip.
-func fromAddress(ip string) http.Header { return http.Header{"X-Forwarded-For": {ip}} }
-
 func TestSignIn_RealAdminGetsInWhileAnAttackerKeepsGuessing(t *testing.T) {
 	t.Parallel()
-	clock := newTestClock()
+	clock := testclock.New(time.Now())
 	e := webtest.NewEnvWith(t, []store.Option{store.WithLoginClock(clock.Now)}, func(c *web.Config) { c.TrustProxy = true })
 	e.CreateOperator(t, "admin", store.RoleAdmin)
-	attacker := fromAddress("203.0.113.66")
+	attacker := webtest.FromAddress("203.0.113.66")
 	guess := func(i int) (*http.Response, string) {
 		t.Helper()
 		return e.SendForm(t, e.Browser(t), "/login", url.Values{"username": {"admin"}, "password": {fmt.Sprintf("guess number %d", i)}}, attacker)
@@ -231,7 +208,7 @@ func TestSignIn_RealAdminGetsInWhileAnAttackerKeepsGuessing(t *testing.T) {
 	clock.Advance(time.Minute) // past the account's delay, well inside the attacker's window
 	res, body := guess(99)
 	expectStatus(t, "the attacker a minute later", res.StatusCode, http.StatusTooManyRequests, body)
-	res, body = e.SendForm(t, e.Browser(t), "/login", url.Values{"username": {"admin"}, "password": {webtest.TestPassword}}, fromAddress("198.51.100.7"))
+	res, body = e.SendForm(t, e.Browser(t), "/login", url.Values{"username": {"admin"}, "password": {webtest.TestPassword}}, webtest.FromAddress("198.51.100.7"))
 	expectRedirect(t, "the real admin from another address", res, body, "/")
 	if sessionCookieIn(res) == nil {
 		t.Error("the real admin got no session cookie")
@@ -267,7 +244,7 @@ func TestSignIn_AFloodFromOneAddressIsRefusedAndAuditedInBulk(t *testing.T) {
 	const burst = 3
 	e := webtest.NewEnv(t, func(c *web.Config) { c.TrustProxy = true; c.UnauthRate = 0.0001; c.UnauthBurst = burst })
 	e.CreateOperator(t, "alice", store.RoleOperator)
-	flooder := fromAddress("203.0.113.66")
+	flooder := webtest.FromAddress("203.0.113.66")
 	signIn := func(user, password string, from http.Header) (*http.Response, string) {
 		t.Helper()
 		return e.SendForm(t, e.Browser(t), "/login", url.Values{"username": {user}, "password": {password}}, from)
@@ -291,7 +268,7 @@ func TestSignIn_AFloodFromOneAddressIsRefusedAndAuditedInBulk(t *testing.T) {
 	if statuses[http.StatusUnauthorized] != burst || statuses[http.StatusTooManyRequests] != 30-burst {
 		t.Errorf("30 failed sign-ins from one address: got statuses %v, want %d × 401 then %d × 429", statuses, burst, 30-burst)
 	}
-	res, body := signIn("alice", webtest.TestPassword, fromAddress("198.51.100.7"))
+	res, body := signIn("alice", webtest.TestPassword, webtest.FromAddress("198.51.100.7"))
 	expectRedirect(t, "alice from another address", res, body, "/")
 
 	if err := e.Web.FlushRefusals(t.Context(), true); err != nil {

@@ -133,6 +133,10 @@ func (e *Env) APIKey(t *testing.T, scopes []string, appIDs ...uint32) string {
 	return raw
 }
 
+// FromAddress is the header a trusted proxy adds for a client at ip: requests
+// that carry it come from ip when the Env trusts proxies (Config.TrustProxy).
+func FromAddress(ip string) http.Header { return http.Header{"X-Forwarded-For": {ip}} }
+
 // Browser is an HTTP client with a cookie jar that does not follow redirects,
 // so tests can check where a response sends the visitor.
 func (e *Env) Browser(t *testing.T) *http.Client {
