@@ -35,6 +35,8 @@ type config struct {
 	LogLevel       string
 	APIRate        float64
 	APIBurst       int
+	UnauthRate     float64 // refused unauthenticated requests per second per client address
+	UnauthBurst    int
 	SealInterval   time.Duration
 	VerifyInterval time.Duration
 	MetricsAddr    string // a listener of its own for /metrics, without authentication
@@ -114,6 +116,12 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if c.APIBurst, err = strconv.Atoi(get("CONSOLE_API_BURST", "100")); err != nil || c.APIBurst <= 0 {
 		errs = append(errs, fmt.Errorf("CONSOLE_API_BURST: want a positive whole number"))
+	}
+	if c.UnauthRate, err = strconv.ParseFloat(get("CONSOLE_UNAUTH_RATE", "0.2"), 64); err != nil || c.UnauthRate <= 0 {
+		errs = append(errs, fmt.Errorf("CONSOLE_UNAUTH_RATE: want a positive number of refused requests per second per address, such as 0.2"))
+	}
+	if c.UnauthBurst, err = strconv.Atoi(get("CONSOLE_UNAUTH_BURST", "20")); err != nil || c.UnauthBurst <= 0 {
+		errs = append(errs, fmt.Errorf("CONSOLE_UNAUTH_BURST: want a positive whole number"))
 	}
 	if len(errs) == 0 {
 		errs = append(errs, c.validate())

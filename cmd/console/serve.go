@@ -58,7 +58,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	srv, err := web.New(ctx, st, logger, web.Config{SessionIdle: c.SessionIdle, SessionMax: c.SessionMax, TrustProxy: c.TrustProxy,
-		APIRate: c.APIRate, APIBurst: c.APIBurst, SealInterval: c.SealInterval, MetricsToken: c.MetricsToken, Version: version}, reg, ui.New, api.New)
+		APIRate: c.APIRate, APIBurst: c.APIBurst, UnauthRate: c.UnauthRate, UnauthBurst: c.UnauthBurst, SealInterval: c.SealInterval, MetricsToken: c.MetricsToken, Version: version}, reg, ui.New, api.New)
 	if err != nil {
 		return err
 	}
@@ -69,6 +69,9 @@ func runServe(ctx context.Context, e env, args []string) error {
 	go runPeriodically(bg, c.VerifyInterval, logger, "verify audit chain", func(ctx context.Context) error {
 		_, err := st.VerifyAuditChain(ctx)
 		return err
+	})
+	go runPeriodically(bg, 10*time.Second, logger, "audit tallies of refused requests", func(ctx context.Context) error {
+		return srv.FlushRefusals(ctx, false)
 	})
 	go runPeriodically(bg, 10*time.Minute, logger, "purge expired sessions", func(ctx context.Context) error {
 		_, err := st.PurgeExpiredSessions(ctx)
@@ -104,6 +107,9 @@ func runServe(ctx context.Context, e env, args []string) error {
 	defer cancel()
 	if err := hs.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := srv.FlushRefusals(shutdownCtx, true); err != nil {
+		logger.Warn("audit tallies of refused requests at shutdown failed", "err", err)
 	}
 	stopBackground()
 	logger.Info("stopped")

@@ -37,3 +37,29 @@ func WithAuditTextTimeout(d time.Duration) Option {
 		return nil
 	}
 }
+
+// WithLoginClock makes sign-in throttling read the time from now instead of
+// the system clock: tests move it forward instead of sleeping.
+func WithLoginClock(now func() time.Time) Option {
+	return func(s *Store) error {
+		if now == nil {
+			return fmt.Errorf("store: login clock: want a function, got nil")
+		}
+		s.loginNow = now
+		return nil
+	}
+}
+
+// WithLoginDelay sets how long an account that failed too many sign-ins (from
+// any address) must rest after its last failure before the next attempt: base
+// at first, doubling with each further failure, at most maxDelay (1 s and
+// 5 min by default).
+func WithLoginDelay(base, maxDelay time.Duration) Option {
+	return func(s *Store) error {
+		if base <= 0 || maxDelay < base {
+			return fmt.Errorf("store: login delay %v up to %v: want 0 < base <= max", base, maxDelay)
+		}
+		s.loginDelay, s.loginDelayMax = base, maxDelay
+		return nil
+	}
+}

@@ -36,7 +36,11 @@ type Store struct {
 	passwordChecks   chan struct{}
 	passwordParams   PasswordParams
 	dummyHash        func() (string, error) // see Authenticate
+	unknownNameKey   func() []byte          // see unknownAccount
 	auditTextTimeout time.Duration
+	loginNow         func() time.Time // the clock of sign-in throttling; see WithLoginClock
+	loginDelay       time.Duration    // an account's first delay after too many failures; see WithLoginDelay
+	loginDelayMax    time.Duration
 	migrated         atomic.Bool // the schema was found current: MigrationsPending need not ask again
 	auditMACKeys     [][]byte    // checkpoint MAC keys, signing key first; see SetAuditMACKeys
 }
@@ -60,7 +64,8 @@ func New(pool *pgxpool.Pool, keys *Keyring, opts ...Option) *Store {
 
 func newStore(pool *pgxpool.Pool, keys *Keyring, opts []Option) (*Store, error) {
 	s := &Store{pool: pool, keys: keys, passwordChecks: make(chan struct{}, 2*runtime.NumCPU()),
-		passwordParams: defaultPasswordParams, auditTextTimeout: defaultAuditTextTimeout}
+		passwordParams: defaultPasswordParams, auditTextTimeout: defaultAuditTextTimeout, loginNow: time.Now,
+		loginDelay: defaultLoginDelay, loginDelayMax: defaultLoginDelayMax}
 	for _, opt := range opts {
 		if err := opt(s); err != nil {
 			return nil, err
@@ -70,6 +75,9 @@ func newStore(pool *pgxpool.Pool, keys *Keyring, opts []Option) (*Store, error) 
 	// much time as a wrong password.
 	s.dummyHash = sync.OnceValues(func() (string, error) {
 		return hashPasswordWith(s.passwordParams, "not a password anyone can type\x00")
+	})
+	s.unknownNameKey = sync.OnceValue(func() []byte {
+		return s.keys.DerivedKeys("sign-in unknown username")[0]
 	})
 	return s, nil
 }

@@ -18,13 +18,16 @@ import (
 
 // Config holds the web settings that come from the environment.
 type Config struct {
-	SessionIdle  time.Duration // sign out after this long without a request
-	SessionMax   time.Duration // sign out this long after sign-in, whatever happens
-	TrustProxy   bool          // take the client address and scheme from X-Forwarded-* headers
-	APIRate      float64       // API requests per second per key (token bucket rate)
-	APIBurst     int           // API token bucket size
-	SealInterval time.Duration // how often the audit sealer runs, shown on the audit page
-	MetricsToken string        // bearer token for /metrics on the main listener; empty: not served there
+	SessionIdle  time.Duration    // sign out after this long without a request
+	SessionMax   time.Duration    // sign out this long after sign-in, whatever happens
+	TrustProxy   bool             // take the client address and scheme from X-Forwarded-* headers
+	APIRate      float64          // API requests per second per key (token bucket rate)
+	APIBurst     int              // API token bucket size
+	UnauthRate   float64          // refused unauthenticated requests per second per client address (token bucket rate)
+	UnauthBurst  int              // their token bucket size
+	Now          func() time.Time // the clock of the per-address limiter and its tallies; nil: time.Now (tests move their own)
+	SealInterval time.Duration    // how often the audit sealer runs, shown on the audit page
+	MetricsToken string           // bearer token for /metrics on the main listener; empty: not served there
 	Version      string
 }
 
@@ -35,6 +38,7 @@ type Server struct {
 	Log     *slog.Logger
 	Cfg     Config
 	metrics *metrics
+	unauth  *unauthGate
 	ui, api Face
 }
 
@@ -55,6 +59,12 @@ func New(ctx context.Context, st *store.Store, logger *slog.Logger, cfg Config, 
 	if cfg.APIRate == 0 {
 		cfg.APIRate, cfg.APIBurst = 50, 100
 	}
+	if cfg.UnauthRate == 0 {
+		cfg.UnauthRate = 0.2
+	}
+	if cfg.UnauthBurst == 0 {
+		cfg.UnauthBurst = 20
+	}
 	if cfg.SealInterval == 0 {
 		cfg.SealInterval = 250 * time.Millisecond
 	}
@@ -68,7 +78,7 @@ func New(ctx context.Context, st *store.Store, logger *slog.Logger, cfg Config, 
 		TokensIssued:  m.tokensIssued,
 		TokensRevoked: m.tokensRevoked,
 	})
-	s := &Server{Store: st, Log: logger, Cfg: cfg, metrics: m}
+	s := &Server{Store: st, Log: logger, Cfg: cfg, metrics: m, unauth: newUnauthGate(cfg.UnauthRate, cfg.UnauthBurst, cfg.Now)}
 	if s.ui, err = newUI(ctx, s); err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}

@@ -11,10 +11,22 @@ import (
 )
 
 // api guards an API route: a valid bearer key with scope (unless scope is
-// allScopes), within its rate limit. Project scoping is checked by handlers
+// allScopes), within its rate limit. Refusals of requests without a valid
+// key spend their address's budget (web.Admit), nothing else does: past it
+// they are answered 429 before the key is looked up, and audited as a tally. Project scoping is checked by handlers
 // with allowProject, since only they know the project.
 func (s *Server) api(scope string, h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		admission, wait, err := s.Admit(r, "authz.denied")
+		if err != nil {
+			s.Fail(w, r, err)
+			return
+		}
+		if wait > 0 {
+			retry := strconv.Itoa(web.SetRetryAfter(w, wait))
+			s.problem(w, r, http.StatusTooManyRequests, "rate-limited", "Too many refused requests from this address; retry after "+retry+" s.", nil)
+			return
+		}
 		scheme, raw, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 		if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(raw) == "" { // the scheme is case-insensitive (RFC 9110)
 			w.Header().Set("WWW-Authenticate", `Bearer realm="console"`)
@@ -28,9 +40,11 @@ func (s *Server) api(scope string, h http.HandlerFunc) http.Handler {
 				s.refuse(w, r, keyReason(err), http.StatusUnauthorized, "unauthorized", "The API key is "+keyReason(err)+".")
 				return
 			}
+			admission.Release() // not a refusal: the console failed (503 while the database is away)
 			s.Fail(w, r, err)
 			return
 		}
+		admission.Release()
 		r = web.WithAPIKey(r, key)
 		if retry, ok := s.limiter.allow(key.Prefix); !ok {
 			w.Header().Set("Retry-After", strconv.Itoa(retry))

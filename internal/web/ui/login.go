@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/zegocloud-console/console/internal/store"
 	"github.com/zegocloud-console/console/internal/web"
@@ -25,7 +26,9 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 }
 
 // loginSubmit checks the credentials and starts a fresh session: the
-// session id always changes at sign-in.
+// session id always changes at sign-in. A refused sign-in spends its
+// address's budget of refusals (web.Admit); past it, sign-ins from there are
+// answered 429 before any password is checked.
 func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	if !s.readForm(w, r) {
 		return
@@ -37,11 +40,27 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		s.renderLogin(w, r, http.StatusUnprocessableEntity, m)
 		return
 	}
+	admission, wait, err := s.Admit(r, "auth.login_failed")
+	if err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	if wait > 0 {
+		m.Error = "Too many failed attempts from your address; try again in " + waitText(web.SetRetryAfter(w, wait)) + "."
+		s.renderLogin(w, r, http.StatusTooManyRequests, m)
+		return
+	}
 	op, err := s.Store.Authenticate(r.Context(), m.Username, password, s.Origin(r))
+	if !errors.Is(err, store.ErrBadCredentials) && !errors.Is(err, store.ErrLoginThrottled) {
+		admission.Release() // signed in, or the console failed: not a refusal
+	}
 	switch {
 	case errors.Is(err, store.ErrLoginThrottled):
-		m.Error = "Too many failed attempts; wait 15 minutes before trying again."
-		w.Header().Set("Retry-After", "900")
+		wait := 15 * time.Minute
+		if te := (*store.LoginThrottledError)(nil); errors.As(err, &te) {
+			wait = te.RetryAfter
+		}
+		m.Error = "Too many failed attempts; try again in " + waitText(web.SetRetryAfter(w, wait)) + "."
 		s.renderLogin(w, r, http.StatusTooManyRequests, m)
 		return
 	case errors.Is(err, store.ErrBadCredentials):
@@ -92,6 +111,19 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int, m LoginModel) {
 	s.render(w, r, status, s.page(r, "Sign in", ""), LoginView(m))
+}
+
+// waitText says a wait of seconds as a person would: "1 second",
+// "40 seconds", "3 minutes" (rounded up).
+func waitText(seconds int) string {
+	n, unit := seconds, "second"
+	if seconds > 90 {
+		n, unit = (seconds+59)/60, "minute"
+	}
+	if n != 1 {
+		unit += "s"
+	}
+	return strconv.Itoa(n) + " " + unit
 }
 
 // localPath keeps a post-sign-in destination on this console: a path that

@@ -1,12 +1,16 @@
 package ui_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/zegocloud-console/console/internal/store"
+	"github.com/zegocloud-console/console/internal/testclock"
 	"github.com/zegocloud-console/console/internal/web"
 	"github.com/zegocloud-console/console/internal/web/webtest"
 )
@@ -76,7 +80,7 @@ func TestLogin_ThrottlesAfterFiveFailures(t *testing.T) {
 	}
 	res, body := e.Post(t, e.Browser(t), "/login", url.Values{"username": {"alice"}, "password": {webtest.TestPassword}})
 	expectStatus(t, "sixth sign-in, right password", res.StatusCode, http.StatusTooManyRequests, body)
-	expectIn(t, "throttled", body, "Too many failed attempts; wait 15 minutes")
+	expectIn(t, "throttled", body, "Too many failed attempts; try again in 15 minutes")
 	if sessionCookieIn(res) != nil {
 		t.Error("a throttled sign-in set a session cookie")
 	}
@@ -174,4 +178,106 @@ func TestLogin_SignedInVisitorSkipsTheForm(t *testing.T) {
 	c := e.SignIn(t, "alice", "auditor")
 	res, body := e.Fetch(t, c, "/login?next=%2Ftokens", nil)
 	expectRedirect(t, "GET /login when signed in", res, body, "/tokens")
+}
+
+func TestSignIn_RealAdminGetsInWhileAnAttackerKeepsGuessing(t *testing.T) {
+	t.Parallel()
+	clock := testclock.New(time.Now())
+	e := webtest.NewEnvWith(t, []store.Option{store.WithLoginClock(clock.Now)}, func(c *web.Config) { c.TrustProxy = true })
+	e.CreateOperator(t, "admin", store.RoleAdmin)
+	attacker := webtest.FromAddress("203.0.113.66")
+	guess := func(i int) (*http.Response, string) {
+		t.Helper()
+		return e.SendForm(t, e.Browser(t), "/login", url.Values{"username": {"admin"}, "password": {fmt.Sprintf("guess number %d", i)}}, attacker)
+	}
+	for i := range 5 {
+		res, body := guess(i)
+		expectStatus(t, fmt.Sprintf("guess %d", i+1), res.StatusCode, http.StatusUnauthorized, body)
+	}
+	for i := 5; i < 30; i++ {
+		res, body := guess(i)
+		expectStatus(t, fmt.Sprintf("guess %d, past the limit", i+1), res.StatusCode, http.StatusTooManyRequests, body)
+		if s, err := strconv.Atoi(res.Header.Get("Retry-After")); err != nil || s < 1 {
+			t.Fatalf("guess %d: got Retry-After %q, want whole seconds ≥ 1", i+1, res.Header.Get("Retry-After"))
+		}
+	}
+	if n := e.Count(t, `SELECT count(*) FROM login_failures WHERE username = 'admin'`); n != 5 {
+		t.Errorf("recorded failures of admin: got %d, want 5 (throttled guesses are not failures)", n)
+	}
+
+	clock.Advance(time.Minute) // past the account's delay, well inside the attacker's window
+	res, body := guess(99)
+	expectStatus(t, "the attacker a minute later", res.StatusCode, http.StatusTooManyRequests, body)
+	res, body = e.SendForm(t, e.Browser(t), "/login", url.Values{"username": {"admin"}, "password": {webtest.TestPassword}}, webtest.FromAddress("198.51.100.7"))
+	expectRedirect(t, "the real admin from another address", res, body, "/")
+	if sessionCookieIn(res) == nil {
+		t.Error("the real admin got no session cookie")
+	}
+	res, body = guess(100)
+	expectStatus(t, "the attacker after the admin signed in", res.StatusCode, http.StatusTooManyRequests, body)
+}
+
+func TestSignIn_APasswordTypedAsTheUsernameLeavesNoTrace(t *testing.T) {
+	t.Parallel()
+	e := webtest.NewEnv(t)
+	e.CreateOperator(t, "alice", store.RoleOperator)
+	const typedAsUsername = "Tr0ub4dor-3-my-secret" // nothing HTML would escape: the page check is real
+	res, body := e.Post(t, e.Browser(t), "/login", url.Values{"username": {typedAsUsername}, "password": {"whatever"}})
+	expectStatus(t, "password as username", res.StatusCode, http.StatusUnauthorized, body)
+	res, body = e.Post(t, e.Browser(t), "/login", url.Values{"username": {"alice"}, "password": {"not alice's password"}})
+	expectStatus(t, "alice, wrong password", res.StatusCode, http.StatusUnauthorized, body)
+
+	for _, table := range []string{"audit_events", "login_failures"} {
+		if n := e.Count(t, `SELECT count(*) FROM `+table+` t WHERE strpos(row_to_json(t)::text, $1) > 0`, typedAsUsername); n != 0 {
+			t.Errorf("%s: got %d rows holding the typed username, want none", table, n)
+		}
+	}
+	c := e.SignIn(t, "audrey", store.RoleAuditor)
+	status, page := e.Get(t, c, "/audit?action=auth.login_failed")
+	expectStatus(t, "audit page", status, http.StatusOK, page)
+	expectIn(t, "audit page", page, "unknown account", "alice")
+	expectNotIn(t, "audit page", page, typedAsUsername)
+}
+
+func TestSignIn_AFloodFromOneAddressIsRefusedAndAuditedInBulk(t *testing.T) {
+	t.Parallel()
+	const burst = 3
+	e := webtest.NewEnv(t, func(c *web.Config) { c.TrustProxy = true; c.UnauthRate = 0.0001; c.UnauthBurst = burst })
+	e.CreateOperator(t, "alice", store.RoleOperator)
+	flooder := webtest.FromAddress("203.0.113.66")
+	signIn := func(user, password string, from http.Header) (*http.Response, string) {
+		t.Helper()
+		return e.SendForm(t, e.Browser(t), "/login", url.Values{"username": {user}, "password": {password}}, from)
+	}
+	// Successful sign-ins never spend the address's budget of refusals.
+	for range 2 * burst {
+		res, body := signIn("alice", webtest.TestPassword, flooder)
+		expectRedirect(t, "alice from the flooder's address", res, body, "/")
+	}
+	statuses := map[int]int{}
+	for i := range 30 {
+		res, body := signIn(fmt.Sprintf("guess%d", i), "some password", flooder)
+		statuses[res.StatusCode]++
+		if res.StatusCode == http.StatusTooManyRequests {
+			expectIn(t, "flooded sign-in", body, "Too many failed attempts from your address; try again in")
+			if res.Header.Get("Retry-After") == "" {
+				t.Fatal("a refused sign-in without Retry-After")
+			}
+		}
+	}
+	if statuses[http.StatusUnauthorized] != burst || statuses[http.StatusTooManyRequests] != 30-burst {
+		t.Errorf("30 failed sign-ins from one address: got statuses %v, want %d × 401 then %d × 429", statuses, burst, 30-burst)
+	}
+	res, body := signIn("alice", webtest.TestPassword, webtest.FromAddress("198.51.100.7"))
+	expectRedirect(t, "alice from another address", res, body, "/")
+
+	if err := e.Web.FlushRefusals(t.Context(), true); err != nil {
+		t.Fatal(err)
+	}
+	rows := e.Count(t, `SELECT count(*) FROM audit_events WHERE action = 'auth.login_failed' AND client_ip = '203.0.113.66'`)
+	refusals := e.Count(t, `SELECT coalesce(sum(coalesce((details->>'repeated')::int, 1)), 0) FROM audit_events
+		WHERE action = 'auth.login_failed' AND client_ip = '203.0.113.66'`)
+	if rows > burst+1 || refusals != 30 {
+		t.Errorf("audit of the flood: got %d rows counting %d failed sign-ins, want at most %d rows counting 30", rows, refusals, burst+1)
+	}
 }

@@ -55,6 +55,7 @@ func (s *SyncBuffer) String() string {
 
 // Env is a console on a fresh database behind a real HTTP server.
 type Env struct {
+	Web   *web.Server  // the shared server, for what a test must trigger (FlushRefusals)
 	Store *store.Store // as the runtime role
 	DB    pgtest.DB    // the database, with its owner's and the superuser's URLs
 	srv   *httptest.Server
@@ -65,19 +66,27 @@ type Env struct {
 // NewEnv starts a console server for t with its own migrated database.
 func NewEnv(t *testing.T, mods ...func(*web.Config)) *Env {
 	t.Helper()
+	return NewEnvWith(t, nil, mods...)
+}
+
+// NewEnvWith is NewEnv with options for the store, such as a sign-in clock
+// that the test moves forward.
+func NewEnvWith(t *testing.T, opts []store.Option, mods ...func(*web.Config)) *Env {
+	t.Helper()
 	ctx := t.Context()
 	keys, err := store.NewKeyring(bytes.Repeat([]byte{9}, 32))
 	if err != nil {
 		t.Fatal(err)
 	}
 	db := pgtest.New(t)
-	st, err := store.Open(ctx, db.RuntimeURL, keys) // as console serve runs: the runtime role
+	st, err := store.Open(ctx, db.RuntimeURL, keys, opts...) // as console serve runs: the runtime role
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(st.Close)
 	logs := &SyncBuffer{}
-	cfg := web.Config{SessionIdle: 30 * time.Minute, SessionMax: 12 * time.Hour, APIRate: 1000, APIBurst: 1000}
+	cfg := web.Config{SessionIdle: 30 * time.Minute, SessionMax: 12 * time.Hour, APIRate: 1000, APIBurst: 1000,
+		UnauthRate: 1000, UnauthBurst: 1000}
 	for _, m := range mods {
 		m(&cfg)
 	}
@@ -88,7 +97,7 @@ func NewEnv(t *testing.T, mods ...func(*web.Config)) *Env {
 	}
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
-	return &Env{Store: st, DB: db, srv: hs, URL: hs.URL, Logs: logs}
+	return &Env{Web: srv, Store: st, DB: db, srv: hs, URL: hs.URL, Logs: logs}
 }
 
 var AdminActor = store.Actor{Type: store.ActorSystem, Name: "test-setup"}
@@ -123,6 +132,10 @@ func (e *Env) APIKey(t *testing.T, scopes []string, appIDs ...uint32) string {
 	}
 	return raw
 }
+
+// FromAddress is the header a trusted proxy adds for a client at ip: requests
+// that carry it come from ip when the Env trusts proxies (Config.TrustProxy).
+func FromAddress(ip string) http.Header { return http.Header{"X-Forwarded-For": {ip}} }
 
 // Browser is an HTTP client with a cookie jar that does not follow redirects,
 // so tests can check where a response sends the visitor.

@@ -1,0 +1,32 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestConfig_UnauthenticatedLimiterHasDefaultsAndRefusesNonsense(t *testing.T) {
+	t.Parallel()
+	base := map[string]string{"DATABASE_URL": "postgres://x", "CONSOLE_DEV": "true"}
+	getenv := func(extra map[string]string) func(string) string {
+		return func(k string) string {
+			if v, ok := extra[k]; ok {
+				return v
+			}
+			return base[k]
+		}
+	}
+	c, err := loadConfig(getenv(nil))
+	if err != nil || c.UnauthRate != 0.2 || c.UnauthBurst != 20 {
+		t.Fatalf("defaults: got rate %v, burst %d (%v), want 0.2, 20", c.UnauthRate, c.UnauthBurst, err)
+	}
+	c, err = loadConfig(getenv(map[string]string{"CONSOLE_UNAUTH_RATE": "2.5", "CONSOLE_UNAUTH_BURST": "7"}))
+	if err != nil || c.UnauthRate != 2.5 || c.UnauthBurst != 7 {
+		t.Fatalf("set: got rate %v, burst %d (%v), want 2.5, 7", c.UnauthRate, c.UnauthBurst, err)
+	}
+	for name, value := range map[string]string{"CONSOLE_UNAUTH_RATE": "0", "CONSOLE_UNAUTH_BURST": "-1"} {
+		if _, err := loadConfig(getenv(map[string]string{name: value})); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s=%s: got %v, want an error naming it", name, value, err)
+		}
+	}
+}
