@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -29,6 +30,7 @@ type config struct {
 	MasterKeyOld   string
 	AdminPassword  string
 	AuditKey       string
+	AuditKeyOld    string // older audit keys, comma-separated: they only verify
 	SessionIdle    time.Duration
 	SessionMax     time.Duration
 	TrustProxy     bool
@@ -99,6 +101,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		MasterKeyOld:   secret("CONSOLE_MASTER_KEY_OLD"),
 		AdminPassword:  secret("CONSOLE_ADMIN_PASSWORD"),
 		AuditKey:       secret("CONSOLE_AUDIT_KEY"),
+		AuditKeyOld:    secret("CONSOLE_AUDIT_KEY_OLD"),
 		SessionIdle:    dur("CONSOLE_SESSION_IDLE", 30*time.Minute),
 		SessionMax:     dur("CONSOLE_SESSION_MAX", 12*time.Hour),
 		TrustProxy:     boolean("CONSOLE_TRUST_PROXY"),
@@ -241,17 +244,44 @@ func (c config) openURL(ctx context.Context, stderr io.Writer, databaseURL strin
 	return st, nil
 }
 
-// auditMACKeys returns the checkpoint MAC keys: CONSOLE_AUDIT_KEY first when
-// set, then those derived from the master keys; nil leaves the store's default.
+// auditMACKeys returns the audit MAC keys, signing key first: CONSOLE_AUDIT_KEY
+// when set, else the one derived from the current master key. Then, only to
+// verify what they signed: CONSOLE_AUDIT_KEY_OLD and the keys derived from
+// the other master keys. nil leaves the store's default (the derived keys).
 func auditMACKeys(c config, keys *store.Keyring) ([][]byte, error) {
-	if c.AuditKey == "" {
+	if c.AuditKey == "" && c.AuditKeyOld == "" {
 		return nil, nil
 	}
-	k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(c.AuditKey))
-	if err != nil || len(k) < 32 {
-		return nil, errors.New("CONSOLE_AUDIT_KEY must be base64 of at least 32 bytes (make one with: head -c 32 /dev/urandom | base64)")
+	derived := keys.DerivedKeys("audit-checkpoint")
+	signing, rest := derived[:1], derived[1:]
+	if c.AuditKey != "" {
+		k, err := decodeAuditKey(c.AuditKey)
+		if err != nil {
+			return nil, fmt.Errorf("CONSOLE_AUDIT_KEY %w", err)
+		}
+		signing, rest = [][]byte{k}, derived
 	}
-	return append([][]byte{k}, keys.DerivedKeys("audit-checkpoint")...), nil
+	var olds [][]byte
+	for _, s := range strings.Split(c.AuditKeyOld, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		k, err := decodeAuditKey(s)
+		if err != nil {
+			return nil, fmt.Errorf("CONSOLE_AUDIT_KEY_OLD: each key %w", err)
+		}
+		olds = append(olds, k)
+	}
+	return slices.Concat(signing, olds, rest), nil
+}
+
+// decodeAuditKey decodes one audit MAC key.
+func decodeAuditKey(s string) ([]byte, error) {
+	k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(s))
+	if err != nil || len(k) < 32 {
+		return nil, errors.New("must be base64 of at least 32 bytes (make one with: head -c 32 /dev/urandom | base64)")
+	}
+	return k, nil
 }
 
 // openStore loads the configuration and connects as the runtime role, for
