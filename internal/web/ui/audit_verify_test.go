@@ -1,67 +1,15 @@
 package ui_test
 
 import (
-	"context"
 	"net/http"
 	"net/http/httptrace"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/zegocloud-console/console/internal/store"
 	"github.com/zegocloud-console/console/internal/web/webtest"
 )
-
-// holdLock takes lock on table as the schema owner, in a transaction that
-// the test ends with the returned function (also when it ends), and returns
-// that transaction so that the test can watch who waits for it.
-func holdLock(t *testing.T, e *webtest.Env, table string) (pgx.Tx, func()) {
-	t.Helper()
-	ctx := context.WithoutCancel(t.Context())
-	conn, err := pgx.Connect(ctx, e.DB.OwnerURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tx, err := conn.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tx.Exec(ctx, `LOCK TABLE `+table+` IN ACCESS EXCLUSIVE MODE`); err != nil {
-		t.Fatal(err)
-	}
-	release := func() {
-		_ = tx.Rollback(ctx)
-		_ = conn.Close(ctx)
-	}
-	t.Cleanup(release)
-	return tx, release
-}
-
-// lockWaiters counts the sessions waiting for a lock on table.
-func lockWaiters(t *testing.T, tx pgx.Tx, table string) int {
-	t.Helper()
-	var n int
-	if err := tx.QueryRow(t.Context(), `SELECT count(*) FROM pg_locks
-		WHERE NOT granted AND relation = $1::regclass`, table).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
-
-// waitUntil polls cond every few milliseconds until it holds, failing the
-// test with what after timeout.
-func waitUntil(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not reached within %v", what, timeout)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
 
 func TestAuditVerify_AStormOfRequestsRunsOneVerificationAndTokensStillIssue(t *testing.T) {
 	t.Parallel()
@@ -73,7 +21,7 @@ func TestAuditVerify_AStormOfRequestsRunsOneVerificationAndTokensStillIssue(t *t
 	aud := e.SignIn(t, "audrey", store.RoleAuditor)
 
 	// No verification can finish while the checkpoints are held.
-	lock, release := holdLock(t, e, "audit_checkpoints")
+	lock := e.HoldLock(t, "audit_checkpoints")
 	const storm = 24 // more than the pool's 16 connections
 	statuses, written := make(chan int, storm), make(chan struct{}, storm)
 	for range storm {
@@ -94,9 +42,7 @@ func TestAuditVerify_AStormOfRequestsRunsOneVerificationAndTokensStillIssue(t *t
 	for range storm {
 		<-written
 	}
-	waitUntil(t, 30*time.Second, "a verification waits for the held checkpoints", func() bool {
-		return lockWaiters(t, lock, "audit_checkpoints") > 0
-	})
+	lock.WaitFor(t, "", "a verification waits for the held checkpoints")
 
 	// While they wait, a service still gets its token.
 	issued := make(chan int, 1)
@@ -122,7 +68,7 @@ func TestAuditVerify_AStormOfRequestsRunsOneVerificationAndTokensStillIssue(t *t
 		t.Fatalf("issuing a token did not complete while %d verifications waited: they hold the connection pool", storm)
 	}
 
-	release()
+	lock.Release()
 	for range storm {
 		if status := <-statuses; status != http.StatusSeeOther {
 			t.Errorf("POST /audit/verify: got %d, want 303", status)
