@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/zegocloud-console/console/internal/store"
+	"github.com/zegocloud-console/console/internal/web"
 )
 
 // config is everything the console reads from its environment. Every
@@ -41,6 +42,10 @@ type config struct {
 	VerifyInterval time.Duration
 	MetricsAddr    string // a listener of its own for /metrics, without authentication
 	MetricsToken   string // bearer token for /metrics on the main listener
+	// Audit exports: per batch of events, per export, and how many at once.
+	ExportBatchTimeout time.Duration
+	ExportMaxDuration  time.Duration
+	ExportConcurrency  int
 }
 
 // loadConfig reads the environment; a variable NAME that holds a secret may
@@ -91,25 +96,27 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return b
 	}
 	c := config{
-		DatabaseURL:    secret("DATABASE_URL"),
-		MigrateURL:     secret("CONSOLE_MIGRATE_DATABASE_URL"),
-		AllowOwnerRole: boolean("CONSOLE_ALLOW_OWNER_ROLE"),
-		Addr:           get("CONSOLE_ADDR", ":8080"),
-		Dev:            boolean("CONSOLE_DEV"),
-		DataDir:        get("CONSOLE_DATA_DIR", ".data"),
-		MasterKey:      secret("CONSOLE_MASTER_KEY"),
-		MasterKeyOld:   secret("CONSOLE_MASTER_KEY_OLD"),
-		AdminPassword:  secret("CONSOLE_ADMIN_PASSWORD"),
-		AuditKey:       secret("CONSOLE_AUDIT_KEY"),
-		AuditKeyOld:    secret("CONSOLE_AUDIT_KEY_OLD"),
-		SessionIdle:    dur("CONSOLE_SESSION_IDLE", 30*time.Minute),
-		SessionMax:     dur("CONSOLE_SESSION_MAX", 12*time.Hour),
-		TrustProxy:     boolean("CONSOLE_TRUST_PROXY"),
-		LogLevel:       get("CONSOLE_LOG_LEVEL", "info"),
-		SealInterval:   dur("CONSOLE_SEAL_INTERVAL", 250*time.Millisecond),
-		VerifyInterval: dur("CONSOLE_VERIFY_INTERVAL", 10*time.Minute),
-		MetricsAddr:    get("CONSOLE_METRICS_ADDR", ""),
-		MetricsToken:   secret("CONSOLE_METRICS_TOKEN"),
+		DatabaseURL:        secret("DATABASE_URL"),
+		MigrateURL:         secret("CONSOLE_MIGRATE_DATABASE_URL"),
+		AllowOwnerRole:     boolean("CONSOLE_ALLOW_OWNER_ROLE"),
+		Addr:               get("CONSOLE_ADDR", ":8080"),
+		Dev:                boolean("CONSOLE_DEV"),
+		DataDir:            get("CONSOLE_DATA_DIR", ".data"),
+		MasterKey:          secret("CONSOLE_MASTER_KEY"),
+		MasterKeyOld:       secret("CONSOLE_MASTER_KEY_OLD"),
+		AdminPassword:      secret("CONSOLE_ADMIN_PASSWORD"),
+		AuditKey:           secret("CONSOLE_AUDIT_KEY"),
+		AuditKeyOld:        secret("CONSOLE_AUDIT_KEY_OLD"),
+		SessionIdle:        dur("CONSOLE_SESSION_IDLE", 30*time.Minute),
+		SessionMax:         dur("CONSOLE_SESSION_MAX", 12*time.Hour),
+		TrustProxy:         boolean("CONSOLE_TRUST_PROXY"),
+		LogLevel:           get("CONSOLE_LOG_LEVEL", "info"),
+		SealInterval:       dur("CONSOLE_SEAL_INTERVAL", 250*time.Millisecond),
+		VerifyInterval:     dur("CONSOLE_VERIFY_INTERVAL", 10*time.Minute),
+		MetricsAddr:        get("CONSOLE_METRICS_ADDR", ""),
+		MetricsToken:       secret("CONSOLE_METRICS_TOKEN"),
+		ExportBatchTimeout: dur("CONSOLE_EXPORT_BATCH_TIMEOUT", web.DefaultExportBatchTimeout),
+		ExportMaxDuration:  dur("CONSOLE_EXPORT_MAX_DURATION", web.DefaultExportMaxDuration),
 	}
 	var err error
 	if c.APIRate, err = strconv.ParseFloat(get("CONSOLE_API_RATE", "50"), 64); err != nil || c.APIRate <= 0 {
@@ -117,6 +124,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if c.APIBurst, err = strconv.Atoi(get("CONSOLE_API_BURST", "100")); err != nil || c.APIBurst <= 0 {
 		errs = append(errs, fmt.Errorf("CONSOLE_API_BURST: want a positive whole number"))
+	}
+	if c.ExportConcurrency, err = strconv.Atoi(get("CONSOLE_EXPORT_CONCURRENCY", strconv.Itoa(web.DefaultExportConcurrency))); err != nil || c.ExportConcurrency <= 0 {
+		errs = append(errs, fmt.Errorf("CONSOLE_EXPORT_CONCURRENCY: want a positive whole number of audit exports at once"))
 	}
 	if len(errs) == 0 {
 		errs = append(errs, c.validate())

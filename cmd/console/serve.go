@@ -58,7 +58,9 @@ func runServe(ctx context.Context, e env, args []string) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	srv, err := web.New(ctx, st, logger, web.Config{SessionIdle: c.SessionIdle, SessionMax: c.SessionMax, TrustProxy: c.TrustProxy,
-		APIRate: c.APIRate, APIBurst: c.APIBurst, SealInterval: c.SealInterval, MetricsToken: c.MetricsToken, Version: version}, reg, ui.New, api.New)
+		APIRate: c.APIRate, APIBurst: c.APIBurst, SealInterval: c.SealInterval, MetricsToken: c.MetricsToken, Version: version,
+		ExportBatchTimeout: c.ExportBatchTimeout, ExportMaxDuration: c.ExportMaxDuration, ExportConcurrency: c.ExportConcurrency},
+		reg, ui.New, api.New)
 	if err != nil {
 		return err
 	}
