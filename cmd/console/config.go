@@ -96,28 +96,28 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return b
 	}
 	c := config{
-		DatabaseURL:        secret("DATABASE_URL"),
-		MigrateURL:         secret("CONSOLE_MIGRATE_DATABASE_URL"),
-		AllowOwnerRole:     boolean("CONSOLE_ALLOW_OWNER_ROLE"),
-		Addr:               get("CONSOLE_ADDR", ":8080"),
-		Dev:                boolean("CONSOLE_DEV"),
-		DataDir:            get("CONSOLE_DATA_DIR", ".data"),
-		MasterKey:          secret("CONSOLE_MASTER_KEY"),
-		MasterKeyOld:       secret("CONSOLE_MASTER_KEY_OLD"),
-		AdminPassword:      secret("CONSOLE_ADMIN_PASSWORD"),
-		AuditKey:           secret("CONSOLE_AUDIT_KEY"),
-		AuditKeyOld:        secret("CONSOLE_AUDIT_KEY_OLD"),
-		SessionIdle:        dur("CONSOLE_SESSION_IDLE", 30*time.Minute),
-		SessionMax:         dur("CONSOLE_SESSION_MAX", 12*time.Hour),
-		TrustProxy:         boolean("CONSOLE_TRUST_PROXY"),
-		LogLevel:           get("CONSOLE_LOG_LEVEL", "info"),
-		SealInterval:       dur("CONSOLE_SEAL_INTERVAL", 250*time.Millisecond),
-		VerifyInterval:     dur("CONSOLE_VERIFY_INTERVAL", 10*time.Minute),
-		MetricsAddr:        get("CONSOLE_METRICS_ADDR", ""),
-		MetricsToken:       secret("CONSOLE_METRICS_TOKEN"),
-		ExportBatchTimeout: dur("CONSOLE_EXPORT_BATCH_TIMEOUT", web.DefaultExportBatchTimeout),
-		ExportMaxDuration:  dur("CONSOLE_EXPORT_MAX_DURATION", web.DefaultExportMaxDuration),
+		DatabaseURL:    secret("DATABASE_URL"),
+		MigrateURL:     secret("CONSOLE_MIGRATE_DATABASE_URL"),
+		AllowOwnerRole: boolean("CONSOLE_ALLOW_OWNER_ROLE"),
+		Addr:           get("CONSOLE_ADDR", ":8080"),
+		Dev:            boolean("CONSOLE_DEV"),
+		DataDir:        get("CONSOLE_DATA_DIR", ".data"),
+		MasterKey:      secret("CONSOLE_MASTER_KEY"),
+		MasterKeyOld:   secret("CONSOLE_MASTER_KEY_OLD"),
+		AdminPassword:  secret("CONSOLE_ADMIN_PASSWORD"),
+		AuditKey:       secret("CONSOLE_AUDIT_KEY"),
+		AuditKeyOld:    secret("CONSOLE_AUDIT_KEY_OLD"),
+		SessionIdle:    dur("CONSOLE_SESSION_IDLE", 30*time.Minute),
+		SessionMax:     dur("CONSOLE_SESSION_MAX", 12*time.Hour),
+		TrustProxy:     boolean("CONSOLE_TRUST_PROXY"),
+		LogLevel:       get("CONSOLE_LOG_LEVEL", "info"),
+		SealInterval:   dur("CONSOLE_SEAL_INTERVAL", 250*time.Millisecond),
+		VerifyInterval: dur("CONSOLE_VERIFY_INTERVAL", 10*time.Minute),
+		MetricsAddr:    get("CONSOLE_METRICS_ADDR", ""),
+		MetricsToken:   secret("CONSOLE_METRICS_TOKEN"),
 	}
+	c.ExportBatchTimeout = dur("CONSOLE_EXPORT_BATCH_TIMEOUT", web.DefaultExportBatchTimeout)
+	c.ExportMaxDuration = dur("CONSOLE_EXPORT_MAX_DURATION", web.DefaultExportMaxDuration)
 	var err error
 	if c.APIRate, err = strconv.ParseFloat(get("CONSOLE_API_RATE", "50"), 64); err != nil || c.APIRate <= 0 {
 		errs = append(errs, fmt.Errorf("CONSOLE_API_RATE: want a positive number of requests per second"))

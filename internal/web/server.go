@@ -25,12 +25,13 @@ type Config struct {
 	APIBurst     int           // API token bucket size
 	SealInterval time.Duration // how often the audit sealer runs, shown on the audit page
 	MetricsToken string        // bearer token for /metrics on the main listener; empty: not served there
+	Version      string
+
 	// Audit exports: how long one batch of events may take to read, how long
 	// a whole export may take, and how many may run at once in this instance.
 	ExportBatchTimeout time.Duration
 	ExportMaxDuration  time.Duration
 	ExportConcurrency  int
-	Version            string
 }
 
 // Server holds what the UI and the API share: the store, the logger, the
