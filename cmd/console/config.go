@@ -272,10 +272,7 @@ func auditMACKeys(c config, keys *store.Keyring) ([][]byte, error) {
 		signing, rest = [][]byte{k}, derived
 	}
 	var olds [][]byte
-	for _, s := range strings.Split(c.AuditKeyOld, ",") {
-		if s = strings.TrimSpace(s); s == "" {
-			continue
-		}
+	for _, s := range store.KeyList(c.AuditKeyOld) {
 		k, err := decodeAuditKey(s)
 		if err != nil {
 			return nil, fmt.Errorf("CONSOLE_AUDIT_KEY_OLD: each key %w", err)
