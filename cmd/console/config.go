@@ -9,11 +9,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/zegocloud-console/console/internal/store"
+	"github.com/zegocloud-console/console/internal/web"
 )
 
 // config is everything the console reads from its environment. Every
@@ -29,6 +31,7 @@ type config struct {
 	MasterKeyOld   string
 	AdminPassword  string
 	AuditKey       string
+	AuditKeyOld    string // older audit keys, comma-separated: they only verify
 	SessionIdle    time.Duration
 	SessionMax     time.Duration
 	TrustProxy     bool
@@ -41,6 +44,10 @@ type config struct {
 	VerifyInterval time.Duration
 	MetricsAddr    string // a listener of its own for /metrics, without authentication
 	MetricsToken   string // bearer token for /metrics on the main listener
+	// Audit exports: per batch of events, per export, and how many at once.
+	ExportBatchTimeout time.Duration
+	ExportMaxDuration  time.Duration
+	ExportConcurrency  int
 }
 
 // loadConfig reads the environment; a variable NAME that holds a secret may
@@ -101,6 +108,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		MasterKeyOld:   secret("CONSOLE_MASTER_KEY_OLD"),
 		AdminPassword:  secret("CONSOLE_ADMIN_PASSWORD"),
 		AuditKey:       secret("CONSOLE_AUDIT_KEY"),
+		AuditKeyOld:    secret("CONSOLE_AUDIT_KEY_OLD"),
 		SessionIdle:    dur("CONSOLE_SESSION_IDLE", 30*time.Minute),
 		SessionMax:     dur("CONSOLE_SESSION_MAX", 12*time.Hour),
 		TrustProxy:     boolean("CONSOLE_TRUST_PROXY"),
@@ -110,6 +118,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 		MetricsAddr:    get("CONSOLE_METRICS_ADDR", ""),
 		MetricsToken:   secret("CONSOLE_METRICS_TOKEN"),
 	}
+	c.ExportBatchTimeout = dur("CONSOLE_EXPORT_BATCH_TIMEOUT", web.DefaultExportBatchTimeout)
+	c.ExportMaxDuration = dur("CONSOLE_EXPORT_MAX_DURATION", web.DefaultExportMaxDuration)
 	var err error
 	if c.APIRate, err = strconv.ParseFloat(get("CONSOLE_API_RATE", "50"), 64); err != nil || c.APIRate <= 0 {
 		errs = append(errs, fmt.Errorf("CONSOLE_API_RATE: want a positive number of requests per second"))
@@ -122,6 +132,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if c.UnauthBurst, err = strconv.Atoi(get("CONSOLE_UNAUTH_BURST", "20")); err != nil || c.UnauthBurst <= 0 {
 		errs = append(errs, fmt.Errorf("CONSOLE_UNAUTH_BURST: want a positive whole number"))
+	}
+	if c.ExportConcurrency, err = strconv.Atoi(get("CONSOLE_EXPORT_CONCURRENCY", strconv.Itoa(web.DefaultExportConcurrency))); err != nil || c.ExportConcurrency <= 0 {
+		errs = append(errs, fmt.Errorf("CONSOLE_EXPORT_CONCURRENCY: want a positive whole number of audit exports at once"))
 	}
 	if len(errs) == 0 {
 		errs = append(errs, c.validate())
@@ -249,17 +262,41 @@ func (c config) openURL(ctx context.Context, stderr io.Writer, databaseURL strin
 	return st, nil
 }
 
-// auditMACKeys returns the checkpoint MAC keys: CONSOLE_AUDIT_KEY first when
-// set, then those derived from the master keys; nil leaves the store's default.
+// auditMACKeys returns the audit MAC keys, signing key first: CONSOLE_AUDIT_KEY
+// when set, else the one derived from the current master key. Then, only to
+// verify what they signed: CONSOLE_AUDIT_KEY_OLD and the keys derived from
+// the other master keys. nil leaves the store's default (the derived keys).
 func auditMACKeys(c config, keys *store.Keyring) ([][]byte, error) {
-	if c.AuditKey == "" {
+	if c.AuditKey == "" && c.AuditKeyOld == "" {
 		return nil, nil
 	}
-	k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(c.AuditKey))
-	if err != nil || len(k) < 32 {
-		return nil, errors.New("CONSOLE_AUDIT_KEY must be base64 of at least 32 bytes (make one with: head -c 32 /dev/urandom | base64)")
+	derived := keys.DerivedKeys("audit-checkpoint")
+	signing, rest := derived[:1], derived[1:]
+	if c.AuditKey != "" {
+		k, err := decodeAuditKey(c.AuditKey)
+		if err != nil {
+			return nil, fmt.Errorf("CONSOLE_AUDIT_KEY %w", err)
+		}
+		signing, rest = [][]byte{k}, derived
 	}
-	return append([][]byte{k}, keys.DerivedKeys("audit-checkpoint")...), nil
+	var olds [][]byte
+	for _, s := range store.KeyList(c.AuditKeyOld) {
+		k, err := decodeAuditKey(s)
+		if err != nil {
+			return nil, fmt.Errorf("CONSOLE_AUDIT_KEY_OLD: each key %w", err)
+		}
+		olds = append(olds, k)
+	}
+	return slices.Concat(signing, olds, rest), nil
+}
+
+// decodeAuditKey decodes one audit MAC key.
+func decodeAuditKey(s string) ([]byte, error) {
+	k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(s))
+	if err != nil || len(k) < 32 {
+		return nil, errors.New("must be base64 of at least 32 bytes (make one with: head -c 32 /dev/urandom | base64)")
+	}
+	return k, nil
 }
 
 // openStore loads the configuration and connects as the runtime role, for

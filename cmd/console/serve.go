@@ -58,7 +58,10 @@ func runServe(ctx context.Context, e env, args []string) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	srv, err := web.New(ctx, st, logger, web.Config{SessionIdle: c.SessionIdle, SessionMax: c.SessionMax, TrustProxy: c.TrustProxy,
-		APIRate: c.APIRate, APIBurst: c.APIBurst, UnauthRate: c.UnauthRate, UnauthBurst: c.UnauthBurst, SealInterval: c.SealInterval, MetricsToken: c.MetricsToken, Version: version}, reg, ui.New, api.New)
+		APIRate: c.APIRate, APIBurst: c.APIBurst, UnauthRate: c.UnauthRate, UnauthBurst: c.UnauthBurst, SealInterval: c.SealInterval,
+		MetricsToken: c.MetricsToken, Version: version,
+		ExportBatchTimeout: c.ExportBatchTimeout, ExportMaxDuration: c.ExportMaxDuration, ExportConcurrency: c.ExportConcurrency},
+		reg, ui.New, api.New)
 	if err != nil {
 		return err
 	}
@@ -67,7 +70,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	defer stopBackground()
 	go st.RunSealer(bg, c.SealInterval, logger)
 	go runPeriodically(bg, c.VerifyInterval, logger, "verify audit chain", func(ctx context.Context) error {
-		_, err := st.VerifyAuditChain(ctx)
+		_, err := st.VerifyAuditChainShared(ctx) // one at a time with the audit page's
 		return err
 	})
 	go runPeriodically(bg, 10*time.Second, logger, "audit tallies of refused requests", func(ctx context.Context) error {

@@ -23,14 +23,20 @@ const auditExportBatch = 1000
 const auditExportBuffer = 64 << 10
 
 // ExportAudit calls fn for every event matching f, in ListAudit's order
-// (newest first), reading them in keyset batches. It stops at fn's first
-// error and returns it unwrapped.
-func (s *Store) ExportAudit(ctx context.Context, f AuditFilter, fn func(AuditEvent) error) error {
+// (newest first), reading them in keyset batches. Each batch may take at
+// most batchTimeout to read (the free-text search's limit, 3 s by default,
+// when 0); past it the export stops with ErrAuditTooSlow, so that a filter
+// that cannot use an index does not rescan the table batch after batch. It
+// stops at fn's first error and returns it unwrapped.
+func (s *Store) ExportAudit(ctx context.Context, f AuditFilter, batchTimeout time.Duration, fn func(AuditEvent) error) error {
+	if batchTimeout <= 0 {
+		batchTimeout = s.auditTextTimeout
+	}
 	var after *AuditCursor
 	batch := make([]AuditEvent, 0, auditExportBatch)
 	for {
 		var err error
-		batch, err = s.readAudit(ctx, s.pool, f, after, auditExportBatch, batch[:0])
+		batch, err = s.readAuditWithin(ctx, batchTimeout, f, after, auditExportBatch, batch[:0])
 		if err != nil {
 			return fmt.Errorf("store: export audit: %w", err)
 		}

@@ -23,7 +23,7 @@ func export(t *testing.T, b bundle, f AuditFilter, format string) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := b.st.ExportAudit(b.ctx, f, enc.Write); err != nil {
+	if err := b.st.ExportAudit(b.ctx, f, 0, enc.Write); err != nil {
 		t.Fatalf("export %s: %v", format, err)
 	}
 	if err := enc.Close(); err != nil {
@@ -115,7 +115,7 @@ func TestExportAudit_StreamsAcrossBatches(t *testing.T) {
 		SELECT 'system', CASE WHEN i % 2 = 0 THEN 'token.issue' ELSE 'token.revoke' END, 'success', 7
 		FROM generate_series(1, 2500) AS i`)
 	var ids []int64
-	err := b.st.ExportAudit(b.ctx, AuditFilter{Action: "token.issue"}, func(e AuditEvent) error {
+	err := b.st.ExportAudit(b.ctx, AuditFilter{Action: "token.issue"}, 0, func(e AuditEvent) error {
 		if len(ids) > 0 && e.ID >= ids[len(ids)-1] {
 			return fmt.Errorf("id %d after %d", e.ID, ids[len(ids)-1])
 		}
@@ -127,7 +127,7 @@ func TestExportAudit_StreamsAcrossBatches(t *testing.T) {
 	}
 	stop := fmt.Errorf("client went away")
 	calls := 0
-	err = b.st.ExportAudit(b.ctx, AuditFilter{}, func(AuditEvent) error { calls++; return stop })
+	err = b.st.ExportAudit(b.ctx, AuditFilter{}, 0, func(AuditEvent) error { calls++; return stop })
 	if err != stop || calls != 1 {
 		t.Errorf("export stopping at the first error: got %v after %d calls", err, calls)
 	}

@@ -102,20 +102,34 @@ func (s *Store) listAudit(ctx context.Context, f AuditFilter, after *AuditCursor
 	if f.Text == "" {
 		return s.readAudit(ctx, s.pool, f, after, limit, nil)
 	}
-	var events []AuditEvent
+	return s.readAuditWithin(ctx, s.auditTextTimeout, f, after, limit, nil)
+}
+
+// ErrAuditTooSlow means reading a page or a batch of audit events took
+// longer than allowed, so it was stopped. When the filter has a free text,
+// the error also carries a field error on q: the text is too common.
+var ErrAuditTooSlow = errors.New("reading the audit events took longer than allowed")
+
+// readAuditWithin is readAudit in a transaction whose statements may take
+// at most timeout; past it the read stops with ErrAuditTooSlow.
+func (s *Store) readAuditWithin(ctx context.Context, timeout time.Duration, f AuditFilter, after *AuditCursor, limit int, dst []AuditEvent) ([]AuditEvent, error) {
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, fmt.Sprintf("SET LOCAL statement_timeout = %d", s.auditTextTimeout.Milliseconds())); err != nil {
+		if _, err := tx.Exec(ctx, fmt.Sprintf("SET LOCAL statement_timeout = %d", max(timeout.Milliseconds(), 1))); err != nil {
 			return err
 		}
 		var err error
-		events, err = s.readAudit(ctx, tx, f, after, limit, nil)
+		dst, err = s.readAudit(ctx, tx, f, after, limit, dst)
 		return err
 	})
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "57014" && ctx.Err() == nil {
-		return nil, &ValidationError{Fields: map[string]string{"q": "this text is too common to search in time; add a project, action or time range, or a longer, rarer text"}}
+		if f.Text == "" {
+			return dst, ErrAuditTooSlow
+		}
+		return dst, errors.Join(ErrAuditTooSlow, &ValidationError{Fields: map[string]string{
+			"q": "this text is too common to search in time; add a project, action or time range, or a longer, rarer text"}})
 	}
-	return events, err
+	return dst, err
 }
 
 // readAudit appends to dst up to limit events matching f that come after

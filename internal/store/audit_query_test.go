@@ -226,7 +226,7 @@ func TestListAudit_ProjectScopeIsTheUnionNewestFirstAcrossPages(t *testing.T) {
 				}
 			}
 			var exported []int64
-			if err := b.st.ExportAudit(b.ctx, f, func(e AuditEvent) error {
+			if err := b.st.ExportAudit(b.ctx, f, 0, func(e AuditEvent) error {
 				exported = append(exported, e.ID)
 				return nil
 			}); err != nil || !slices.Equal(exported, want) {

@@ -54,8 +54,15 @@ type chainPoint struct {
 // streaming events in chain order in constant memory, checks every signed
 // checkpoint and the signed head, records the result in audit_verifications
 // and returns it. An error means verification could not run, not that the
-// chain is broken.
+// chain is broken. One verification runs at a time in a Store, on one
+// connection: a call made while one runs shares its result (see
+// VerifyAuditChainShared).
 func (s *Store) VerifyAuditChain(ctx context.Context) (VerifyReport, error) {
+	return s.verifyGate.run(ctx, 0, s.verifyAuditChain)
+}
+
+// verifyAuditChain is one verification run.
+func (s *Store) verifyAuditChain(ctx context.Context) (VerifyReport, error) {
 	keys, err := s.macKeys()
 	if err != nil {
 		return VerifyReport{}, err

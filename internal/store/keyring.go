@@ -63,10 +63,7 @@ func ParseMasterKeys(current string, older string) (*Keyring, error) {
 		return nil, fmt.Errorf("CONSOLE_MASTER_KEY: %w", err)
 	}
 	var olds [][]byte
-	for _, s := range strings.Split(older, ",") {
-		if s = strings.TrimSpace(s); s == "" {
-			continue
-		}
+	for _, s := range KeyList(older) {
 		b, err := decodeKey(s)
 		if err != nil {
 			return nil, fmt.Errorf("CONSOLE_MASTER_KEY_OLD: %w", err)
@@ -74,6 +71,18 @@ func ParseMasterKeys(current string, older string) (*Keyring, error) {
 		olds = append(olds, b)
 	}
 	return NewKeyring(cur, olds...)
+}
+
+// KeyList splits a comma-separated list of keys (CONSOLE_MASTER_KEY_OLD,
+// CONSOLE_AUDIT_KEY_OLD), trimmed, empty entries left out.
+func KeyList(s string) []string {
+	var out []string
+	for _, k := range strings.Split(s, ",") {
+		if k = strings.TrimSpace(k); k != "" {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 func decodeKey(s string) ([]byte, error) {

@@ -43,6 +43,7 @@ type Store struct {
 	loginDelayMax    time.Duration
 	migrated         atomic.Bool // the schema was found current: MigrationsPending need not ask again
 	auditMACKeys     [][]byte    // checkpoint MAC keys, signing key first; see SetAuditMACKeys
+	verifyGate       auditVerifyGate
 }
 
 // dbtx is what both the pool and a transaction offer.

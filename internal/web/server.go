@@ -29,6 +29,12 @@ type Config struct {
 	SealInterval time.Duration    // how often the audit sealer runs, shown on the audit page
 	MetricsToken string           // bearer token for /metrics on the main listener; empty: not served there
 	Version      string
+
+	// Audit exports: how long one batch of events may take to read, how long
+	// a whole export may take, and how many may run at once in this instance.
+	ExportBatchTimeout time.Duration
+	ExportMaxDuration  time.Duration
+	ExportConcurrency  int
 }
 
 // Server holds what the UI and the API share: the store, the logger, the
@@ -40,6 +46,8 @@ type Server struct {
 	metrics *metrics
 	unauth  *unauthGate
 	ui, api Face
+	// exportSlots holds one token per audit export running in this instance.
+	exportSlots chan struct{}
 }
 
 // NewFace builds one face of the console on the shared server: ui.New or
@@ -68,6 +76,15 @@ func New(ctx context.Context, st *store.Store, logger *slog.Logger, cfg Config, 
 	if cfg.SealInterval == 0 {
 		cfg.SealInterval = 250 * time.Millisecond
 	}
+	if cfg.ExportBatchTimeout == 0 {
+		cfg.ExportBatchTimeout = DefaultExportBatchTimeout
+	}
+	if cfg.ExportMaxDuration == 0 {
+		cfg.ExportMaxDuration = DefaultExportMaxDuration
+	}
+	if cfg.ExportConcurrency == 0 {
+		cfg.ExportConcurrency = DefaultExportConcurrency
+	}
 	m, err := newMetrics(reg)
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
@@ -78,7 +95,8 @@ func New(ctx context.Context, st *store.Store, logger *slog.Logger, cfg Config, 
 		TokensIssued:  m.tokensIssued,
 		TokensRevoked: m.tokensRevoked,
 	})
-	s := &Server{Store: st, Log: logger, Cfg: cfg, metrics: m, unauth: newUnauthGate(cfg.UnauthRate, cfg.UnauthBurst, cfg.Now)}
+	s := &Server{Store: st, Log: logger, Cfg: cfg, metrics: m, unauth: newUnauthGate(cfg.UnauthRate, cfg.UnauthBurst, cfg.Now),
+		exportSlots: make(chan struct{}, cfg.ExportConcurrency)}
 	if s.ui, err = newUI(ctx, s); err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}

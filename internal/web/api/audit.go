@@ -133,5 +133,11 @@ func (s *Server) auditExport(w http.ResponseWriter, r *http.Request) {
 			map[string]string{"format": "want ndjson or csv"})
 		return
 	}
-	s.ExportAudit(w, r, f, format, store.ChannelAPI, func(err error) { s.Fail(w, r, err) })
+	s.ExportAudit(w, r, f, format, store.ChannelAPI, func(err error) {
+		if fields := store.FieldErrors(err); fields != nil { // a free text too common to read in time
+			s.problem(w, r, http.StatusBadRequest, "bad-filter", "The query has invalid parameters; see errors.", fields)
+			return
+		}
+		s.Fail(w, r, err)
+	})
 }

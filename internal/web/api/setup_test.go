@@ -244,7 +244,7 @@ func validateSchema(t *testing.T, doc *openapi3.T, name string, data []byte) {
 func (a *apiEnv) events(t *testing.T, action string) []store.AuditEvent {
 	t.Helper()
 	var out []store.AuditEvent
-	if err := a.Store.ExportAudit(t.Context(), store.AuditFilter{Action: action}, func(e store.AuditEvent) error {
+	if err := a.Store.ExportAudit(t.Context(), store.AuditFilter{Action: action}, 0, func(e store.AuditEvent) error {
 		out = append([]store.AuditEvent{e}, out...)
 		return nil
 	}); err != nil {

@@ -29,5 +29,11 @@ func (s *Server) auditExport(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/audit/export?"+v.Encode(), http.StatusSeeOther)
 		return
 	}
-	s.ExportAudit(w, r, f, format, store.ChannelUI, func(err error) { s.Fail(w, r, err) })
+	s.ExportAudit(w, r, f, format, store.ChannelUI, func(err error) {
+		if fields := store.FieldErrors(err); fields != nil { // a free text too common to read in time
+			s.renderError(w, r, http.StatusBadRequest, "Bad filter", "The export was not started: "+joinFieldErrors(fields))
+			return
+		}
+		s.failAs(w, r, err, "Nothing was exported.")
+	})
 }
