@@ -68,7 +68,7 @@ func (s *Store) Introspect(ctx context.Context, token string, opt IntrospectOpti
 		e := Event{Actor: opt.Actor, Origin: opt.Origin, Action: opt.Action, Outcome: OutcomeSuccess, AppID: in.AppID,
 			TargetType: "token", Details: details, TokenFingerprint: fp[:]}
 		if in.Record != nil {
-			e.TargetID = in.Record.ID
+			e.TargetID, e.ProjectID = in.Record.ID, in.Record.ProjectID
 		}
 		if err := s.Audit(ctx, e); err != nil {
 			return Introspection{}, err
@@ -184,7 +184,7 @@ func (s *Store) decodeWithStoredSecrets(ctx context.Context, in *Introspection, 
 // inside it: AppID, user, creation time and the random nonce.
 func (s *Store) tokenByClaims(ctx context.Context, c token04.Claims) (TokenRecord, error) {
 	return oneToken(s.pool.Query(ctx, `SELECT `+tokenColumns+` FROM issued_tokens
-		WHERE app_id = $1 AND user_id = $2 AND ctime = $3 AND nonce = $4`,
+		WHERE project_id = `+fmt.Sprintf(liveProjectOf, 1)+` AND user_id = $2 AND ctime = $3 AND nonce = $4`,
 		int64(c.AppID), c.UserID, time.Unix(c.CTime, 0).UTC(), c.Nonce))
 }
 
