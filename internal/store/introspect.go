@@ -112,10 +112,13 @@ func (s *Store) introspect(ctx context.Context, token string, fp []byte, opt Int
 		if in.AppID == 0 {
 			in.AppID = dec.Claims.AppID
 		}
-		if in.Record == nil && allowed(dec.Claims.AppID) {
-			// Not found by fingerprint, yet authentic: perhaps a token issued
-			// here and sealed anew around the same claims (only a holder of the
-			// secret can). Its claims still name the record, and its revocation.
+		if in.Record == nil && opt.Secret == nil && allowed(dec.Claims.AppID) {
+			// Not found by fingerprint, yet authentic under a stored secret:
+			// perhaps a token issued here and sealed anew around the same
+			// claims (only a holder of the secret can). Its claims still name
+			// the record, and its revocation. Authentic under a secret the
+			// caller typed, the claims prove nothing about this console's
+			// records: anyone can seal any claims under a secret of their own.
 			rec, lerr := s.tokenByClaims(ctx, dec.Claims)
 			switch {
 			case lerr == nil:
