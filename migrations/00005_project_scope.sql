@@ -39,31 +39,22 @@ ALTER TABLE audit_events ENABLE TRIGGER audit_events_no_update;
 CREATE INDEX audit_events_project ON audit_events (project_id, occurred_at DESC, id DESC) WHERE project_id IS NOT NULL;
 CREATE INDEX audit_events_project_action ON audit_events (project_id, action, occurred_at DESC, id DESC) WHERE project_id IS NOT NULL;
 
--- Sealing may set the chain columns and nothing else: the new columns join
--- the comparison.
+-- Sealing may set the chain columns and nothing else (audit_events_guard);
+-- the new columns, which that guard does not know, are never changed, not
+-- even while sealing. Triggers only ever refuse: no UPDATE gets past both.
 -- +goose StatementBegin
-CREATE OR REPLACE FUNCTION audit_events_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION audit_events_scope_fixed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP = 'DELETE' THEN
-        IF current_setting('console.audit_prune', true) = 'on' THEN
-            RETURN OLD;
-        END IF;
-        RAISE EXCEPTION 'audit_events is append-only: DELETE refused' USING ERRCODE = 'insufficient_privilege';
+    IF (NEW.project_id, NEW.canonical_version) IS DISTINCT FROM (OLD.project_id, OLD.canonical_version) THEN
+        RAISE EXCEPTION 'audit_events is append-only: UPDATE of project_id or canonical_version refused'
+            USING ERRCODE = 'insufficient_privilege';
     END IF;
-    IF OLD.hash IS NULL AND NEW.hash IS NOT NULL
-       AND (NEW.id, NEW.occurred_at, NEW.actor_type, NEW.actor_id, NEW.actor_name, NEW.action, NEW.outcome,
-            NEW.app_id, NEW.target_type, NEW.target_id, NEW.request_id, NEW.client_ip, NEW.user_agent,
-            NEW.details, NEW.token_fingerprint, NEW.project_id, NEW.canonical_version)
-           IS NOT DISTINCT FROM
-           (OLD.id, OLD.occurred_at, OLD.actor_type, OLD.actor_id, OLD.actor_name, OLD.action, OLD.outcome,
-            OLD.app_id, OLD.target_type, OLD.target_id, OLD.request_id, OLD.client_ip, OLD.user_agent,
-            OLD.details, OLD.token_fingerprint, OLD.project_id, OLD.canonical_version) THEN
-        RETURN NEW;
-    END IF;
-    RAISE EXCEPTION 'audit_events is append-only: UPDATE refused' USING ERRCODE = 'insufficient_privilege';
+    RETURN NEW;
 END;
 $$;
 -- +goose StatementEnd
+CREATE TRIGGER audit_events_scope_fixed BEFORE UPDATE ON audit_events
+    FOR EACH ROW EXECUTE FUNCTION audit_events_scope_fixed();
 
 UPDATE runtime_privileges SET privileges =
     'SELECT, INSERT (actor_type, actor_id, actor_name, action, outcome, app_id, target_type, target_id, '
@@ -77,29 +68,8 @@ UPDATE runtime_privileges SET privileges =
     'SELECT, INSERT (actor_type, actor_id, actor_name, action, outcome, app_id, target_type, target_id, '
         || 'request_id, client_ip, user_agent, details, token_fingerprint)'
     WHERE object = 'audit_events';
--- +goose StatementBegin
-CREATE OR REPLACE FUNCTION audit_events_guard() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP = 'DELETE' THEN
-        IF current_setting('console.audit_prune', true) = 'on' THEN
-            RETURN OLD;
-        END IF;
-        RAISE EXCEPTION 'audit_events is append-only: DELETE refused' USING ERRCODE = 'insufficient_privilege';
-    END IF;
-    IF OLD.hash IS NULL AND NEW.hash IS NOT NULL
-       AND (NEW.id, NEW.occurred_at, NEW.actor_type, NEW.actor_id, NEW.actor_name, NEW.action, NEW.outcome,
-            NEW.app_id, NEW.target_type, NEW.target_id, NEW.request_id, NEW.client_ip, NEW.user_agent,
-            NEW.details, NEW.token_fingerprint)
-           IS NOT DISTINCT FROM
-           (OLD.id, OLD.occurred_at, OLD.actor_type, OLD.actor_id, OLD.actor_name, OLD.action, OLD.outcome,
-            OLD.app_id, OLD.target_type, OLD.target_id, OLD.request_id, OLD.client_ip, OLD.user_agent,
-            OLD.details, OLD.token_fingerprint) THEN
-        RETURN NEW;
-    END IF;
-    RAISE EXCEPTION 'audit_events is append-only: UPDATE refused' USING ERRCODE = 'insufficient_privilege';
-END;
-$$;
--- +goose StatementEnd
+DROP TRIGGER audit_events_scope_fixed ON audit_events;
+DROP FUNCTION audit_events_scope_fixed();
 DROP INDEX audit_events_project_action;
 DROP INDEX audit_events_project;
 ALTER TABLE audit_events DROP COLUMN canonical_version, DROP COLUMN project_id;
