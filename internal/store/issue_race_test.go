@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"testing"
-	"time"
 )
 
 // issueRaceChanges are what an admin may do to a project while a token is
@@ -89,12 +88,13 @@ func TestIssueToken_WaitsForAnAdminWhoLockedTheProjectFirstAndIsRefusedAfterTheC
 			if _, err := admin.Exec(b.ctx, `SELECT id FROM projects WHERE app_id = 1001 FOR UPDATE`); err != nil {
 				t.Fatal(err)
 			}
-			issued := make(chan error, 1)
+			var issueErr error
+			issued := make(chan struct{})
 			go func() {
-				_, err := b.st.IssueToken(b.ctx, IssueRequest{AppID: 1001, UserID: "alice", Channel: ChannelAPI, Actor: testActor})
-				issued <- err
+				defer close(issued)
+				_, issueErr = b.st.IssueToken(b.ctx, IssueRequest{AppID: 1001, UserID: "alice", Channel: ChannelAPI, Actor: testActor})
 			}()
-			b.waitForALockWaiter(t, issued)
+			b.db.AwaitLockWaiter(t, issued)
 			for _, q := range tt.sql {
 				if _, err := admin.Exec(b.ctx, q); err != nil {
 					t.Fatalf("admin: %s: %v", q, err)
@@ -103,35 +103,11 @@ func TestIssueToken_WaitsForAnAdminWhoLockedTheProjectFirstAndIsRefusedAfterTheC
 			if err := admin.Commit(b.ctx); err != nil {
 				t.Fatal(err)
 			}
-			if err := <-issued; !errors.Is(err, tt.want) {
-				t.Fatalf("issue that waited for the admin: got error %v, want %v", err, tt.want)
+			<-issued
+			if !errors.Is(issueErr, tt.want) {
+				t.Fatalf("issue that waited for the admin: got error %v, want %v", issueErr, tt.want)
 			}
 			b.wantNothingIssued(t)
 		})
-	}
-}
-
-// waitForALockWaiter returns once a session of the database waits for a
-// lock, failing the test if done delivers first or ten seconds pass.
-func (b bundle) waitForALockWaiter(t *testing.T, done <-chan error) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		var waiting bool
-		if err := b.owner.pool.QueryRow(b.ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks l
-			JOIN pg_stat_activity a ON a.pid = l.pid WHERE NOT l.granted AND a.datname = current_database())`).Scan(&waiting); err != nil {
-			t.Fatal(err)
-		}
-		if waiting {
-			return
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("the issue finished (error %v) without waiting for the admin's lock", err)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("no session waits for a lock after 10 s")
-		}
 	}
 }

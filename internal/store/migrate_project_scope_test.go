@@ -5,25 +5,12 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
-
-	"github.com/zegocloud-console/console/internal/pgtest"
 )
 
 func TestMigration00005_AChainSealedBeforeStillVerifiesAndOldEventsGetTheirProject(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	s, err := Open(ctx, pgtest.NewEmpty(t).OwnerURL, testKeyring(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Close)
-	db := stdlib.OpenDBFromPool(s.pool)
-	defer db.Close()
-	p, err := newMigrator(db)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, p := unmigrated(t)
 	if _, err := p.UpTo(ctx, 3); err != nil {
 		t.Fatalf("up to 00003: %v", err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -52,15 +51,18 @@ func TestAPIIssue_WaitsForAnAdminChangingTheProjectAndIssuesNothingAfter(t *test
 			}
 			// The issue reads the project as it was committed, makes the token,
 			// then must wait for the admin's transaction before it writes.
-			answered := make(chan apiResponse, 1)
+			var res apiResponse
+			answered := make(chan struct{})
 			go func() {
-				answered <- a.post(t, "/api/v1/projects/1001/tokens", key, map[string]any{"user_id": "alice"})
+				defer close(answered)
+				res = a.post(t, "/api/v1/projects/1001/tokens", key, map[string]any{"user_id": "alice"})
 			}()
-			waitForALockWaiter(t, conn, answered)
+			a.DB.AwaitLockWaiter(t, answered)
 			if err := admin.Commit(ctx); err != nil {
 				t.Fatal(err)
 			}
-			(<-answered).wantProblem(t, http.StatusConflict, tt.slug)
+			<-answered
+			res.wantProblem(t, http.StatusConflict, tt.slug)
 			if n := a.Count(t, `SELECT count(*) FROM issued_tokens`); n != 0 {
 				t.Fatalf("got %d token records, want none", n)
 			}
@@ -68,30 +70,5 @@ func TestAPIIssue_WaitsForAnAdminChangingTheProjectAndIssuesNothingAfter(t *test
 				t.Fatalf("got %d token.issue events, want none", n)
 			}
 		})
-	}
-}
-
-// waitForALockWaiter returns once a session of conn's database waits for
-// a lock, failing the test if answered delivers first or ten seconds pass.
-func waitForALockWaiter(t *testing.T, conn *pgx.Conn, answered <-chan apiResponse) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		var waiting bool
-		if err := conn.QueryRow(t.Context(), `SELECT EXISTS (SELECT 1 FROM pg_locks l
-			JOIN pg_stat_activity a ON a.pid = l.pid WHERE NOT l.granted AND a.datname = current_database())`).Scan(&waiting); err != nil {
-			t.Fatal(err)
-		}
-		if waiting {
-			return
-		}
-		select {
-		case res := <-answered:
-			t.Fatalf("the issue was answered (%d %s) without waiting for the admin", res.status, res.body)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("no session waits for a lock after 10 s")
-		}
 	}
 }
