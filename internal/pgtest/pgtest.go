@@ -18,6 +18,7 @@ import (
 	"os"
 	"sort"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -200,4 +201,37 @@ func (migrator) Migrate(ctx context.Context, db *sql.DB, _ pgtestdb.Config) erro
 	}
 	_, err = p.Up(ctx)
 	return err
+}
+
+// AwaitLockWaiter returns once a session of d's database waits for a lock:
+// what a test that interleaves transactions waits for before it lets the
+// lock go. It fails the test if finished is closed first (the work it meant
+// to hold up did not wait) or after ten seconds.
+func (d DB) AwaitLockWaiter(t testing.TB, finished <-chan struct{}) {
+	t.Helper()
+	ctx := t.Context()
+	conn, err := pgx.Connect(ctx, d.OwnerURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var waiting bool
+		if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+			WHERE NOT l.granted AND a.datname = current_database())`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting {
+			return
+		}
+		select {
+		case <-finished:
+			t.Fatal("the work finished without waiting for a lock")
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no session waits for a lock after 10 s")
+		}
+	}
 }

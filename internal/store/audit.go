@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -48,6 +50,10 @@ type Event struct {
 	TargetID         string
 	Details          map[string]any
 	TokenFingerprint []byte // SHA-256 of the token the event is about, if any
+	// ProjectID is the project the event is about when the caller knows it;
+	// 0 means the live project with AppID, if any. It decides who may read
+	// the event: not a later project given the same AppID.
+	ProjectID int64
 }
 
 // Audit records an event on its own, for actions that change nothing else
@@ -72,12 +78,14 @@ func (s *Store) insertAudit(ctx context.Context, db dbtx, e Event) error {
 
 // auditArgTypes are the column types of auditInsertSQL's parameters: in an
 // INSERT … SELECT, PostgreSQL does not infer them from the target columns.
-var auditArgTypes = [...]string{"text", "text", "text", "text", "text", "bigint",
-	"text", "text", "text", "text", "text", "jsonb", "bytea"}
+var auditArgTypes = []string{"text", "text", "text", "text", "text", "bigint",
+	"text", "text", "text", "text", "text", "jsonb", "bytea", "bigint"}
 
 // auditInsertSQL renders "INSERT INTO audit_events … SELECT $n, …" with
 // parameters numbered from first, so that it can follow another statement's
-// CTE (the caller appends FROM/WHERE as needed).
+// CTE (the caller appends FROM/WHERE as needed). An event that names an
+// AppID but no project gets the live project with that AppID, found in the
+// same statement.
 func auditInsertSQL(e Event, first int) (string, []any, error) {
 	details, _ := auditDetails(e.Details).(map[string]any)
 	if details == nil {
@@ -87,23 +95,32 @@ func auditInsertSQL(e Event, first int) (string, []any, error) {
 	if err != nil {
 		return "", nil, fmt.Errorf("store: audit details: %w", err)
 	}
-	var appID *int64
+	var appID, projectID *int64
 	if e.AppID != 0 {
 		v := int64(e.AppID)
 		appID = &v
 	}
+	if e.ProjectID != 0 {
+		projectID = &e.ProjectID
+	}
 	f := maxAuditField
 	args := []any{e.Actor.Type, auditText(e.Actor.ID, f), auditText(e.Actor.Name, f), e.Action, e.Outcome, appID,
 		auditText(e.TargetType, f), auditText(e.TargetID, maxAuditTargetID), auditText(e.Origin.RequestID, f),
-		auditText(e.Origin.ClientIP, f), auditText(e.Origin.UserAgent, f), js, e.TokenFingerprint}
-	ph := make([]byte, 0, 8*len(args))
-	for i := range args {
-		if i > 0 {
-			ph = append(ph, ", "...)
-		}
-		ph = fmt.Appendf(ph, "$%d::%s", first+i, auditArgTypes[i])
-	}
+		auditText(e.Origin.ClientIP, f), auditText(e.Origin.UserAgent, f), js, e.TokenFingerprint, projectID}
+	ph := typedPlaceholders(first, auditArgTypes)
+	app, project := ph[5], ph[len(ph)-1]
+	ph[len(ph)-1] = "COALESCE(" + project + ", (SELECT id FROM projects WHERE app_id = " + app + " AND deleted_at IS NULL))"
 	return `INSERT INTO audit_events (actor_type, actor_id, actor_name, action, outcome, app_id,
-			target_type, target_id, request_id, client_ip, user_agent, details, token_fingerprint)
-		SELECT ` + string(ph), args, nil
+			target_type, target_id, request_id, client_ip, user_agent, details, token_fingerprint, project_id)
+		SELECT ` + strings.Join(ph, ", "), args, nil
+}
+
+// typedPlaceholders returns "$first::types[0]", "$first+1::types[1]", …:
+// parameters whose types PostgreSQL cannot infer, as in INSERT … SELECT.
+func typedPlaceholders(first int, types []string) []string {
+	ph := make([]string, len(types))
+	for i, t := range types {
+		ph[i] = "$" + strconv.Itoa(first+i) + "::" + t
+	}
+	return ph
 }

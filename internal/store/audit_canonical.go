@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
+	"strconv"
 )
 
 // The hash chain: hash = SHA-256(prev_hash || canonical(event)), with 32 zero
@@ -12,9 +13,20 @@ import (
 // different events encode alike: moving bytes from one field to the next
 // changes a length. Changing anything here breaks every chain already written:
 // a new layout needs a new version tag and verification that knows both.
+//
+// Each event row says its layout (canonical_version, stamped by the database):
+// 1 for the events written before migration 00005, 2 since. Layout 2 is
+// layout 1 followed by the project id, and the version is in the opening tag,
+// so that neither a project id nor a version can be changed unnoticed.
 
-// canonicalTag opens every canonical event and names the layout.
-const canonicalTag = "zego-console audit event v1\x00"
+// canonicalTagPrefix opens every canonical event; the layout's version and a
+// NUL byte follow.
+const canonicalTagPrefix = "zego-console audit event v"
+
+// currentCanonicalVersion is the layout in which events written now are
+// hashed: migrations/00005 makes it the default of
+// audit_events.canonical_version.
+const currentCanonicalVersion = 2
 
 // checkpointTag opens the message a checkpoint or chain head MAC covers.
 const checkpointTag = "zego-console audit checkpoint v1\x00"
@@ -25,8 +37,12 @@ var genesisHash = make([]byte, sha256.Size)
 // appendCanonical appends the canonical encoding of e at chain position seq.
 // Details must be the jsonb text exactly as PostgreSQL returns it: jsonb is
 // stored normalised, so the text is stable for a given value.
+// A version other than 1 and 2 gets a tag of its own and layout 2: its hash
+// matches nothing stored, and verification reports the event as changed.
 func appendCanonical(dst []byte, seq int64, e *AuditEvent) []byte {
-	dst = append(dst, canonicalTag...)
+	dst = append(dst, canonicalTagPrefix...)
+	dst = strconv.AppendInt(dst, int64(e.CanonicalVersion), 10)
+	dst = append(dst, 0)
 	dst = binary.BigEndian.AppendUint64(dst, uint64(seq))
 	dst = binary.BigEndian.AppendUint64(dst, uint64(e.ID))
 	dst = binary.BigEndian.AppendUint64(dst, uint64(e.OccurredAt.UnixMicro()))
@@ -35,12 +51,7 @@ func appendCanonical(dst []byte, seq int64, e *AuditEvent) []byte {
 	dst = appendField(dst, e.ActorName)
 	dst = appendField(dst, e.Action)
 	dst = appendField(dst, e.Outcome)
-	if e.AppID == nil {
-		dst = append(dst, 0)
-	} else {
-		dst = append(dst, 1)
-		dst = binary.BigEndian.AppendUint64(dst, uint64(*e.AppID))
-	}
+	dst = appendOptInt(dst, e.AppID)
 	dst = appendField(dst, e.TargetType)
 	dst = appendField(dst, e.TargetID)
 	dst = appendField(dst, e.RequestID)
@@ -53,7 +64,19 @@ func appendCanonical(dst []byte, seq int64, e *AuditEvent) []byte {
 		dst = append(dst, 1)
 		dst = appendField(dst, e.TokenFingerprint)
 	}
-	return dst
+	if e.CanonicalVersion == 1 {
+		return dst
+	}
+	return appendOptInt(dst, e.ProjectID)
+}
+
+// appendOptInt appends 0 for nil, or 1 and the value.
+func appendOptInt(dst []byte, v *int64) []byte {
+	if v == nil {
+		return append(dst, 0)
+	}
+	dst = append(dst, 1)
+	return binary.BigEndian.AppendUint64(dst, uint64(*v))
 }
 
 // appendField appends a uint32 length and then the bytes.

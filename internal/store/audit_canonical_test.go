@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -16,9 +17,11 @@ func auditHash(prev []byte, seq int64, e *AuditEvent) []byte {
 	return sum[:]
 }
 
+// canonicalTestEvent is an event of layout 1, as written before events
+// named their project.
 func canonicalTestEvent() AuditEvent {
 	app := int64(1234567)
-	return AuditEvent{
+	return AuditEvent{CanonicalVersion: 1,
 		ID: 42, OccurredAt: time.Date(2024, 5, 1, 13, 30, 0, 123456000, time.UTC),
 		ActorType: "operator", ActorID: "7", ActorName: "alice", Action: "token.issue", Outcome: "success",
 		AppID: &app, TargetType: "token", TargetID: "9b7c0d2e-0000-4000-8000-000000000001", RequestID: "req-1",
@@ -28,19 +31,41 @@ func canonicalTestEvent() AuditEvent {
 	}
 }
 
-// The layout is part of every stored chain: this golden value changes only
-// with a deliberate new canonical version.
-func TestAuditCanonicalHash_IsStable(t *testing.T) {
+// canonicalTestEventV2 is the reference event in layout 2, about project 77.
+func canonicalTestEventV2() AuditEvent {
 	e := canonicalTestEvent()
-	got := hex.EncodeToString(auditHash(genesisHash, 1, &e))
-	const want = "6699a2bf637c87e8dcb9ec02b7778723816d066cf68254c55f0db528d8cea20a"
-	if got != want {
-		t.Errorf("hash of the reference event: got %s, want %s", got, want)
+	project := int64(77)
+	e.CanonicalVersion, e.ProjectID = 2, &project
+	return e
+}
+
+// The layouts are part of every stored chain: these golden values change
+// only with a deliberate new canonical version.
+func TestAuditCanonicalHash_IsStable(t *testing.T) {
+	v1, v2 := canonicalTestEvent(), canonicalTestEventV2()
+	for _, c := range []struct {
+		name string
+		e    AuditEvent
+		want string
+	}{
+		{"layout 1", v1, "6699a2bf637c87e8dcb9ec02b7778723816d066cf68254c55f0db528d8cea20a"},
+		{"layout 2", v2, "c40738a06c96a12fa9196056e08a43ab30a585ae0d36baefaa4e0113ad9d1cb3"},
+	} {
+		if got := hex.EncodeToString(auditHash(genesisHash, 1, &c.e)); got != c.want {
+			t.Errorf("hash of the reference event in %s: got %s, want %s", c.name, got, c.want)
+		}
 	}
 }
 
 func TestAuditCanonicalHash_EveryFieldCounts(t *testing.T) {
-	base := canonicalTestEvent()
+	for _, base := range []AuditEvent{canonicalTestEvent(), canonicalTestEventV2()} {
+		t.Run(fmt.Sprintf("layout %d", base.CanonicalVersion), func(t *testing.T) {
+			everyFieldCounts(t, base)
+		})
+	}
+}
+
+func everyFieldCounts(t *testing.T, base AuditEvent) {
 	ref := auditHash(genesisHash, 1, &base)
 	other := int64(1)
 	mutations := map[string]func(e *AuditEvent){
@@ -63,9 +88,15 @@ func TestAuditCanonicalHash_EveryFieldCounts(t *testing.T) {
 		"fingerprint empty":  func(e *AuditEvent) { e.TokenFingerprint = []byte{} },
 		// Bytes moved from one field to the next must not encode alike.
 		"boundary": func(e *AuditEvent) { e.ActorID, e.ActorName = e.ActorID+"a", e.ActorName[1:] },
+		// The version is in the tag: an event cannot be passed off as the other layout.
+		"canonical_version": func(e *AuditEvent) { e.CanonicalVersion = 3 - e.CanonicalVersion },
+	}
+	if base.CanonicalVersion == 2 {
+		mutations["project_id value"] = func(e *AuditEvent) { e.ProjectID = &other }
+		mutations["project_id absent"] = func(e *AuditEvent) { e.ProjectID = nil }
 	}
 	for name, mutate := range mutations {
-		e := canonicalTestEvent()
+		e := base
 		mutate(&e)
 		if bytes.Equal(auditHash(genesisHash, 1, &e), ref) {
 			t.Errorf("%s: changing it left the hash unchanged", name)

@@ -29,10 +29,35 @@ type SeedEvent struct {
 	TokenFingerprint []byte
 }
 
-// auditSeedColumns are the columns the seed copies.
+// auditSeedColumns are the columns the seed copies: an unsealed event's,
+// after the id the seed draws itself, then the chain's.
 var auditSeedColumns = []string{"id", "occurred_at", "actor_type", "actor_id", "actor_name", "action", "outcome",
 	"app_id", "target_type", "target_id", "request_id", "client_ip", "user_agent", "details", "token_fingerprint",
-	"chain_seq", "prev_hash", "hash", "sealed_at"}
+	"project_id", "chain_seq", "prev_hash", "hash", "sealed_at"}
+
+// auditSeedUnsealed is how many of auditSeedColumns an unsealed event has.
+const auditSeedUnsealed = 16
+
+// seedRowValues are the values of e for auditSeedColumns[1:auditSeedUnsealed].
+func seedRowValues(e *AuditEvent) []any {
+	return []any{e.OccurredAt, e.ActorType, e.ActorID, e.ActorName, e.Action, e.Outcome,
+		e.AppID, e.TargetType, e.TargetID, e.RequestID, e.ClientIP, e.UserAgent, e.Details, e.TokenFingerprint, e.ProjectID}
+}
+
+// liveProjectIDs maps the AppID of every live project to its id: seeded
+// events about an AppID are about that project.
+func liveProjectIDs(ctx context.Context, db dbtx) (map[uint32]int64, error) {
+	rows, _ := db.Query(ctx, `SELECT app_id, id FROM projects WHERE deleted_at IS NULL`)
+	ids := map[uint32]int64{}
+	var appID, id int64
+	if _, err := pgx.ForEachRow(rows, []any{&appID, &id}, func() error {
+		ids[uint32(appID)] = id
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("store: seed audit: projects: %w", err)
+	}
+	return ids, nil
+}
 
 // SeedAuditEvents appends n synthetic events, made by next(0) … next(n-1)
 // in that order, to the audit trail already sealed. Holding the sealing lock
@@ -69,7 +94,11 @@ func (s *Store) SeedAuditEvents(ctx context.Context, n, workers int, next func(i
 		if err != nil {
 			return err
 		}
-		c := seedCopier{s: s, macKey: keys[0], seq: seq, prev: prev, next: next}
+		projects, err := liveProjectIDs(ctx, tx)
+		if err != nil {
+			return err
+		}
+		c := seedCopier{s: s, macKey: keys[0], seq: seq, prev: prev, next: next, projects: projects}
 		if err := c.run(ctx, n, max(workers, 1)); err != nil {
 			return err
 		}
@@ -87,15 +116,18 @@ func (s *Store) SeedAuditEvents(ctx context.Context, n, workers int, next func(i
 // long the normal sealing path takes is worth knowing. One transaction per
 // auditSeedBatch events.
 func (s *Store) SeedAuditEventsUnsealed(ctx context.Context, n int, next func(i int) SeedEvent) error {
+	projects, err := liveProjectIDs(ctx, s.pool)
+	if err != nil {
+		return err
+	}
 	for done := 0; done < n; {
 		size := min(auditSeedBatch, n-done)
 		data := make([][]any, 0, size)
 		for i := range size {
-			e := seedRow(next(done + i))
-			data = append(data, []any{e.OccurredAt, e.ActorType, e.ActorID, e.ActorName, e.Action, e.Outcome,
-				e.AppID, e.TargetType, e.TargetID, e.RequestID, e.ClientIP, e.UserAgent, e.Details, e.TokenFingerprint})
+			e := seedRow(next(done+i), projects)
+			data = append(data, seedRowValues(&e))
 		}
-		if _, err := s.pool.CopyFrom(ctx, pgx.Identifier{"audit_events"}, auditSeedColumns[1:15], pgx.CopyFromRows(data)); err != nil {
+		if _, err := s.pool.CopyFrom(ctx, pgx.Identifier{"audit_events"}, auditSeedColumns[1:auditSeedUnsealed], pgx.CopyFromRows(data)); err != nil {
 			return fmt.Errorf("store: seed audit: copy events: %w", err)
 		}
 		done += size
@@ -103,16 +135,20 @@ func (s *Store) SeedAuditEventsUnsealed(ctx context.Context, n int, next func(i 
 	return nil
 }
 
-// seedRow turns a synthetic event into the row that is stored and hashed.
-func seedRow(se SeedEvent) AuditEvent {
+// seedRow turns a synthetic event into the row that is stored and hashed,
+// about the live project with its AppID (projects maps them).
+func seedRow(se SeedEvent, projects map[uint32]int64) AuditEvent {
 	e := AuditEvent{OccurredAt: se.OccurredAt.Truncate(time.Microsecond), ActorType: se.Actor.Type,
 		ActorID: se.Actor.ID, ActorName: se.Actor.Name, Action: se.Action, Outcome: se.Outcome,
 		TargetType: se.TargetType, TargetID: se.TargetID, RequestID: se.Origin.RequestID,
 		ClientIP: se.Origin.ClientIP, UserAgent: se.Origin.UserAgent, Details: json.RawMessage(se.Details),
-		TokenFingerprint: se.TokenFingerprint}
+		TokenFingerprint: se.TokenFingerprint, CanonicalVersion: currentCanonicalVersion}
 	if se.AppID != 0 {
 		a := int64(se.AppID)
 		e.AppID = &a
+		if id, ok := projects[se.AppID]; ok {
+			e.ProjectID = &id
+		}
 	}
 	return e
 }

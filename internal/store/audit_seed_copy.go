@@ -19,6 +19,8 @@ type seedCopier struct {
 	seq    int64  // the chain tip: last position…
 	prev   []byte // …and its hash
 	next   func(int) SeedEvent
+	// projects maps AppIDs to live project ids (see seedRow).
+	projects map[uint32]int64
 }
 
 // seedRows is one batch, ready to copy and to check.
@@ -106,13 +108,12 @@ func (c *seedCopier) build(ctx context.Context, first, size int) (seedRows, erro
 	sum := md5.New()
 	var h chainHasher
 	for i, id := range ids {
-		e := seedRow(c.next(first + i))
+		e := seedRow(c.next(first+i), c.projects)
 		e.ID = id
 		c.seq++
 		hash := h.sum(c.prev, c.seq, &e)
-		b.events = append(b.events, []any{e.ID, e.OccurredAt, e.ActorType, e.ActorID, e.ActorName, e.Action, e.Outcome,
-			e.AppID, e.TargetType, e.TargetID, e.RequestID, e.ClientIP, e.UserAgent, e.Details, e.TokenFingerprint,
-			c.seq, c.prev, hash[:], now})
+		row := append([]any{e.ID}, seedRowValues(&e)...)
+		b.events = append(b.events, append(row, c.seq, c.prev, hash[:], now))
 		if c.seq%auditCheckpointEvery == 0 {
 			b.checkpoints = append(b.checkpoints, []any{c.seq, hash[:], checkpointMAC(c.macKey, "periodic", c.seq, hash[:]), "periodic"})
 		}

@@ -219,8 +219,8 @@ func queryPoint(ctx context.Context, tx pgx.Tx, sql string, args ...any) (*chain
 func (v *chainVerifier) events(ctx context.Context, tx pgx.Tx, first int64, tip chainPoint) (chainPoint, error) {
 	rows, err := tx.Query(ctx, `SELECT e.id, e.occurred_at, e.actor_type, e.actor_id, e.actor_name, e.action,
 			e.outcome, e.app_id, e.target_type, e.target_id, e.request_id, e.client_ip, e.user_agent,
-			e.details::text, e.token_fingerprint, e.chain_seq, e.prev_hash, e.hash, e.sealed_at IS NOT NULL,
-			c.hash, c.mac, c.kind
+			e.details::text, e.token_fingerprint, e.project_id, e.canonical_version, e.chain_seq, e.prev_hash, e.hash,
+			e.sealed_at IS NOT NULL, c.hash, c.mac, c.kind
 		FROM audit_events e LEFT JOIN audit_checkpoints c ON c.chain_seq = e.chain_seq
 		WHERE e.chain_seq IS NOT NULL ORDER BY e.chain_seq`)
 	if err != nil {
@@ -240,7 +240,7 @@ func (v *chainVerifier) events(ctx context.Context, tx pgx.Tx, first int64, tip 
 	for rows.Next() {
 		if err := rows.Scan(&e.ID, &e.OccurredAt, &e.ActorType, &e.ActorID, &e.ActorName, &e.Action,
 			&e.Outcome, &e.AppID, &e.TargetType, &e.TargetID, &e.RequestID, &e.ClientIP, &e.UserAgent,
-			(*[]byte)(&e.Details), &e.TokenFingerprint, &seq, &prevHash, &e.Hash, &sealed,
+			(*[]byte)(&e.Details), &e.TokenFingerprint, &e.ProjectID, &e.CanonicalVersion, &seq, &prevHash, &e.Hash, &sealed,
 			&cp.hash, &cp.mac, &cpKind); err != nil {
 			return tip, err
 		}

@@ -200,6 +200,8 @@ func TestAuditTrigger_RefusesChangesFromTheRuntimeRoleAndTheOwner(t *testing.T) 
 		`UPDATE audit_events SET sealed_at = now() WHERE chain_seq = 1`,
 		`UPDATE audit_events SET chain_seq = 7, prev_hash = hash WHERE chain_seq = 1`,
 		`UPDATE audit_events SET chain_seq = 2, prev_hash = '\x00', hash = '\x00', actor_name = 'x' WHERE hash IS NULL`,
+		`UPDATE audit_events SET chain_seq = 2, prev_hash = '\x00', hash = '\x00', project_id = 1 WHERE hash IS NULL`,
+		`UPDATE audit_events SET chain_seq = 2, prev_hash = '\x00', hash = '\x00', canonical_version = 1 WHERE hash IS NULL`,
 		`DELETE FROM audit_events WHERE chain_seq = 1`,
 		`DELETE FROM audit_events WHERE hash IS NULL`,
 		`TRUNCATE audit_events`,

@@ -68,7 +68,7 @@ func (s *Store) Introspect(ctx context.Context, token string, opt IntrospectOpti
 		e := Event{Actor: opt.Actor, Origin: opt.Origin, Action: opt.Action, Outcome: OutcomeSuccess, AppID: in.AppID,
 			TargetType: "token", Details: details, TokenFingerprint: fp[:]}
 		if in.Record != nil {
-			e.TargetID = in.Record.ID
+			e.TargetID, e.ProjectID = in.Record.ID, in.Record.ProjectID
 		}
 		if err := s.Audit(ctx, e); err != nil {
 			return Introspection{}, err
@@ -112,10 +112,13 @@ func (s *Store) introspect(ctx context.Context, token string, fp []byte, opt Int
 		if in.AppID == 0 {
 			in.AppID = dec.Claims.AppID
 		}
-		if in.Record == nil && allowed(dec.Claims.AppID) {
-			// Not found by fingerprint, yet authentic: perhaps a token issued
-			// here and sealed anew around the same claims (only a holder of the
-			// secret can). Its claims still name the record, and its revocation.
+		if in.Record == nil && opt.Secret == nil && allowed(dec.Claims.AppID) {
+			// Not found by fingerprint, yet authentic under a stored secret:
+			// perhaps a token issued here and sealed anew around the same
+			// claims (only a holder of the secret can). Its claims still name
+			// the record, and its revocation. Authentic under a secret the
+			// caller typed, the claims prove nothing about this console's
+			// records: anyone can seal any claims under a secret of their own.
 			rec, lerr := s.tokenByClaims(ctx, dec.Claims)
 			switch {
 			case lerr == nil:
@@ -184,7 +187,7 @@ func (s *Store) decodeWithStoredSecrets(ctx context.Context, in *Introspection, 
 // inside it: AppID, user, creation time and the random nonce.
 func (s *Store) tokenByClaims(ctx context.Context, c token04.Claims) (TokenRecord, error) {
 	return oneToken(s.pool.Query(ctx, `SELECT `+tokenColumns+` FROM issued_tokens
-		WHERE app_id = $1 AND user_id = $2 AND ctime = $3 AND nonce = $4`,
+		WHERE project_id = `+fmt.Sprintf(liveProjectOf, 1)+` AND user_id = $2 AND ctime = $3 AND nonce = $4`,
 		int64(c.AppID), c.UserID, time.Unix(c.CTime, 0).UTC(), c.Nonce))
 }
 

@@ -42,5 +42,6 @@ func (ti tokenIssue) recordAndEvent() (TokenRecord, Event) {
 		details["room_id"], details["privileges"], details["stream_ids"] = p.RoomID, rec.PrivilegeNames(), p.StreamIDs
 	}
 	return rec, Event{Actor: ti.actor, Origin: ti.origin, Action: "token.issue", Outcome: OutcomeSuccess,
-		AppID: uint32(rec.AppID), TargetType: "token", TargetID: rec.ID, Details: details, TokenFingerprint: rec.Fingerprint}
+		AppID: uint32(rec.AppID), ProjectID: rec.ProjectID, TargetType: "token", TargetID: rec.ID, Details: details,
+		TokenFingerprint: rec.Fingerprint}
 }

@@ -132,7 +132,7 @@ func (s *Store) CreateProject(ctx context.Context, in ProjectInput, secret []byt
 			return err
 		}
 		if err := s.insertAudit(ctx, tx, Event{
-			Actor: actor, Origin: origin, Action: "project.create", Outcome: OutcomeSuccess, AppID: in.AppID,
+			Actor: actor, Origin: origin, Action: "project.create", Outcome: OutcomeSuccess, AppID: in.AppID, ProjectID: id,
 			TargetType: "project", TargetID: fmt.Sprint(in.AppID),
 			Details: map[string]any{"name": in.Name, "environment": in.Environment, "default_ttl_seconds": int64(in.DefaultTTL / time.Second),
 				"max_ttl_seconds": int64(in.MaxTTL / time.Second), "publish_allowed": in.PublishAllowed, "secret_version": 1},
@@ -167,7 +167,7 @@ func (s *Store) UpdateProject(ctx context.Context, appID uint32, in ProjectInput
 			return fmt.Errorf("store: update project: %w", err)
 		}
 		if err := s.insertAudit(ctx, tx, Event{
-			Actor: actor, Origin: origin, Action: "project.update", Outcome: OutcomeSuccess, AppID: appID,
+			Actor: actor, Origin: origin, Action: "project.update", Outcome: OutcomeSuccess, AppID: appID, ProjectID: before.ID,
 			TargetType: "project", TargetID: fmt.Sprint(appID),
 			Details: map[string]any{
 				"before": map[string]any{"name": before.Name, "environment": before.Environment, "default_ttl_seconds": before.DefaultTTLSeconds, "max_ttl_seconds": before.MaxTTLSeconds, "publish_allowed": before.PublishAllowed},
@@ -197,7 +197,7 @@ func (s *Store) SetProjectDisabled(ctx context.Context, appID uint32, disabled b
 			return fmt.Errorf("store: %s: %w", action, err)
 		}
 		return s.insertAudit(ctx, tx, Event{Actor: actor, Origin: origin, Action: action, Outcome: OutcomeSuccess,
-			AppID: appID, TargetType: "project", TargetID: fmt.Sprint(appID)})
+			AppID: appID, ProjectID: p.ID, TargetType: "project", TargetID: fmt.Sprint(appID)})
 	})
 }
 
@@ -219,6 +219,6 @@ func (s *Store) DeleteProject(ctx context.Context, appID uint32, actor Actor, or
 			return fmt.Errorf("store: delete project: %w", err)
 		}
 		return s.insertAudit(ctx, tx, Event{Actor: actor, Origin: origin, Action: "project.delete", Outcome: OutcomeSuccess,
-			AppID: appID, TargetType: "project", TargetID: fmt.Sprint(appID), Details: map[string]any{"name": p.Name}})
+			AppID: appID, ProjectID: p.ID, TargetType: "project", TargetID: fmt.Sprint(appID), Details: map[string]any{"name": p.Name}})
 	})
 }

@@ -48,6 +48,8 @@ func TestRuntimeRole_CannotRewriteTheAuditTrailOrItsRules(t *testing.T) {
 			VALUES ('system', 'forged.event', 'success', 102, '\x00', '\x00', now())`},
 		{"insert a backdated event", "", `INSERT INTO audit_events (occurred_at, actor_type, action, outcome)
 			VALUES (now() - interval '1 year', 'system', 'forged.event', 'success')`},
+		{"insert an event in the layout that leaves out its project", "", `INSERT INTO audit_events
+			(actor_type, action, outcome, project_id, canonical_version) VALUES ('system', 'forged.event', 'success', 1, 1)`},
 		{"update a checkpoint", "", `UPDATE audit_checkpoints SET created_at = now()`},
 		{"delete checkpoints", "", `DELETE FROM audit_checkpoints`},
 		{"truncate checkpoints", "", `TRUNCATE audit_checkpoints`},
@@ -201,7 +203,7 @@ func TestRuntimeRole_HoldsExactlyThePrivilegesServeNeeds(t *testing.T) {
 		t.Errorf("got %d tables, want %d: a table was added without a runtime_privileges row, or one was dropped", len(got), len(want)+2)
 	}
 	insertable := []string{"actor_type", "actor_id", "actor_name", "action", "outcome", "app_id", "target_type", "target_id",
-		"request_id", "client_ip", "user_agent", "details", "token_fingerprint"}
+		"request_id", "client_ip", "user_agent", "details", "token_fingerprint", "project_id"}
 	rows, err = b.owner.Pool().Query(b.ctx, `SELECT attname::text FROM pg_attribute
 		WHERE attrelid = 'audit_events'::regclass AND attnum > 0 AND NOT attisdropped
 			AND has_column_privilege($1, 'audit_events', attname, 'INSERT') ORDER BY attnum`, role)
@@ -222,7 +224,7 @@ func TestRuntimeRole_HoldsExactlyThePrivilegesServeNeeds(t *testing.T) {
 	// The trigger functions are executable by everyone, as functions are by
 	// default, but only a trigger can call them.
 	wantFunctions := []string{"audit_events_guard()", "audit_events_no_delete()", "audit_events_no_truncate()",
-		"audit_resign(bigint[],bytea[],bytea[],bigint,bytea,bytea)", "audit_seal(bigint,bigint[],bytea[],bytea,bytea)"}
+		"audit_events_scope_fixed()", "audit_resign(bigint[],bytea[],bytea[],bigint,bytea,bytea)", "audit_seal(bigint,bigint[],bytea[],bytea,bytea)"}
 	if err != nil || !slices.Equal(functions, wantFunctions) {
 		t.Errorf("functions the runtime role may execute: got %v (%v), want %v", functions, err, wantFunctions)
 	}

@@ -77,7 +77,7 @@ func (s *Store) RotateSecret(ctx context.Context, appID uint32, secret []byte, a
 			return fmt.Errorf("store: touch project: %w", err)
 		}
 		return s.insertAudit(ctx, tx, Event{Actor: actor, Origin: origin, Action: "project.secret_rotate", Outcome: OutcomeSuccess,
-			AppID: appID, TargetType: "project", TargetID: fmt.Sprint(appID),
+			AppID: appID, ProjectID: p.ID, TargetType: "project", TargetID: fmt.Sprint(appID),
 			Details: map[string]any{"from_version": p.SecretVersion, "to_version": version}})
 	})
 	return version, err

@@ -50,8 +50,9 @@ func (s *Store) ProjectStats(ctx context.Context) ([]ProjectStats, error) {
 }
 
 // IssuedPerDay returns how many tokens were issued on each of the last days
-// UTC days, today included, oldest first, with zero for quiet days. appID 0
-// counts every project (deleted ones too: their tokens were issued).
+// UTC days, today included, oldest first, with zero for quiet days, for the
+// live project with appID. appID 0 counts every project (deleted ones too:
+// their tokens were issued).
 func (s *Store) IssuedPerDay(ctx context.Context, appID uint32, days int) ([]DailyCount, error) {
 	if days < 1 || days > 366 {
 		return nil, fmt.Errorf("store: issued per day: days must be 1 to 366, got %d", days)
@@ -64,7 +65,7 @@ func (s *Store) IssuedPerDay(ctx context.Context, appID uint32, days int) ([]Dai
 		SELECT d.day AT TIME ZONE 'UTC' AS day, count(t.id) AS count
 		FROM d LEFT JOIN issued_tokens t
 			ON t.ctime >= d.day AT TIME ZONE 'UTC' AND t.ctime < (d.day + interval '1 day') AT TIME ZONE 'UTC'
-			AND ($2::bigint = 0 OR t.app_id = $2)
+			AND ($2::bigint = 0 OR t.project_id = (SELECT id FROM projects WHERE app_id = $2 AND deleted_at IS NULL))
 		GROUP BY d.day
 		ORDER BY d.day`, days, int64(appID))
 	if err != nil {

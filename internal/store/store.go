@@ -44,6 +44,10 @@ type Store struct {
 	migrated         atomic.Bool // the schema was found current: MigrationsPending need not ask again
 	auditMACKeys     [][]byte    // checkpoint MAC keys, signing key first; see SetAuditMACKeys
 	verifyGate       auditVerifyGate
+	// beforeIssueInsert, when set (by tests only), runs in IssueToken between
+	// reading the project and its secret and writing the token's record: the
+	// window in which an admin may disable, delete or rotate.
+	beforeIssueInsert func()
 }
 
 // dbtx is what both the pool and a transaction offer.

@@ -100,17 +100,31 @@ func oneToken(rows pgx.Rows, err error) (TokenRecord, error) {
 	return recs[0], nil
 }
 
-// TokenByID returns the record of a token of a project.
+// Token records are reached only through their project while it lives: a
+// deleted project's records stay (its audit events tell their story), but
+// no lookup, list or revocation finds them, not even through a new project
+// given the same AppID.
+const (
+	// ofLiveProject keeps the records of live projects.
+	ofLiveProject = `project_id IN (SELECT id FROM projects WHERE deleted_at IS NULL)`
+	// liveProjectOf is the id of the live project with the AppID $n, to
+	// complete with n.
+	liveProjectOf = `(SELECT id FROM projects WHERE app_id = $%d AND deleted_at IS NULL)`
+)
+
+// TokenByID returns the record of a token of a live project.
 func (s *Store) TokenByID(ctx context.Context, appID uint32, id string) (TokenRecord, error) {
 	if !uuidRe.MatchString(id) {
 		return TokenRecord{}, fmt.Errorf("store: %w", ErrTokenNotFound)
 	}
-	return oneToken(s.pool.Query(ctx, `SELECT `+tokenColumns+` FROM issued_tokens WHERE id = $1 AND app_id = $2`, id, int64(appID)))
+	return oneToken(s.pool.Query(ctx, `SELECT `+tokenColumns+` FROM issued_tokens
+		WHERE id = $1 AND project_id = `+fmt.Sprintf(liveProjectOf, 2), id, int64(appID)))
 }
 
-// TokenByFingerprint returns the record of the token with that SHA-256.
+// TokenByFingerprint returns the record of the token with that SHA-256, if
+// its project lives.
 func (s *Store) TokenByFingerprint(ctx context.Context, fp []byte) (TokenRecord, error) {
-	return oneToken(s.pool.Query(ctx, `SELECT `+tokenColumns+` FROM issued_tokens WHERE fingerprint = $1`, fp))
+	return oneToken(s.pool.Query(ctx, `SELECT `+tokenColumns+` FROM issued_tokens WHERE fingerprint = $1 AND `+ofLiveProject, fp))
 }
 
 // TokenFilter narrows the list of issued tokens.
@@ -122,8 +136,9 @@ type TokenFilter struct {
 	State    string // TokenActive, TokenExpired, TokenRevoked or ""
 }
 
-// ListTokens returns issued tokens, newest first, at most limit, older than
-// the token with id before (keyset pagination; "" for the first page).
+// ListTokens returns the tokens issued for live projects, newest first, at
+// most limit, older than the token with id before (keyset pagination; ""
+// for the first page).
 func (s *Store) ListTokens(ctx context.Context, f TokenFilter, before string, limit int) ([]TokenRecord, error) {
 	v := validator{}
 	v.checkText("user_id", f.UserID)
@@ -139,7 +154,9 @@ func (s *Store) ListTokens(ctx context.Context, f TokenFilter, before string, li
 		where = append(where, fmt.Sprintf(cond, len(args)))
 	}
 	if f.AppID != 0 {
-		add("app_id = $%d", int64(f.AppID))
+		add("project_id = "+liveProjectOf, int64(f.AppID))
+	} else {
+		where = append(where, ofLiveProject)
 	}
 	if f.UserID != "" {
 		add("user_id = $%d", f.UserID)
@@ -169,10 +186,7 @@ func (s *Store) ListTokens(ctx context.Context, f TokenFilter, before string, li
 		n := len(args)
 		where = append(where, fmt.Sprintf("(ctime, id) < (SELECT ctime, id FROM issued_tokens WHERE id = $%d)", n))
 	}
-	q := `SELECT ` + tokenColumns + ` FROM issued_tokens`
-	if len(where) > 0 {
-		q += ` WHERE ` + strings.Join(where, " AND ")
-	}
+	q := `SELECT ` + tokenColumns + ` FROM issued_tokens WHERE ` + strings.Join(where, " AND ")
 	args = append(args, limit)
 	q += fmt.Sprintf(` ORDER BY ctime DESC, id DESC LIMIT $%d`, len(args))
 	return collectTokens(s.pool.Query(ctx, q, args...))
@@ -198,7 +212,7 @@ func (s *Store) revoke(ctx context.Context, tx pgx.Tx, rec *TokenRecord, reason 
 		}
 	}
 	return s.insertAudit(ctx, tx, Event{Actor: actor, Origin: origin, Action: action, Outcome: OutcomeSuccess,
-		AppID: uint32(rec.AppID), TargetType: "token", TargetID: rec.ID, TokenFingerprint: rec.Fingerprint,
+		AppID: uint32(rec.AppID), ProjectID: rec.ProjectID, TargetType: "token", TargetID: rec.ID, TokenFingerprint: rec.Fingerprint,
 		Details: map[string]any{"user_id": rec.UserID, "reason": reason, "already_revoked": already}})
 }
 
@@ -221,7 +235,8 @@ func (s *Store) RevokeToken(ctx context.Context, appID uint32, id, reason string
 	var rec TokenRecord
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		var err error
-		rec, err = oneToken(tx.Query(ctx, `SELECT `+tokenColumns+` FROM issued_tokens WHERE id = $1 AND app_id = $2 FOR UPDATE`, id, int64(appID)))
+		rec, err = oneToken(tx.Query(ctx, `SELECT `+tokenColumns+` FROM issued_tokens
+			WHERE id = $1 AND project_id = `+fmt.Sprintf(liveProjectOf, 2)+` FOR UPDATE`, id, int64(appID)))
 		if err != nil {
 			return err
 		}
@@ -244,7 +259,8 @@ func (s *Store) RevokeByFingerprint(ctx context.Context, fp []byte, reason strin
 	var rec TokenRecord
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		var err error
-		rec, err = oneToken(tx.Query(ctx, `SELECT `+tokenColumns+` FROM issued_tokens WHERE fingerprint = $1 FOR UPDATE`, fp))
+		rec, err = oneToken(tx.Query(ctx, `SELECT `+tokenColumns+` FROM issued_tokens
+			WHERE fingerprint = $1 AND `+ofLiveProject+` FOR UPDATE`, fp))
 		if err != nil {
 			return err
 		}
@@ -271,17 +287,19 @@ func (s *Store) RevokeUserTokens(ctx context.Context, appID uint32, userID, reas
 	}
 	var n int64
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := projectByAppID(ctx, tx, appID, ""); err != nil {
+		p, err := projectByAppID(ctx, tx, appID, "")
+		if err != nil {
 			return err
 		}
 		tag, err := tx.Exec(ctx, `UPDATE issued_tokens SET revoked_at = now(), revoked_by = $3, revoke_reason = $4
-			WHERE app_id = $1 AND user_id = $2 AND revoked_at IS NULL AND expire > now()`, int64(appID), userID, actor.Name, nullable(reason))
+			WHERE project_id = $1 AND user_id = $2 AND revoked_at IS NULL AND expire > now()`, p.ID, userID, actor.Name, nullable(reason))
 		if err != nil {
 			return fmt.Errorf("store: revoke user tokens: %w", err)
 		}
 		n = tag.RowsAffected()
 		return s.insertAudit(ctx, tx, Event{Actor: actor, Origin: origin, Action: "token.revoke_user", Outcome: OutcomeSuccess,
-			AppID: appID, TargetType: "user", TargetID: userID, Details: map[string]any{"user_id": userID, "reason": reason, "revoked": n}})
+			AppID: appID, ProjectID: p.ID, TargetType: "user", TargetID: userID,
+			Details: map[string]any{"user_id": userID, "reason": reason, "revoked": n}})
 	})
 	if err != nil {
 		return 0, err

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -141,6 +142,9 @@ func (s *Store) IssueToken(ctx context.Context, r IssueRequest) (IssuedToken, er
 	if err != nil {
 		return IssuedToken{}, fmt.Errorf("issue token: %w", err)
 	}
+	if s.beforeIssueInsert != nil {
+		s.beforeIssueInsert()
+	}
 	fp := token04.FingerprintSum(token)
 	rec, event := tokenIssue{id: formatUUID(uuid), project: p, userID: r.UserID, privilege: priv,
 		ctime: time.Unix(claims.CTime, 0), ttl: ttl, nonce: claims.Nonce, fingerprint: fp[:], mode: r.Mode,
@@ -152,30 +156,76 @@ func (s *Store) IssueToken(ctx context.Context, r IssueRequest) (IssuedToken, er
 	return IssuedToken{Token: token, Record: rec, Project: p}, nil
 }
 
+// issuedTokenArgTypes are the column types of the token record's parameters
+// in insertTokenAndAudit's INSERT … SELECT.
+var issuedTokenArgTypes = []string{"uuid", "bigint", "bigint", "integer", "text", "text", "boolean", "boolean", "text[]",
+	"timestamptz", "timestamptz", "integer", "bytea", "text", "text", "text", "text", "text", "text"}
+
 // insertTokenAndAudit writes the record and the event in one statement, which
-// PostgreSQL commits atomically: one round trip on the hottest path.
+// PostgreSQL commits atomically: one round trip on the hottest path. It
+// writes them only if the project is still live and enabled and the secret
+// that sealed the token still its active one: what activeSecret read may
+// have changed since. The check locks the project's row, then the secret's,
+// and looks again at what a transaction it waited for committed: the
+// project FOR KEY SHARE (which the record's foreign key takes anyway), which
+// waits for an admin who holds it FOR UPDATE, as disabling, deleting and
+// rotating do; the secret FOR SHARE, which waits for any change to it (a
+// rotation retires it, a deletion removes it), where KEY SHARE would let a
+// change that keeps its key through unseen. An admin who comes second waits
+// for the issue. Either the token was issued before the change or it is not
+// issued at all. The project is locked first, as the admins lock it, so that
+// no admin waits for a secret the issue holds while the issue waits for it.
 func (s *Store) insertTokenAndAudit(ctx context.Context, rec TokenRecord, e Event) error {
 	start := time.Now()
-	auditSQL, auditArgs, err := auditInsertSQL(e, 20)
+	auditSQL, auditArgs, err := auditInsertSQL(e, len(issuedTokenArgTypes)+1)
 	if err != nil {
 		return err
 	}
 	args := append([]any{rec.ID, rec.ProjectID, rec.AppID, rec.SecretVersion, rec.UserID, rec.RoomID,
 		rec.PrivilegeLogin, rec.PrivilegePublish, rec.StreamIDs, rec.CTime, rec.Expire, rec.Nonce,
 		rec.Fingerprint, rec.Mode, rec.Channel, rec.IssuedByType, rec.IssuedByID, rec.IssuedByName, rec.ClientIP}, auditArgs...)
-	_, err = s.pool.Exec(ctx, `
-		WITH t AS (
+	tag, err := s.pool.Exec(ctx, `
+		WITH live AS (
+			SELECT FROM projects p JOIN project_secrets sec ON sec.project_id = p.id
+			WHERE p.id = $2 AND NOT p.disabled AND p.deleted_at IS NULL AND sec.version = $4 AND sec.active
+			FOR KEY SHARE OF p FOR SHARE OF sec
+		), t AS (
 			INSERT INTO issued_tokens (id, project_id, app_id, secret_version, user_id, room_id,
 				privilege_login, privilege_publish, stream_ids, ctime, expire, nonce, fingerprint, mode,
 				channel, issued_by_type, issued_by_id, issued_by_name, client_ip)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+			SELECT `+strings.Join(typedPlaceholders(1, issuedTokenArgTypes), ", ")+` FROM live
 			RETURNING id
 		) `+auditSQL+` FROM t`, args...)
 	if err != nil {
 		return fmt.Errorf("store: insert token record and audit event: %w", err)
 	}
+	if tag.RowsAffected() == 0 {
+		return s.whyNotIssued(ctx, rec)
+	}
 	s.observeAuditWrite(start)
 	return nil
+}
+
+// whyNotIssued tells why insertTokenAndAudit found the project of rec no
+// longer as activeSecret had read it.
+func (s *Store) whyNotIssued(ctx context.Context, rec TokenRecord) error {
+	var disabled, deleted bool
+	var active *int32
+	err := s.pool.QueryRow(ctx, `SELECT p.disabled, p.deleted_at IS NOT NULL,
+			(SELECT version FROM project_secrets sec WHERE sec.project_id = p.id AND sec.active)
+		FROM projects p WHERE p.id = $1`, rec.ProjectID).Scan(&disabled, &deleted, &active)
+	switch {
+	case err != nil:
+		return fmt.Errorf("store: project %d changed while the token was being issued: %w", rec.AppID, err)
+	case deleted:
+		return fmt.Errorf("store: project %d: %w", rec.AppID, ErrProjectDeleted)
+	case active == nil || *active != rec.SecretVersion:
+		return fmt.Errorf("store: project %d: secret version %d: %w", rec.AppID, rec.SecretVersion, ErrSecretRotated)
+	default:
+		// Versions only grow and deletion is final: the project was disabled,
+		// perhaps enabled again since.
+		return fmt.Errorf("store: project %d: %w", rec.AppID, ErrProjectDisabled)
+	}
 }
 
 // activeSecret returns a live project and its active sealed secret.

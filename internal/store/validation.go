@@ -15,6 +15,13 @@ import (
 var (
 	ErrProjectDisabled = errors.New("project is disabled")
 	ErrForbidden       = errors.New("forbidden")
+	// ErrProjectDeleted means the project was deleted while a token was
+	// being made for it: nothing was issued.
+	ErrProjectDeleted = errors.New("project was deleted while the token was being issued")
+	// ErrSecretRotated means the project's ServerSecret was rotated while a
+	// token was being sealed with the previous one: nothing was issued, and
+	// issuing again uses the new secret.
+	ErrSecretRotated = errors.New("project secret was rotated while the token was being issued")
 )
 
 // ValidationError lists what is wrong with an input, field by field. The UI

@@ -68,7 +68,8 @@ func (s *Server) auditList(w http.ResponseWriter, r *http.Request) {
 // auditFilter reads the audit filter of the query, refusing unknown or
 // repeated parameters (extra names the route's own), and limits it to the
 // key's projects: the one named by app_id (403 when outside the key), or
-// else every project of the key.
+// else every project of the key; only as they live now, so that a project
+// given a deleted project's AppID does not read the deleted one's events.
 func (s *Server) auditFilter(w http.ResponseWriter, r *http.Request, q url.Values, extra ...string) (store.AuditFilter, bool) {
 	bad := map[string]string{}
 	for name, values := range q {
@@ -93,6 +94,7 @@ func (s *Server) auditFilter(w http.ResponseWriter, r *http.Request, q url.Value
 		s.problem(w, r, http.StatusBadRequest, "bad-filter", "The query has invalid parameters; see errors.", bad)
 		return f, false
 	}
+	f.LiveProjects = true
 	if f.AppID != 0 {
 		return f, s.allowProject(w, r, store.ScopeAuditRead, f.AppID)
 	}

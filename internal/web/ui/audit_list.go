@@ -194,6 +194,21 @@ func sealLagText(n int64, oldest time.Duration) string {
 var auditActions = []string{"token.*", "token.issue", "token.revoke", "token.revoke_user", "token.inspect", "token.introspect",
 	"project.*", "auth.*", "authz.denied", "apikey.*", "operator.*", "audit.export", "audit.verify"}
 
+// ofDeletedProject tells whether e is about a project that was deleted
+// since (the listed projects are the live ones): such events stay in the
+// trail, marked, while a later project with the same AppID starts afresh.
+func (m AuditList) ofDeletedProject(e store.AuditEvent) bool {
+	if e.ProjectID == nil {
+		return false
+	}
+	for _, p := range m.Projects {
+		if p.ID == *e.ProjectID {
+			return false
+		}
+	}
+	return true
+}
+
 // projectListed tells whether the form's project is one of the live ones.
 func (m AuditList) projectListed() bool {
 	for _, p := range m.Projects {

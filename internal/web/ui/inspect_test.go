@@ -2,6 +2,7 @@ package ui_test
 
 import (
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -146,5 +147,30 @@ func TestInspector_RefusesIncompleteForms(t *testing.T) {
 	}
 	if n := e.Count(t, `SELECT count(*) FROM audit_events WHERE action = 'token.inspect'`); n != 0 {
 		t.Fatalf("token.inspect events for refused forms: got %d, want 0", n)
+	}
+}
+
+func TestInspector_AdHocSecretDoesNotLinkAForgedTokenToAGenuineRecord(t *testing.T) {
+	t.Parallel()
+	e := webtest.NewEnv(t)
+	e.CreateProject(t, 1001)
+	genuine := e.IssueFor(t, 1001, "ivan")
+	rec := genuine.Record
+	// The genuine token's claims, sealed under a secret of the forger's choosing.
+	forgerSecret := strings.Repeat("F", 32)
+	claims := fmt.Sprintf(`{"app_id":%d,"user_id":%q,"ctime":%d,"expire":%d,"nonce":%d,"payload":""}`,
+		rec.AppID, rec.UserID, rec.CTime.Unix(), rec.Expire.Unix(), rec.Nonce)
+	forged := sealGCMToken(t, forgerSecret, rec.Expire.Unix(), []byte(claims))
+	c := e.SignIn(t, "audrey", store.RoleAuditor)
+
+	res, body := e.Post(t, c, "/inspect", url.Values{"token": {forged}, "project": {"adhoc"}, "secret": {forgerSecret}})
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("POST /inspect: got %d, want 200:\n%s", res.StatusCode, body)
+	}
+	requireInBody(t, body, `data-active="true"`, "with the secret you typed", "no record of this token")
+	requireNotInBody(t, "the inspector page", body, "yes, by", rec.ID)
+	if n := e.Count(t, `SELECT count(*) FROM audit_events WHERE action = 'token.inspect' AND token_fingerprint = $1
+		AND target_id = '' AND details->>'issued_here' = 'false'`, fingerprintOf(forged)); n != 1 {
+		t.Fatalf("token.inspect events saying the forged token was not issued here: got %d, want 1", n)
 	}
 }
