@@ -135,8 +135,9 @@ func TestAuditExportAPI_AnExportPastItsMaximumDurationIsAbortedAuditedAndFreesIt
 	key := a.key(t, []string{store.ScopeAuditRead}, 1001)
 	// About 12 MB of events: more than the sockets between the server and a
 	// client that stopped reading can hold.
-	a.ExecAsOwner(t, `INSERT INTO audit_events (actor_type, actor_name, action, outcome, app_id, target_type, target_id, details)
-		SELECT 'system', 'seed', 'token.issue', 'success', 1001, 'token', 't' || g, jsonb_build_object('pad', repeat('x', 1000))
+	a.ExecAsOwner(t, `INSERT INTO audit_events (actor_type, actor_name, action, outcome, app_id, project_id, target_type, target_id, details)
+		SELECT 'system', 'seed', 'token.issue', 'success', 1001, (SELECT id FROM projects WHERE app_id = 1001 AND deleted_at IS NULL),
+			'token', 't' || g, jsonb_build_object('pad', repeat('x', 1000))
 		FROM generate_series(1, 12000) g`)
 
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, a.URL+"/api/v1/audit/export?action=token.issue", nil)
