@@ -49,12 +49,13 @@ func (s *Store) Authenticate(ctx context.Context, username, password string, ori
 		return Operator{}, ctx.Err()
 	}
 
-	rows, _ := s.pool.Query(ctx, `SELECT `+operatorColumns+`, password_hash FROM operators WHERE username = $1`, name)
+	rows, _ := s.pool.Query(ctx, `SELECT `+operatorColumns+`, coalesce(password_hash, '') AS password_hash
+		FROM operators WHERE username = $1`, name)
 	found, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[operatorWithHash])
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return Operator{}, fmt.Errorf("store: authenticate: %w", err)
 	}
-	if errors.Is(err, pgx.ErrNoRows) || name != username {
+	if errors.Is(err, pgx.ErrNoRows) || name != username || found.PasswordHash == "" { // "": signs in only through SSO
 		// Spend the same argon2 time as for a real account.
 		if dh, err := s.dummyHash(); err == nil {
 			_, _ = CheckPassword(dh, password)
@@ -72,14 +73,20 @@ func (s *Store) Authenticate(ctx context.Context, username, password string, ori
 	if op.Disabled {
 		return Operator{}, s.loginFailed(ctx, name, reasonDisabled, origin, ErrBadCredentials)
 	}
+	if !s.passwordSignIn.allows(op) {
+		return Operator{}, s.loginFailed(ctx, name, reasonPasswordSignInOff, origin, ErrPasswordSignInOff)
+	}
 
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `DELETE FROM login_failures WHERE username = $1`, op.Username); err != nil {
 			return fmt.Errorf("store: clear login failures: %w", err)
 		}
+		if err := recordSignIn(ctx, tx, op.ID, SignInPassword); err != nil {
+			return err
+		}
 		return s.insertAudit(ctx, tx, Event{
 			Actor: operatorActor(op), Origin: origin, Action: "auth.login", Outcome: OutcomeSuccess,
-			TargetType: "operator", TargetID: strconv.FormatInt(op.ID, 10),
+			TargetType: "operator", TargetID: strconv.FormatInt(op.ID, 10), Details: s.passwordSignIn.details(),
 		})
 	})
 	if err != nil {

@@ -115,7 +115,8 @@ func (s *Store) TokenByFingerprint(ctx context.Context, fp []byte) (TokenRecord,
 
 // TokenFilter narrows the list of issued tokens.
 type TokenFilter struct {
-	AppID    uint32 // 0 = any
+	AppID    uint32   // 0 = any
+	AppIDs   []uint32 // when not nil, only these projects (a person's grant; empty: none)
 	UserID   string
 	RoomID   string
 	IssuedBy string
@@ -140,6 +141,13 @@ func (s *Store) ListTokens(ctx context.Context, f TokenFilter, before string, li
 	}
 	if f.AppID != 0 {
 		add("app_id = $%d", int64(f.AppID))
+	}
+	if f.AppIDs != nil {
+		apps := make([]int64, len(f.AppIDs))
+		for i, id := range f.AppIDs {
+			apps[i] = int64(id)
+		}
+		add("app_id = ANY($%d)", apps)
 	}
 	if f.UserID != "" {
 		add("user_id = $%d", f.UserID)
