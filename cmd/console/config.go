@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/zegocloud-console/console/internal/store"
+	"github.com/zegocloud-console/console/internal/web"
 )
 
 // config is everything the console reads from its environment. Every
@@ -39,6 +40,9 @@ type config struct {
 	VerifyInterval time.Duration
 	MetricsAddr    string // a listener of its own for /metrics, without authentication
 	MetricsToken   string // bearer token for /metrics on the main listener
+	OIDC           web.OIDCConfig
+	OIDCRulesFile  string // initial SSO mapping rules (JSON), loaded when none were ever set
+	LocalLogin     string // all, admins or none: who may sign in with a password
 }
 
 // loadConfig reads the environment; a variable NAME that holds a secret may
@@ -107,6 +111,12 @@ func loadConfig(getenv func(string) string) (config, error) {
 		VerifyInterval: dur("CONSOLE_VERIFY_INTERVAL", 10*time.Minute),
 		MetricsAddr:    get("CONSOLE_METRICS_ADDR", ""),
 		MetricsToken:   secret("CONSOLE_METRICS_TOKEN"),
+		OIDC: web.OIDCConfig{Issuer: get("CONSOLE_OIDC_ISSUER", ""), ClientID: get("CONSOLE_OIDC_CLIENT_ID", ""),
+			ClientSecret: secret("CONSOLE_OIDC_CLIENT_SECRET"), RedirectURL: get("CONSOLE_OIDC_REDIRECT_URL", ""),
+			Scopes: strings.Fields(get("CONSOLE_OIDC_SCOPES", "openid profile email")), GroupsClaim: get("CONSOLE_OIDC_GROUPS_CLAIM", "groups"),
+			Name: get("CONSOLE_OIDC_NAME", "single sign-on")},
+		OIDCRulesFile: get("CONSOLE_OIDC_RULES_FILE", ""),
+		LocalLogin:    strings.ToLower(get("CONSOLE_LOCAL_LOGIN", store.LocalLoginAll)),
 	}
 	var err error
 	if c.APIRate, err = strconv.ParseFloat(get("CONSOLE_API_RATE", "50"), 64); err != nil || c.APIRate <= 0 {
@@ -141,6 +151,7 @@ func (c config) validate() error {
 	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
 		errs = append(errs, errors.New("CONSOLE_METRICS_TOKEN is shorter than 16 characters: make one with 'head -c 24 /dev/urandom | base64'"))
 	}
+	errs = append(errs, c.validateSSO())
 	if c.SessionIdle > c.SessionMax {
 		errs = append(errs, errors.New("CONSOLE_SESSION_IDLE is longer than CONSOLE_SESSION_MAX"))
 	}

@@ -44,6 +44,10 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", "900")
 		s.renderLogin(w, r, http.StatusTooManyRequests, m)
 		return
+	case errors.Is(err, store.ErrPasswordSignInOff):
+		m.Error = passwordSignInOffText
+		s.renderLogin(w, r, http.StatusForbidden, m)
+		return
 	case errors.Is(err, store.ErrBadCredentials):
 		m.Error = "Wrong username or password."
 		s.renderLogin(w, r, http.StatusUnauthorized, m)
@@ -91,6 +95,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int, m LoginModel) {
+	s.ssoLoginModel(&m)
 	s.render(w, r, status, s.page(r, "Sign in", ""), LoginView(m))
 }
 
