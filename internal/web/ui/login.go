@@ -56,17 +56,7 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		s.Fail(w, r, err)
 		return
 	}
-	sess, err := s.sessions.Get(r, sessionCookie)
-	if err != nil {
-		s.Fail(w, r, err)
-		return
-	}
-	sess.Values[sessionOperatorKey] = op
-	if err := sess.Save(r, w); err != nil {
-		s.Fail(w, r, err)
-		return
-	}
-	http.Redirect(w, r, localPath(m.Next), http.StatusSeeOther)
+	s.startSession(w, r, op, m.Next)
 }
 
 // logout ends the session on the server (every instance at once), clears

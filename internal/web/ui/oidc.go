@@ -168,17 +168,7 @@ func (s *Server) oidcCallback(w http.ResponseWriter, r *http.Request) {
 		s.Fail(w, r, err)
 		return
 	}
-	sess, err := s.sessions.Get(r, sessionCookie)
-	if err != nil {
-		s.Fail(w, r, err)
-		return
-	}
-	sess.Values[sessionOperatorKey] = op
-	if err := sess.Save(r, w); err != nil {
-		s.Fail(w, r, err)
-		return
-	}
-	http.Redirect(w, r, localPath(flow.Next), http.StatusSeeOther)
+	s.startSession(w, r, op, flow.Next)
 }
 
 // redeem exchanges the code for tokens and verifies the ID token; on
