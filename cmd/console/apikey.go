@@ -13,6 +13,7 @@ import (
 
 	"github.com/zegocloud-console/console/internal/store"
 	"github.com/zegocloud-console/console/internal/token04"
+	"github.com/zegocloud-console/console/internal/web"
 )
 
 const apikeyUsage = `Usage: console apikey <subcommand> [flags]
@@ -71,6 +72,9 @@ func runAPIKeyCreate(ctx context.Context, e env, args []string) error {
 		at := time.Now().Add(d)
 		in.ExpiresAt = &at
 	}
+	if err := cliMay(web.ActAccessManage); err != nil {
+		return err
+	}
 	st, _, err := openStore(ctx, e)
 	if err != nil {
 		return err
@@ -95,6 +99,9 @@ func runAPIKeyList(ctx context.Context, e env, args []string) error {
 	}
 	if len(positional) > 0 {
 		return usageError("apikey list: unexpected argument %q", positional[0])
+	}
+	if err := cliMay(web.ActAccessReview); err != nil {
+		return err
 	}
 	st, _, err := openStore(ctx, e)
 	if err != nil {
@@ -164,6 +171,9 @@ func runAPIKeyRevoke(ctx context.Context, e env, args []string) error {
 	prefix := positional[0]
 	if !strings.HasPrefix(prefix, "zc_") || len(prefix) != len("zc_xxxxxxxx") {
 		return usageError("apikey revoke: %.11q… is not a key prefix: pass its first 11 characters (zc_xxxxxxxx), as 'apikey list' shows", prefix)
+	}
+	if err := cliMay(web.ActAccessManage); err != nil {
+		return err
 	}
 	st, _, err := openStore(ctx, e)
 	if err != nil {

@@ -48,6 +48,9 @@ type config struct {
 	ExportBatchTimeout time.Duration
 	ExportMaxDuration  time.Duration
 	ExportConcurrency  int
+	OIDC           web.OIDCConfig
+	OIDCRulesFile  string // initial SSO mapping rules (JSON), loaded when none were ever set
+	LocalLogin     string // all, admins or none: who may sign in with a password
 }
 
 // loadConfig reads the environment; a variable NAME that holds a secret may
@@ -117,6 +120,12 @@ func loadConfig(getenv func(string) string) (config, error) {
 		VerifyInterval: dur("CONSOLE_VERIFY_INTERVAL", 10*time.Minute),
 		MetricsAddr:    get("CONSOLE_METRICS_ADDR", ""),
 		MetricsToken:   secret("CONSOLE_METRICS_TOKEN"),
+		OIDC: web.OIDCConfig{Issuer: get("CONSOLE_OIDC_ISSUER", ""), ClientID: get("CONSOLE_OIDC_CLIENT_ID", ""),
+			ClientSecret: secret("CONSOLE_OIDC_CLIENT_SECRET"), RedirectURL: get("CONSOLE_OIDC_REDIRECT_URL", ""),
+			Scopes: strings.Fields(get("CONSOLE_OIDC_SCOPES", "openid profile email")), GroupsClaim: get("CONSOLE_OIDC_GROUPS_CLAIM", "groups"),
+			Name: get("CONSOLE_OIDC_NAME", "single sign-on")},
+		OIDCRulesFile: get("CONSOLE_OIDC_RULES_FILE", ""),
+		LocalLogin:    strings.ToLower(get("CONSOLE_LOCAL_LOGIN", store.LocalLoginAll)),
 	}
 	c.ExportBatchTimeout = dur("CONSOLE_EXPORT_BATCH_TIMEOUT", web.DefaultExportBatchTimeout)
 	c.ExportMaxDuration = dur("CONSOLE_EXPORT_MAX_DURATION", web.DefaultExportMaxDuration)
@@ -162,6 +171,7 @@ func (c config) validate() error {
 	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
 		errs = append(errs, errors.New("CONSOLE_METRICS_TOKEN is shorter than 16 characters: make one with 'head -c 24 /dev/urandom | base64'"))
 	}
+	errs = append(errs, c.validateSSO())
 	if c.SessionIdle > c.SessionMax {
 		errs = append(errs, errors.New("CONSOLE_SESSION_IDLE is longer than CONSOLE_SESSION_MAX"))
 	}

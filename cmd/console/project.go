@@ -13,6 +13,7 @@ import (
 
 	"github.com/zegocloud-console/console/internal/store"
 	"github.com/zegocloud-console/console/internal/token04"
+	"github.com/zegocloud-console/console/internal/web"
 )
 
 // cliActor is who the audit trail says acted when a change comes from the
@@ -67,6 +68,9 @@ func runProjectCreate(ctx context.Context, e env, args []string) error {
 	}
 	defer clear(secret)
 
+	if err := cliMay(web.ActProjectManage); err != nil {
+		return err
+	}
 	st, _, err := openStore(ctx, e)
 	if err != nil {
 		return err
@@ -90,6 +94,9 @@ func runProjectList(ctx context.Context, e env, args []string) error {
 	}
 	if len(positional) > 0 {
 		return usageError("project list: unexpected argument %q", positional[0])
+	}
+	if err := cliMay(web.ActView); err != nil {
+		return err
 	}
 	st, _, err := openStore(ctx, e)
 	if err != nil {

@@ -54,13 +54,17 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if err := ensureAdmin(ctx, st, c, e); err != nil {
 		return err
 	}
+	if err := seedOIDCRules(ctx, st, c, logger); err != nil {
+		return err
+	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	srv, err := web.New(ctx, st, logger, web.Config{SessionIdle: c.SessionIdle, SessionMax: c.SessionMax, TrustProxy: c.TrustProxy,
 		APIRate: c.APIRate, APIBurst: c.APIBurst, UnauthRate: c.UnauthRate, UnauthBurst: c.UnauthBurst, SealInterval: c.SealInterval,
 		MetricsToken: c.MetricsToken, Version: version,
-		ExportBatchTimeout: c.ExportBatchTimeout, ExportMaxDuration: c.ExportMaxDuration, ExportConcurrency: c.ExportConcurrency},
+		ExportBatchTimeout: c.ExportBatchTimeout, ExportMaxDuration: c.ExportMaxDuration, ExportConcurrency: c.ExportConcurrency,
+		OIDC: c.OIDC, LocalLogin: c.LocalLogin},
 		reg, ui.New, api.New)
 	if err != nil {
 		return err

@@ -44,9 +44,9 @@ func seedRowValues(e *AuditEvent) []any {
 		e.AppID, e.TargetType, e.TargetID, e.RequestID, e.ClientIP, e.UserAgent, e.Details, e.TokenFingerprint, e.ProjectID}
 }
 
-// liveProjectIDs maps the AppID of every live project to its id: seeded
+// seedProjectIDs maps the AppID of every live project to its id: seeded
 // events about an AppID are about that project.
-func liveProjectIDs(ctx context.Context, db dbtx) (map[uint32]int64, error) {
+func seedProjectIDs(ctx context.Context, db dbtx) (map[uint32]int64, error) {
 	rows, _ := db.Query(ctx, `SELECT app_id, id FROM projects WHERE deleted_at IS NULL`)
 	ids := map[uint32]int64{}
 	var appID, id int64
@@ -94,7 +94,7 @@ func (s *Store) SeedAuditEvents(ctx context.Context, n, workers int, next func(i
 		if err != nil {
 			return err
 		}
-		projects, err := liveProjectIDs(ctx, tx)
+		projects, err := seedProjectIDs(ctx, tx)
 		if err != nil {
 			return err
 		}
@@ -116,7 +116,7 @@ func (s *Store) SeedAuditEvents(ctx context.Context, n, workers int, next func(i
 // long the normal sealing path takes is worth knowing. One transaction per
 // auditSeedBatch events.
 func (s *Store) SeedAuditEventsUnsealed(ctx context.Context, n int, next func(i int) SeedEvent) error {
-	projects, err := liveProjectIDs(ctx, s.pool)
+	projects, err := seedProjectIDs(ctx, s.pool)
 	if err != nil {
 		return err
 	}

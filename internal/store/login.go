@@ -77,7 +77,8 @@ const (
 // operator's is neither stored nor audited as typed (see unknownAccount).
 func (s *Store) Authenticate(ctx context.Context, username, password string, origin Origin) (Operator, error) {
 	name := cleanName(username)
-	rows, _ := s.pool.Query(ctx, `SELECT `+operatorColumns+`, password_hash FROM operators WHERE username = $1`, name)
+	rows, _ := s.pool.Query(ctx, `SELECT `+operatorColumns+`, coalesce(password_hash, '') AS password_hash
+		FROM operators WHERE username = $1`, name)
 	found, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[operatorWithHash])
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return Operator{}, fmt.Errorf("store: authenticate: %w", err)
@@ -99,7 +100,7 @@ func (s *Store) Authenticate(ctx context.Context, username, password string, ori
 	case <-ctx.Done():
 		return Operator{}, ctx.Err()
 	}
-	if !known {
+	if !known || found.PasswordHash == "" { // "": signs in only through SSO
 		// Spend the same argon2 time as for a real account.
 		if dh, err := s.dummyHash(); err == nil {
 			_, _ = CheckPassword(dh, password)
@@ -117,6 +118,9 @@ func (s *Store) Authenticate(ctx context.Context, username, password string, ori
 	if op.Disabled {
 		return Operator{}, s.loginFailed(ctx, who, reasonDisabled, origin, ErrBadCredentials, nil)
 	}
+	if !s.passwordSignIn.allows(op) {
+		return Operator{}, s.loginFailed(ctx, who, reasonPasswordSignInOff, origin, ErrPasswordSignInOff, nil)
+	}
 
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		// This attempt, and the failures from this address: the owner's own
@@ -126,9 +130,12 @@ func (s *Store) Authenticate(ctx context.Context, username, password string, ori
 			WHERE id = $1 OR (username = $2 AND client_ip = $3 AND $3 <> '')`, attempt, op.Username, origin.ClientIP); err != nil {
 			return fmt.Errorf("store: clear login failures: %w", err)
 		}
+		if err := recordSignIn(ctx, tx, op.ID, SignInPassword); err != nil {
+			return err
+		}
 		return s.insertAudit(ctx, tx, Event{
 			Actor: operatorActor(op), Origin: origin, Action: "auth.login", Outcome: OutcomeSuccess,
-			TargetType: "operator", TargetID: strconv.FormatInt(op.ID, 10),
+			TargetType: "operator", TargetID: strconv.FormatInt(op.ID, 10), Details: s.passwordSignIn.details(),
 		})
 	})
 	if err != nil {

@@ -30,6 +30,17 @@ type Operator struct {
 	Disabled    bool      `db:"disabled"`
 	CreatedAt   time.Time `db:"created_at"`
 	UpdatedAt   time.Time `db:"updated_at"`
+
+	// The grant: every project, or the live projects AppIDs names.
+	AllProjects bool    `db:"all_projects"`
+	AppIDs      []int64 `db:"app_ids"`
+
+	LastLoginAt     *time.Time `db:"last_login_at"`
+	LastLoginMethod string     `db:"last_login_method"` // "password", "oidc" or "" (never signed in)
+	HasPassword     bool       `db:"has_password"`
+	SSO             bool       `db:"sso"`            // signs in through the identity provider
+	SSOEmail        string     `db:"sso_email"`      // the e-mail the provider last gave
+	SSOLinkEmail    string     `db:"sso_link_email"` // a provider person with this verified e-mail may take this local account over
 }
 
 // OperatorInput is what an admin enters to create an operator.
@@ -40,7 +51,18 @@ type OperatorInput struct {
 	Password    string
 }
 
-const operatorColumns = `id, username, display_name, role, disabled, created_at, updated_at`
+// operatorColumns reads an Operator from the table operators, not aliased:
+// the grant's projects are the live ones (a deleted project's AppID may later
+// name another project, which the grant must not reach).
+const operatorColumns = `operators.id, operators.username, operators.display_name, operators.role, operators.disabled,
+	operators.created_at, operators.updated_at, operators.all_projects,
+	ARRAY(SELECT p.app_id FROM operator_projects g JOIN projects p ON p.id = g.project_id
+		WHERE g.operator_id = operators.id AND p.deleted_at IS NULL ORDER BY p.app_id) AS app_ids,
+	operators.last_login_at, coalesce(operators.last_login_method, '') AS last_login_method,
+	operators.password_hash IS NOT NULL AS has_password,
+	EXISTS (SELECT 1 FROM operator_identities i WHERE i.operator_id = operators.id) AS sso,
+	coalesce((SELECT i.email FROM operator_identities i WHERE i.operator_id = operators.id), '') AS sso_email,
+	coalesce(operators.sso_link_email, '') AS sso_link_email`
 
 var usernamePattern = regexp.MustCompile(`^[A-Za-z0-9._@-]{1,64}$`)
 
@@ -198,8 +220,9 @@ func (s *Store) SetOperatorRole(ctx context.Context, id int64, role string, acto
 				return err
 			}
 		}
-		rows, _ := tx.Query(ctx, `UPDATE operators SET role = $2, updated_at = now() WHERE id = $1
-			RETURNING `+operatorColumns, id, role)
+		// An admin reaches every project: promoting widens the grant.
+		rows, _ := tx.Query(ctx, `UPDATE operators SET role = $2, all_projects = all_projects OR $2 = 'admin', updated_at = now()
+			WHERE id = $1 RETURNING `+operatorColumns, id, role)
 		if op, err = pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Operator]); err != nil {
 			return fmt.Errorf("store: set operator role: %w", err)
 		}

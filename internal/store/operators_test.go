@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,7 +20,7 @@ func TestCreateOperator_StoresAndAudits(t *testing.T) {
 		t.Fatalf("got %+v, want enabled operator bob.ops named Bob", op)
 	}
 	got, err := e.st.OperatorByID(e.ctx, op.ID)
-	if err != nil || got != op {
+	if err != nil || !reflect.DeepEqual(got, op) {
 		t.Fatalf("by id: got %+v, %v, want %+v", got, err, op)
 	}
 	events := e.auditEvents(t, "operator.create")

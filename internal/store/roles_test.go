@@ -178,6 +178,10 @@ func TestRuntimeRole_HoldsExactlyThePrivilegesServeNeeds(t *testing.T) {
 		"audit_checkpoints":   "SELECT",
 		"audit_chain_head":    "SELECT",
 		"audit_verifications": "INSERT, SELECT",
+		"operator_projects":   "DELETE, INSERT, SELECT",
+		"operator_identities": "INSERT, SELECT, UPDATE",
+		"oidc_mapping":        "INSERT, SELECT, UPDATE",
+		"oidc_states":         "DELETE, INSERT, SELECT",
 	}
 	rows, err := b.owner.Pool().Query(b.ctx, `SELECT c.relname::text,
 			COALESCE((SELECT string_agg(a.privilege_type, ', ' ORDER BY a.privilege_type)

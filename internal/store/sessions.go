@@ -80,10 +80,9 @@ func (s *Store) LookupSession(ctx context.Context, rawID string, idle time.Durat
 	}
 	idHash := sessionIDHash(rawID)
 	rows, _ := s.pool.Query(ctx, `
-		SELECT o.id, o.username, o.display_name, o.role, o.disabled, o.created_at, o.updated_at,
-			ws.last_seen_at < now() - `+sessionTouchEvery+` AS touch_due
-		FROM web_sessions ws JOIN operators o ON o.id = ws.operator_id
-		WHERE ws.id_hash = $1 AND ws.expires_at > now() AND NOT o.disabled
+		SELECT `+operatorColumns+`, ws.last_seen_at < now() - `+sessionTouchEvery+` AS touch_due
+		FROM web_sessions ws JOIN operators ON operators.id = ws.operator_id
+		WHERE ws.id_hash = $1 AND ws.expires_at > now() AND NOT operators.disabled
 			AND ($2::float8 <= 0 OR ws.last_seen_at > now() - $2::float8 * interval '1 second')`,
 		idHash, idle.Seconds())
 	row, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[sessionRow])

@@ -54,6 +54,22 @@ func (s *Store) ProjectStats(ctx context.Context) ([]ProjectStats, error) {
 // live project with appID. appID 0 counts every project (deleted ones too:
 // their tokens were issued).
 func (s *Store) IssuedPerDay(ctx context.Context, appID uint32, days int) ([]DailyCount, error) {
+	if appID == 0 {
+		return s.IssuedPerDayIn(ctx, nil, days)
+	}
+	return s.IssuedPerDayIn(ctx, []uint32{appID}, days)
+}
+
+// IssuedPerDayIn is IssuedPerDay over the projects appIDs (nil: every
+// project; empty: none), for a person who reaches only some.
+func (s *Store) IssuedPerDayIn(ctx context.Context, appIDs []uint32, days int) ([]DailyCount, error) {
+	var apps []int64 // nil: every project
+	if appIDs != nil {
+		apps = make([]int64, len(appIDs))
+		for i, id := range appIDs {
+			apps[i] = int64(id)
+		}
+	}
 	if days < 1 || days > 366 {
 		return nil, fmt.Errorf("store: issued per day: days must be 1 to 366, got %d", days)
 	}
@@ -65,9 +81,9 @@ func (s *Store) IssuedPerDay(ctx context.Context, appID uint32, days int) ([]Dai
 		SELECT d.day AT TIME ZONE 'UTC' AS day, count(t.id) AS count
 		FROM d LEFT JOIN issued_tokens t
 			ON t.ctime >= d.day AT TIME ZONE 'UTC' AND t.ctime < (d.day + interval '1 day') AT TIME ZONE 'UTC'
-			AND ($2::bigint = 0 OR t.project_id = (SELECT id FROM projects WHERE app_id = $2 AND deleted_at IS NULL))
+			AND ($2::bigint[] IS NULL OR t.project_id IN (SELECT id FROM projects WHERE app_id = ANY($2) AND deleted_at IS NULL))
 		GROUP BY d.day
-		ORDER BY d.day`, days, int64(appID))
+		ORDER BY d.day`, days, apps)
 	if err != nil {
 		return nil, fmt.Errorf("store: issued per day: %w", err)
 	}

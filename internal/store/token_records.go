@@ -129,7 +129,8 @@ func (s *Store) TokenByFingerprint(ctx context.Context, fp []byte) (TokenRecord,
 
 // TokenFilter narrows the list of issued tokens.
 type TokenFilter struct {
-	AppID    uint32 // 0 = any
+	AppID    uint32   // 0 = any
+	AppIDs   []uint32 // when not nil, only these projects (a person's grant; empty: none)
 	UserID   string
 	RoomID   string
 	IssuedBy string
@@ -157,6 +158,13 @@ func (s *Store) ListTokens(ctx context.Context, f TokenFilter, before string, li
 		add("project_id = "+liveProjectOf, int64(f.AppID))
 	} else {
 		where = append(where, ofLiveProject)
+	}
+	if f.AppIDs != nil {
+		apps := make([]int64, len(f.AppIDs))
+		for i, id := range f.AppIDs {
+			apps[i] = int64(id)
+		}
+		add("app_id = ANY($%d)", apps)
 	}
 	if f.UserID != "" {
 		add("user_id = $%d", f.UserID)

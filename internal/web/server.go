@@ -35,7 +35,25 @@ type Config struct {
 	ExportBatchTimeout time.Duration
 	ExportMaxDuration  time.Duration
 	ExportConcurrency  int
+	OIDC         OIDCConfig // single sign-on; off without an issuer
+	LocalLogin   string     // who may sign in with a password: store.LocalLoginAll (""), LocalLoginAdmins, LocalLoginNone
 }
+
+// OIDCConfig is the single sign-on setting (CONSOLE_OIDC_*): OpenID Connect's
+// authorization code flow with PKCE against Issuer. An empty Issuer turns
+// single sign-on off.
+type OIDCConfig struct {
+	Issuer       string
+	ClientID     string
+	ClientSecret string
+	RedirectURL  string   // "": the console's own /auth/oidc/callback, as the browser reaches it
+	Scopes       []string // openid is always asked for
+	GroupsClaim  string   // the claim that lists a person's groups, for the groups overage check
+	Name         string   // the provider's name on the sign-in button
+}
+
+// Enabled tells whether single sign-on is configured.
+func (c OIDCConfig) Enabled() bool { return c.Issuer != "" }
 
 // Server holds what the UI and the API share: the store, the logger, the
 // settings and the metrics.
@@ -95,6 +113,10 @@ func New(ctx context.Context, st *store.Store, logger *slog.Logger, cfg Config, 
 		TokensIssued:  m.tokensIssued,
 		TokensRevoked: m.tokensRevoked,
 	})
+	if cfg.OIDC.Enabled() {
+		cfg.OIDC = cfg.OIDC.withDefaults()
+	}
+	st.SetPasswordSignIn(store.PasswordSignIn{Policy: cfg.LocalLogin, SSOConfigured: cfg.OIDC.Enabled()})
 	s := &Server{Store: st, Log: logger, Cfg: cfg, metrics: m, unauth: newUnauthGate(cfg.UnauthRate, cfg.UnauthBurst, cfg.Now),
 		exportSlots: make(chan struct{}, cfg.ExportConcurrency)}
 	if s.ui, err = newUI(ctx, s); err != nil {

@@ -108,14 +108,7 @@ func (s *Server) auditFilter(w http.ResponseWriter, r *http.Request, q url.Value
 
 // scopedAppIDs lists the projects the request's key may use with scope.
 func scopedAppIDs(r *http.Request, scope string) []uint32 {
-	key, _ := web.APIKeyFrom(r)
-	var ids []uint32
-	for _, id := range key.AppIDs {
-		if key.Allows(scope, uint32(id)) {
-			ids = append(ids, uint32(id))
-		}
-	}
-	return ids
+	return web.PrincipalOf(r).AppIDsFor(web.KeyAction(scope))
 }
 
 // auditExport streams the filtered events as NDJSON (the default) or CSV.

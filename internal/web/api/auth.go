@@ -11,10 +11,11 @@ import (
 )
 
 // api guards an API route: a valid bearer key with scope (unless scope is
-// allScopes), within its rate limit. Refusals of requests without a valid
-// key spend their address's budget (web.Admit), nothing else does: past it
-// they are answered 429 before the key is looked up, and audited as a tally. Project scoping is checked by handlers
-// with allowProject, since only they know the project.
+// allScopes), within its rate limit, as web.Can decides for the key's action.
+// Refusals of requests without a valid key spend their address's budget
+// (web.Admit), nothing else does: past it they are answered 429 before the
+// key is looked up, and audited as a tally. Project scoping is checked by
+// handlers with allowProject, since only they know the project.
 func (s *Server) api(scope string, h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		admission, wait, err := s.Admit(r, "authz.denied")
@@ -51,7 +52,7 @@ func (s *Server) api(scope string, h http.HandlerFunc) http.Handler {
 			s.problem(w, r, http.StatusTooManyRequests, "rate-limited", "Too many requests for this API key; retry after "+strconv.Itoa(retry)+" s.", nil)
 			return
 		}
-		if scope != allScopes && !key.HasScope(scope) {
+		if !web.Can(web.KeyPrincipal(key), web.KeyAction(scope), 0) {
 			s.refuse(w, r, "API key lacks scope "+scope, http.StatusForbidden, "forbidden", "This API key does not have the '"+scope+"' scope.")
 			return
 		}
@@ -73,8 +74,7 @@ func keyReason(err error) string {
 // allowProject tells whether the request's API key may act on appID with
 // scope; when not, it audits the denial and answers 403.
 func (s *Server) allowProject(w http.ResponseWriter, r *http.Request, scope string, appID uint32) bool {
-	key, _ := web.APIKeyFrom(r)
-	if key.Allows(scope, appID) {
+	if web.Can(web.PrincipalOf(r), web.KeyAction(scope), appID) {
 		return true
 	}
 	app := strconv.FormatUint(uint64(appID), 10)

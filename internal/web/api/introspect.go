@@ -40,9 +40,9 @@ func (s *Server) tokenIntrospect(w http.ResponseWriter, r *http.Request) {
 	if !s.decode(w, r, &body, false) || !s.requireToken(w, r, body.Token) {
 		return
 	}
-	key, _ := web.APIKeyFrom(r)
+	p := web.PrincipalOf(r)
 	in, err := s.Store.Introspect(r.Context(), body.Token, store.IntrospectOptions{
-		Allowed: func(appID uint32) bool { return key.Allows(store.ScopeIntrospect, appID) },
+		Allowed: func(appID uint32) bool { return web.Can(p, web.ActInspect, appID) },
 		Action:  "token.introspect", Actor: web.Actor(r), Origin: s.Origin(r),
 	})
 	if err != nil {

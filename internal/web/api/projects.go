@@ -2,7 +2,6 @@ package api
 
 import (
 	"net/http"
-	"slices"
 	"strconv"
 
 	"github.com/zegocloud-console/console/internal/token04"
@@ -28,7 +27,7 @@ type projectListJSON struct {
 
 // projectList lists the projects the request's API key is scoped to.
 func (s *Server) projectList(w http.ResponseWriter, r *http.Request) {
-	key, _ := web.APIKeyFrom(r)
+	who := web.PrincipalOf(r)
 	all, err := s.Store.ListProjects(r.Context())
 	if err != nil {
 		s.Fail(w, r, err)
@@ -36,7 +35,7 @@ func (s *Server) projectList(w http.ResponseWriter, r *http.Request) {
 	}
 	out := projectListJSON{Projects: []projectJSON{}}
 	for _, p := range all {
-		if !slices.Contains(key.AppIDs, p.AppID) {
+		if !web.Can(who, web.ActView, uint32(p.AppID)) {
 			continue
 		}
 		out.Projects = append(out.Projects, projectJSON{AppID: p.AppID, Name: p.Name, Environment: p.Environment,

@@ -103,9 +103,9 @@ func (s *Server) tokenRevokeByValue(w http.ResponseWriter, r *http.Request) {
 	if !s.decode(w, r, &body, false) || !s.requireToken(w, r, body.Token) {
 		return
 	}
-	key, _ := web.APIKeyFrom(r)
+	p := web.PrincipalOf(r)
 	fp := token04.FingerprintSum(body.Token)
-	allowed := func(appID uint32) bool { return key.Allows(store.ScopeRevoke, appID) }
+	allowed := func(appID uint32) bool { return web.Can(p, web.ActRevoke, appID) }
 	rec, err := s.Store.RevokeByFingerprint(r.Context(), fp[:], body.Reason, allowed, web.Actor(r), s.Origin(r))
 	switch {
 	case errors.Is(err, store.ErrTokenNotFound):

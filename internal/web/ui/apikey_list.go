@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/zegocloud-console/console/internal/store"
+	"github.com/zegocloud-console/console/internal/web"
 )
 
 // APIKeyForm is the form that creates an API key, as typed.
@@ -20,10 +21,11 @@ type APIKeyForm struct {
 
 // APIKeysModel is the API keys page: every key and the form to add one.
 type APIKeysModel struct {
-	Keys     []store.APIKey
-	Projects []store.Project
-	Form     APIKeyForm
-	Now      time.Time
+	Keys      []store.APIKey
+	Projects  []store.Project
+	Form      APIKeyForm
+	Now       time.Time
+	CanManage bool // admins; auditors only read (access review)
 }
 
 // apiKeyScope is a scope with what it allows, for the form.
@@ -68,7 +70,7 @@ func (s *Server) renderAPIKeys(w http.ResponseWriter, r *http.Request, status in
 		s.Fail(w, r, err)
 		return
 	}
-	m := APIKeysModel{Keys: keys, Projects: projects, Form: f, Now: time.Now()}
+	m := APIKeysModel{Keys: keys, Projects: projects, Form: f, Now: time.Now(), CanManage: may(r, web.ActAccessManage, 0)}
 	s.render(w, r, status, s.page(r, "API keys", "apikeys"), APIKeysView(m))
 }
 

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/zegocloud-console/console/internal/store"
+	"github.com/zegocloud-console/console/internal/web"
 )
 
 // auditExport streams the events of the audit page's current filter as CSV
@@ -27,6 +28,14 @@ func (s *Server) auditExport(w http.ResponseWriter, r *http.Request) {
 		v := f.Values()
 		v.Set("format", format)
 		http.Redirect(w, r, "/audit/export?"+v.Encode(), http.StatusSeeOther)
+		return
+	}
+	if f.AppID != 0 && !s.allowApp(w, r, web.ActAuditRead, f.AppID) {
+		return
+	}
+	f, ok := scopeAudit(r, f)
+	if !ok {
+		s.renderError(w, r, http.StatusNotFound, "Nothing to export", "You reach no project, so there is no audit trail of yours to export.")
 		return
 	}
 	s.ExportAudit(w, r, f, format, store.ChannelUI, func(err error) {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/zegocloud-console/console/internal/store"
 	"github.com/zegocloud-console/console/internal/token04"
+	"github.com/zegocloud-console/console/internal/web"
 )
 
 // auditPageSize is how many events one page of the audit trail shows.
@@ -99,8 +100,11 @@ func (s *Server) auditList(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/audit?"+f.Values().Encode(), http.StatusSeeOther)
 		return
 	}
+	if f.AppID != 0 && !s.allowApp(w, r, web.ActAuditRead, f.AppID) {
+		return
+	}
 	m.Form, m.Query, m.Cursor = auditFormOf(f), f.Values().Encode(), q.Get("cursor")
-	page, err := s.Store.ListAudit(r.Context(), f, m.Cursor, auditPageSize)
+	page, err := s.auditPage(r, f, m.Cursor, auditPageSize)
 	if errors.Is(err, store.ErrBadCursor) {
 		m.Error, m.Cursor = "This page link is not valid (bad cursor). Start again from the newest events.", ""
 		s.renderAudit(w, r, http.StatusBadRequest, m)
@@ -123,7 +127,7 @@ func (s *Server) auditList(w http.ResponseWriter, r *http.Request) {
 // renders the audit page.
 func (s *Server) renderAudit(w http.ResponseWriter, r *http.Request, status int, m AuditList) {
 	ctx := r.Context()
-	projects, err := s.Store.ListProjects(ctx)
+	projects, err := s.listProjects(r, web.ActAuditRead)
 	if err != nil {
 		s.Fail(w, r, err)
 		return

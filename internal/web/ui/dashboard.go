@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/zegocloud-console/console/internal/store"
+	"github.com/zegocloud-console/console/internal/web"
 )
 
 // DashboardModel is the overview: token counts per project, tokens issued per
@@ -23,17 +24,23 @@ const dashboardDays = 30
 // dashboard shows the overview page.
 func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	stats, err := s.Store.ProjectStats(ctx)
+	all, err := s.Store.ProjectStats(ctx)
 	if err != nil {
 		s.Fail(w, r, err)
 		return
 	}
-	days, err := s.Store.IssuedPerDay(ctx, 0, dashboardDays)
+	var stats []store.ProjectStats
+	for _, p := range all {
+		if may(r, web.ActView, uint32(p.AppID)) {
+			stats = append(stats, p)
+		}
+	}
+	days, err := s.Store.IssuedPerDayIn(ctx, web.PrincipalOf(r).AppIDsFor(web.ActView), dashboardDays)
 	if err != nil {
 		s.Fail(w, r, err)
 		return
 	}
-	events, err := s.Store.ListAudit(ctx, store.AuditFilter{}, "", 10)
+	events, err := s.auditPage(r, store.AuditFilter{}, "", 10)
 	if err != nil {
 		s.Fail(w, r, err)
 		return

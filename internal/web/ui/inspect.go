@@ -56,12 +56,13 @@ func (s *Server) inspect(w http.ResponseWriter, r *http.Request) {
 	secret := []byte(r.PostFormValue("secret"))
 	defer clear(secret)
 	f := InspectForm{Project: strings.TrimSpace(r.PostFormValue("project")), ExpectAppID: strings.TrimSpace(r.PostFormValue("expect_app_id")), Errors: map[string]string{}}
-	projects, err := s.Store.ListProjects(r.Context())
+	projects, err := s.listProjects(r, web.ActInspect)
 	if err != nil {
 		s.Fail(w, r, err)
 		return
 	}
-	opt := store.IntrospectOptions{Action: "token.inspect", Actor: web.Actor(r), Origin: s.Origin(r)}
+	opt := store.IntrospectOptions{Action: "token.inspect", Actor: web.Actor(r), Origin: s.Origin(r),
+		Allowed: func(appID uint32) bool { return may(r, web.ActInspect, appID) }}
 	if token == "" {
 		f.Errors["token"] = "paste a token to inspect"
 	}
@@ -82,6 +83,10 @@ func (s *Server) inspect(w http.ResponseWriter, r *http.Request) {
 		opt.Secret, opt.AppID = secret, expect
 	default:
 		id, _ := strconv.ParseUint(f.Project, 10, 32)
+		if id != 0 && !may(r, web.ActInspect, uint32(id)) {
+			s.denyApp(w, r, uint32(id))
+			return
+		}
 		if !hasProject(projects, id) {
 			f.Errors["project"] = "choose a project from the list"
 		} else if expect != 0 && uint64(expect) != id {
@@ -110,7 +115,7 @@ func (s *Server) inspect(w http.ResponseWriter, r *http.Request) {
 // caller has not.
 func (s *Server) renderInspect(w http.ResponseWriter, r *http.Request, status int, m InspectPage) {
 	if m.Form.Projects == nil {
-		projects, err := s.Store.ListProjects(r.Context())
+		projects, err := s.listProjects(r, web.ActInspect)
 		if err != nil {
 			s.Fail(w, r, err)
 			return

@@ -63,6 +63,10 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		m.Error = "Too many failed attempts; try again in " + waitText(web.SetRetryAfter(w, wait)) + "."
 		s.renderLogin(w, r, http.StatusTooManyRequests, m)
 		return
+	case errors.Is(err, store.ErrPasswordSignInOff):
+		m.Error = passwordSignInOffText
+		s.renderLogin(w, r, http.StatusForbidden, m)
+		return
 	case errors.Is(err, store.ErrBadCredentials):
 		m.Error = "Wrong username or password."
 		s.renderLogin(w, r, http.StatusUnauthorized, m)
@@ -71,17 +75,7 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		s.Fail(w, r, err)
 		return
 	}
-	sess, err := s.sessions.Get(r, sessionCookie)
-	if err != nil {
-		s.Fail(w, r, err)
-		return
-	}
-	sess.Values[sessionOperatorKey] = op
-	if err := sess.Save(r, w); err != nil {
-		s.Fail(w, r, err)
-		return
-	}
-	http.Redirect(w, r, localPath(m.Next), http.StatusSeeOther)
+	s.startSession(w, r, op, m.Next)
 }
 
 // logout ends the session on the server (every instance at once), clears
@@ -110,6 +104,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int, m LoginModel) {
+	s.ssoLoginModel(&m)
 	s.render(w, r, status, s.page(r, "Sign in", ""), LoginView(m))
 }
 

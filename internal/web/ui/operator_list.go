@@ -22,6 +22,8 @@ type OperatorsModel struct {
 	MeID      int64 // the signed-in admin
 	Form      OperatorForm
 	Alert     string // why the last change was refused
+	CanManage bool   // admins; auditors only read (access review)
+	Projects  []store.Project
 }
 
 // operatorRoles are the roles in the order the role selects list them.
@@ -52,7 +54,11 @@ func (s *Server) renderOperators(w http.ResponseWriter, r *http.Request, status 
 		s.Fail(w, r, err)
 		return
 	}
-	m.Operators = ops
+	if m.Projects, err = s.Store.ListProjects(r.Context()); err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	m.Operators, m.CanManage = ops, may(r, web.ActAccessManage, 0)
 	if me, ok := web.OperatorFrom(r); ok {
 		m.MeID = me.ID
 	}

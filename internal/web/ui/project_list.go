@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/zegocloud-console/console/internal/store"
+	"github.com/zegocloud-console/console/internal/web"
 )
 
 // ProjectRow is a project in the list with its masked active secret.
@@ -21,7 +22,7 @@ type ProjectListModel struct {
 
 // projectList shows every live project.
 func (s *Server) projectList(w http.ResponseWriter, r *http.Request) {
-	projects, err := s.Store.ListProjects(r.Context())
+	projects, err := s.listProjects(r, web.ActView)
 	if err != nil {
 		s.Fail(w, r, err)
 		return

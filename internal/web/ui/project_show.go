@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/zegocloud-console/console/internal/store"
+	"github.com/zegocloud-console/console/internal/web"
 )
 
 // ProjectShowModel is a project's page: policy, secret versions, recent
@@ -23,7 +24,7 @@ type ProjectShowModel struct {
 // projectShow shows one project.
 func (s *Server) projectShow(w http.ResponseWriter, r *http.Request) {
 	appID, ok := s.appIDFromPath(w, r)
-	if !ok {
+	if !ok || !s.allowApp(w, r, web.ActView, appID) {
 		return
 	}
 	m, err := s.projectShowModel(r, appID)
@@ -53,7 +54,7 @@ func (s *Server) projectShowModel(r *http.Request, appID uint32) (ProjectShowMod
 	if err != nil {
 		return ProjectShowModel{}, err
 	}
-	return ProjectShowModel{Project: p, Versions: versions, Tokens: tokens, IsAdmin: isAdmin(r), CanIssue: canIssue(r),
+	return ProjectShowModel{Project: p, Versions: versions, Tokens: tokens, IsAdmin: isAdmin(r), CanIssue: may(r, web.ActIssue, appID),
 		Chart: newChart("project-chart", "Tokens issued per day for "+p.Name+", last 30 days (UTC)", days), Now: time.Now()}, nil
 }
 

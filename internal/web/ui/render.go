@@ -57,6 +57,7 @@ var notices = map[string]string{
 	"operator-password-reset": "Password reset. The operator's sessions were ended; they sign in with the new password.",
 	"apikey-revoked":          "API key revoked.",
 	"verified":                "Audit trail verified.",
+	"sso-rules-saved":         "Single sign-on rules saved. Each person gets them at their next sign-in.",
 }
 
 func noticeText(key string) string { return notices[key] }

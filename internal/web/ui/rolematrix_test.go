@@ -11,16 +11,30 @@ import (
 	"time"
 
 	"github.com/zegocloud-console/console/internal/store"
+	"github.com/zegocloud-console/console/internal/web"
 	"github.com/zegocloud-console/console/internal/web/webtest"
 )
 
-// uiRoutePattern finds the UI routes of routes.go and the roles they admit.
-var uiRoutePattern = regexp.MustCompile(`mux\.Handle\("([A-Z]+) ([^"]+)", s\.ui\((\w+), `)
+// uiRoutePattern finds the UI routes of routes.go and the action they need.
+var uiRoutePattern = regexp.MustCompile(`mux\.Handle\("([A-Z]+) ([^"]+)", s\.ui\(web\.(\w+), `)
 
-var roleSets = map[string][]string{
-	"anyRole":    {store.RoleAdmin, store.RoleOperator, store.RoleAuditor},
-	"issuers":    {store.RoleAdmin, store.RoleOperator},
-	"adminsOnly": {store.RoleAdmin},
+// actions names the actions of web/authz.go as routes.go writes them.
+var actions = map[string]web.Action{
+	"ActView": web.ActView, "ActIssue": web.ActIssue, "ActRevoke": web.ActRevoke, "ActInspect": web.ActInspect,
+	"ActAuditRead": web.ActAuditRead, "ActAuditVerify": web.ActAuditVerify, "ActProjectManage": web.ActProjectManage,
+	"ActAccessReview": web.ActAccessReview, "ActAccessManage": web.ActAccessManage,
+}
+
+// rolesFor lists the roles whose people, reaching every project, web.Can
+// lets do act.
+func rolesFor(act web.Action) []string {
+	var roles []string
+	for _, role := range []string{store.RoleAdmin, store.RoleOperator, store.RoleAuditor} {
+		if web.Can(web.Principal{Kind: web.PrincipalPerson, Role: role, AllProjects: true}, act, 0) {
+			roles = append(roles, role)
+		}
+	}
+	return roles
 }
 
 // uiRoute is one route of the matrix: a concrete request for its pattern and,
@@ -62,11 +76,11 @@ func newRoleMatrixFixture(t *testing.T) roleMatrixFixture {
 		t.Fatal(err)
 	}
 	for _, m := range uiRoutePattern.FindAllStringSubmatch(string(src), -1) {
-		roles, ok := roleSets[m[3]]
+		act, ok := actions[m[3]]
 		if !ok {
-			t.Fatalf("routes.go: unknown role set %s", m[3])
+			t.Fatalf("routes.go: unknown action web.%s", m[3])
 		}
-		f.allowed[m[1]+" "+m[2]] = roles
+		f.allowed[m[1]+" "+m[2]] = rolesFor(act)
 	}
 	f.routes = []uiRoute{
 		{"GET /{$}", "/", nil, 200},
@@ -93,12 +107,18 @@ func newRoleMatrixFixture(t *testing.T) roleMatrixFixture {
 		{"GET /audit/export", "/audit/export?format=csv", nil, 0},
 		{"POST /audit/verify", "/audit/verify", nil, 0},
 		{"GET /operators", "/operators", nil, 200},
+		{"GET /operators/export", "/operators/export", nil, 200},
+		{"POST /operators/{id}/grant", target + "/grant", url.Values{"projects": {"1001"}}, 303},
+		{"POST /operators/{id}/sso-link", target + "/sso-link", url.Values{"email": {"target@example.com"}}, 303},
+		{"GET /sso", "/sso", nil, 200},
+		{"POST /sso", "/sso", url.Values{"rules": {`[{"claim": "groups", "value": "ops", "role": "operator"}]`}}, 303},
 		{"POST /operators", "/operators", url.Values{"username": {"newbie"}, "role": {"auditor"}, "password": {"a long enough password"}}, 303},
 		{"POST /operators/{id}/role", target + "/role", url.Values{"role": {"auditor"}}, 303},
 		{"POST /operators/{id}/disable", target + "/disable", nil, 303},
 		{"POST /operators/{id}/enable", target + "/enable", nil, 303},
 		{"POST /operators/{id}/password", target + "/password", url.Values{"password": {"another long password"}}, 303},
 		{"GET /apikeys", "/apikeys", nil, 200},
+		{"GET /apikeys/export", "/apikeys/export", nil, 200},
 		{"POST /apikeys", "/apikeys", url.Values{"name": {"svc"}, "projects": {"1001"}, "scopes": {"issue"}, "expiry": {"30d"}}, 200},
 		{"POST /apikeys/{prefix}/revoke", "/apikeys/" + prefix + "/revoke", nil, 303},
 	}

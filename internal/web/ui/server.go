@@ -15,6 +15,7 @@ import (
 type Server struct {
 	*web.Server
 	sessions *sessionStore
+	oidc     *oidcClient // nil without single sign-on
 }
 
 // New builds the UI on the shared server. The session cookie keys come from
@@ -24,7 +25,11 @@ func New(ctx context.Context, base *web.Server) (web.Face, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ui: %w", err)
 	}
-	return &Server{Server: base, sessions: sessions}, nil
+	s := &Server{Server: base, sessions: sessions}
+	if base.Cfg.OIDC.Enabled() {
+		s.oidc = &oidcClient{cfg: base.Cfg.OIDC}
+	}
+	return s, nil
 }
 
 // Fail renders the error page the error table gives for err.

@@ -123,3 +123,19 @@ func (ss *sessionStore) options(r *http.Request) *sessions.Options {
 		SameSite: http.SameSiteLaxMode,
 	}
 }
+
+// startSession signs op in with a fresh session (the session id always
+// changes at sign-in, by password or SSO) and goes on to next.
+func (s *Server) startSession(w http.ResponseWriter, r *http.Request, op store.Operator, next string) {
+	sess, err := s.sessions.Get(r, sessionCookie)
+	if err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	sess.Values[sessionOperatorKey] = op
+	if err := sess.Save(r, w); err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, localPath(next), http.StatusSeeOther)
+}

@@ -65,9 +65,9 @@ type IssueResult struct {
 	Project store.Project
 }
 
-// issuableProjects lists the live, enabled projects.
+// issuableProjects lists the live, enabled projects the person may issue for.
 func (s *Server) issuableProjects(r *http.Request) ([]store.Project, error) {
-	all, err := s.Store.ListProjects(r.Context())
+	all, err := s.listProjects(r, web.ActIssue)
 	if err != nil {
 		return nil, err
 	}
@@ -106,6 +106,9 @@ func (s *Server) tokenIssue(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f, req := parseIssueForm(r)
+	if req.AppID != 0 && !s.allowApp(w, r, web.ActIssue, req.AppID) {
+		return
+	}
 	req.Channel, req.Actor, req.Origin = store.ChannelUI, web.Actor(r), s.Origin(r)
 	var issued store.IssuedToken
 	var err error

@@ -95,7 +95,11 @@ func (s *Server) tokenList(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		f.AppID = uint32(id)
+		if !s.allowApp(w, r, web.ActView, f.AppID) {
+			return
+		}
 	}
+	f.AppIDs = web.PrincipalOf(r).AppIDsFor(web.ActView)
 	recs, err := s.Store.ListTokens(r.Context(), f, m.Before, tokenPageSize+1)
 	if fe := store.FieldErrors(err); fe != nil {
 		m.Error = joinFieldErrors(fe)
@@ -123,15 +127,12 @@ func (m *TokenList) setPage(recs []store.TokenRecord) {
 // renderTokens completes the model (projects, role, clock) and renders the
 // tokens page with status.
 func (s *Server) renderTokens(w http.ResponseWriter, r *http.Request, status int, m TokenList) {
-	projects, err := s.Store.ListProjects(r.Context())
+	projects, err := s.listProjects(r, web.ActView)
 	if err != nil {
 		s.Fail(w, r, err)
 		return
 	}
-	m.Projects, m.Now = projects, time.Now()
-	if op, ok := web.OperatorFrom(r); ok {
-		m.CanRevoke = slices.Contains(issuers, op.Role)
-	}
+	m.Projects, m.Now, m.CanRevoke = projects, time.Now(), canRevoke(r)
 	s.render(w, r, status, s.page(r, "Tokens", "tokens"), TokenListView(m))
 }
 

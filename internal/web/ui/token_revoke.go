@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 
@@ -15,6 +16,9 @@ func (s *Server) tokenRevoke(w http.ResponseWriter, r *http.Request) {
 	appID, err := token04.ParseAppID(r.PathValue("appID"))
 	if err != nil {
 		s.Fail(w, r, store.ErrTokenNotFound)
+		return
+	}
+	if !s.allowApp(w, r, web.ActRevoke, appID) {
 		return
 	}
 	_, err = s.Store.RevokeToken(r.Context(), appID, strings.ToLower(r.PathValue("id")), strings.TrimSpace(r.PostFormValue("reason")), web.Actor(r), s.Origin(r))
@@ -38,6 +42,9 @@ func (s *Server) tokenRevokeUser(w http.ResponseWriter, r *http.Request) {
 	if msg != "" {
 		f.Errors["app_id"] = msg
 		s.reshowTokens(w, r, http.StatusUnprocessableEntity, TokenList{RevokeUser: f})
+		return
+	}
+	if !s.allowApp(w, r, web.ActRevoke, appID) {
 		return
 	}
 	n, err := s.Store.RevokeUserTokens(r.Context(), appID, f.UserID, f.Reason, web.Actor(r), s.Origin(r))
@@ -69,7 +76,16 @@ func (s *Server) tokenRevokePasted(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	fp := token04.FingerprintSum(token)
-	_, err := s.Store.RevokeByFingerprint(r.Context(), fp[:], f.Reason, nil, web.Actor(r), s.Origin(r))
+	allowed := func(appID uint32) bool { return may(r, web.ActRevoke, appID) }
+	rec, err := s.Store.RevokeByFingerprint(r.Context(), fp[:], f.Reason, allowed, web.Actor(r), s.Origin(r))
+	if errors.Is(err, store.ErrForbidden) {
+		// A token of a project beyond the grant: as if it were not issued here.
+		if derr := s.Deny(r, "token of a project outside the person's grant", web.WithApp(uint32(rec.AppID))); derr != nil {
+			s.Fail(w, r, derr)
+			return
+		}
+		err = store.ErrTokenNotFound
+	}
 	if fe := web.FieldErrors(err); fe != nil {
 		f.Errors = fe
 		s.reshowTokens(w, r, web.FailureOf(err).Status, TokenList{RevokePasted: f})
@@ -84,7 +100,7 @@ func (s *Server) tokenRevokePasted(w http.ResponseWriter, r *http.Request) {
 // reshowTokens renders the tokens page again after a refused revocation,
 // with the newest tokens listed and m's messages beside the forms.
 func (s *Server) reshowTokens(w http.ResponseWriter, r *http.Request, status int, m TokenList) {
-	recs, err := s.Store.ListTokens(r.Context(), store.TokenFilter{}, "", tokenPageSize+1)
+	recs, err := s.Store.ListTokens(r.Context(), store.TokenFilter{AppIDs: web.PrincipalOf(r).AppIDsFor(web.ActView)}, "", tokenPageSize+1)
 	if err != nil {
 		s.Fail(w, r, err)
 		return
