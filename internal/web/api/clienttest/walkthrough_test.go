@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/zegocloud-console/console/internal/store"
+	"github.com/zegocloud-console/console/internal/web"
 	"github.com/zegocloud-console/console/internal/web/api/clienttest/oapiclient"
 	"github.com/zegocloud-console/console/internal/web/api/clienttest/ogenclient"
 	"github.com/zegocloud-console/console/internal/web/webtest"
@@ -47,7 +48,8 @@ func want[T any](t *testing.T, step string) func(res any, err error) T {
 // with the walk-through's four scopes.
 func walkthroughEnv(t *testing.T) (*webtest.Env, string) {
 	t.Helper()
-	e := webtest.NewEnv(t)
+	// A bucket of 100 that does not refill during the test, as RateLimit shows.
+	e := webtest.NewEnv(t, func(c *web.Config) { c.APIRate, c.APIBurst = 0.001, 100 })
 	e.CreateProject(t, walkthroughAppID)
 	return e, e.APIKey(t, []string{store.ScopeIssue, store.ScopeRevoke, store.ScopeIntrospect, store.ScopeAuditRead}, walkthroughAppID)
 }
@@ -62,9 +64,9 @@ func TestOgenClient_RunsTheREADMEWalkthroughUnmodified(t *testing.T) {
 	ctx := t.Context()
 	const app = "1234567890"
 
-	projects := want[*ogenclient.ProjectList](t, "list projects")(c.ListProjects(ctx))
-	if len(projects.Projects) != 1 || projects.Projects[0].AppID != walkthroughAppID {
-		t.Fatalf("list projects: got %+v, want the one project %d", projects.Projects, walkthroughAppID)
+	projects := want[*ogenclient.ProjectListHeaders](t, "list projects")(c.ListProjects(ctx))
+	if len(projects.Response.Projects) != 1 || projects.Response.Projects[0].AppID != walkthroughAppID {
+		t.Fatalf("list projects: got %+v, want the one project %d", projects.Response.Projects, walkthroughAppID)
 	}
 
 	issued := want[*ogenclient.IssuedTokenHeaders](t, "issue")(c.IssueToken(ctx, &ogenclient.IssueRequest{
@@ -76,32 +78,32 @@ func TestOgenClient_RunsTheREADMEWalkthroughUnmodified(t *testing.T) {
 		t.Fatalf("issue: got token %.8q for %q at %q, want a Token04 for alice and its Location", tok.Token, tok.UserID, issued.Location)
 	}
 
-	rec := want[*ogenclient.TokenRecord](t, "get record")(c.GetToken(ctx, ogenclient.GetTokenParams{AppId: app, ID: uuid.UUID(tok.ID)}))
-	if rec.State != ogenclient.TokenRecordStateActive || rec.Fingerprint != tok.Fingerprint {
-		t.Fatalf("get record: got state %q and fingerprint %s, want active and %s", rec.State, rec.Fingerprint, tok.Fingerprint)
+	rec := want[*ogenclient.TokenRecordHeaders](t, "get record")(c.GetToken(ctx, ogenclient.GetTokenParams{AppId: app, ID: uuid.UUID(tok.ID)}))
+	if rec.Response.State != ogenclient.TokenRecordStateActive || rec.Response.Fingerprint != tok.Fingerprint {
+		t.Fatalf("get record: got state %q and fingerprint %s, want active and %s", rec.Response.State, rec.Response.Fingerprint, tok.Fingerprint)
 	}
 
-	in := want[*ogenclient.Introspection](t, "introspect")(c.IntrospectToken(ctx, &ogenclient.IntrospectRequest{Token: tok.Token}))
-	if !in.Active || in.Sub.Value != "alice" {
-		t.Fatalf("introspect: got active %v for %q, want an active token of alice", in.Active, in.Sub.Value)
+	in := want[*ogenclient.IntrospectionHeaders](t, "introspect")(c.IntrospectToken(ctx, &ogenclient.IntrospectRequest{Token: tok.Token}))
+	if !in.Response.Active || in.Response.Sub.Value != "alice" {
+		t.Fatalf("introspect: got active %v for %q, want an active token of alice", in.Response.Active, in.Response.Sub.Value)
 	}
 
-	revoked := want[*ogenclient.RevokedToken](t, "revoke")(c.RevokeToken(ctx,
+	revoked := want[*ogenclient.RevokedTokenHeaders](t, "revoke")(c.RevokeToken(ctx,
 		ogenclient.NewOptRevokeRequest(ogenclient.RevokeRequest{Reason: ogenclient.NewOptString("user logged out")}),
 		ogenclient.RevokeTokenParams{AppId: app, ID: uuid.UUID(tok.ID)}))
-	if !revoked.Revoked || revoked.Reason.Value != "user logged out" {
-		t.Fatalf("revoke: got revoked %v with reason %q, want revoked with the reason given", revoked.Revoked, revoked.Reason.Value)
+	if !revoked.Response.Revoked || revoked.Response.Reason.Value != "user logged out" {
+		t.Fatalf("revoke: got revoked %v with reason %q, want revoked with the reason given", revoked.Response.Revoked, revoked.Response.Reason.Value)
 	}
 
-	in = want[*ogenclient.Introspection](t, "introspect again")(c.IntrospectToken(ctx, &ogenclient.IntrospectRequest{Token: tok.Token}))
-	if in.Active || in.Reason.Value != ogenclient.IntrospectionReasonRevoked {
-		t.Fatalf("introspect again: got active %v, reason %q; want inactive, revoked", in.Active, in.Reason.Value)
+	in = want[*ogenclient.IntrospectionHeaders](t, "introspect again")(c.IntrospectToken(ctx, &ogenclient.IntrospectRequest{Token: tok.Token}))
+	if in.Response.Active || in.Response.Reason.Value != ogenclient.IntrospectionReasonRevoked {
+		t.Fatalf("introspect again: got active %v, reason %q; want inactive, revoked", in.Response.Active, in.Response.Reason.Value)
 	}
 
-	page := want[*ogenclient.AuditPage](t, "audit page")(c.ListAudit(ctx, ogenclient.ListAuditParams{
+	page := want[*ogenclient.AuditPageHeaders](t, "audit page")(c.ListAudit(ctx, ogenclient.ListAuditParams{
 		Action: ogenclient.NewOptString("token.*"), Limit: ogenclient.NewOptInt(50)}))
 	actions := map[string]int{}
-	for _, ev := range page.Events {
+	for _, ev := range page.Response.Events {
 		actions[ev.Action]++
 	}
 	if actions["token.issue"] != 1 || actions["token.revoke"] != 1 || actions["token.introspect"] != 2 {
@@ -122,8 +124,12 @@ func TestOgenClient_RunsTheREADMEWalkthroughUnmodified(t *testing.T) {
 	if err := lines.Err(); err != nil {
 		t.Fatal(err)
 	}
-	if n != len(page.Events) {
-		t.Fatalf("export: got %d events, want the %d of the page", n, len(page.Events))
+	// The client reads the RateLimit field of every answer: eight requests taken.
+	if first, last := projects.RateLimit, export.RateLimit; !strings.HasPrefix(first, `"api-key";r=99;`) || !strings.HasPrefix(last, `"api-key";r=92;`) {
+		t.Fatalf("RateLimit of the first and the last answer: got %q and %q, want r=99 then r=92", first, last)
+	}
+	if n != len(page.Response.Events) {
+		t.Fatalf("export: got %d events, want the %d of the page", n, len(page.Response.Events))
 	}
 }
 
