@@ -112,7 +112,18 @@ func (r *IssueRequest) validate(p Project) (time.Duration, *token04.Privilege, e
 // and its token.issue audit event in one statement; the token is returned,
 // and the observer told, only once both are committed (fail closed).
 func (s *Store) IssueToken(ctx context.Context, r IssueRequest) (IssuedToken, error) {
-	p, sec, err := s.activeSecret(ctx, r.AppID)
+	issued, err := s.issueToken(ctx, s.pool, r)
+	if err != nil {
+		return IssuedToken{}, err
+	}
+	s.observeTokensIssued(issued.Record.AppID, issued.Record.Channel, 1)
+	return issued, nil
+}
+
+// issueToken is IssueToken on db, a pool or a transaction, without telling
+// the observer: the caller does once db has committed.
+func (s *Store) issueToken(ctx context.Context, db dbtx, r IssueRequest) (IssuedToken, error) {
+	p, sec, err := activeSecret(ctx, db, r.AppID)
 	if err != nil {
 		return IssuedToken{}, fmt.Errorf("issue token: %w", err)
 	}
@@ -145,16 +156,15 @@ func (s *Store) IssueToken(ctx context.Context, r IssueRequest) (IssuedToken, er
 	rec, event := tokenIssue{id: formatUUID(uuid), project: p, userID: r.UserID, privilege: priv,
 		ctime: time.Unix(claims.CTime, 0), ttl: ttl, nonce: claims.Nonce, fingerprint: fp[:], mode: r.Mode,
 		channel: r.Channel, actor: r.Actor, origin: r.Origin}.recordAndEvent()
-	if err := s.insertTokenAndAudit(ctx, rec, event); err != nil {
+	if err := s.insertTokenAndAudit(ctx, db, rec, event); err != nil {
 		return IssuedToken{}, fmt.Errorf("issue token: %w", err)
 	}
-	s.observeTokensIssued(rec.AppID, rec.Channel, 1)
 	return IssuedToken{Token: token, Record: rec, Project: p}, nil
 }
 
 // insertTokenAndAudit writes the record and the event in one statement, which
 // PostgreSQL commits atomically: one round trip on the hottest path.
-func (s *Store) insertTokenAndAudit(ctx context.Context, rec TokenRecord, e Event) error {
+func (s *Store) insertTokenAndAudit(ctx context.Context, db dbtx, rec TokenRecord, e Event) error {
 	start := time.Now()
 	auditSQL, auditArgs, err := auditInsertSQL(e, 20)
 	if err != nil {
@@ -163,7 +173,7 @@ func (s *Store) insertTokenAndAudit(ctx context.Context, rec TokenRecord, e Even
 	args := append([]any{rec.ID, rec.ProjectID, rec.AppID, rec.SecretVersion, rec.UserID, rec.RoomID,
 		rec.PrivilegeLogin, rec.PrivilegePublish, rec.StreamIDs, rec.CTime, rec.Expire, rec.Nonce,
 		rec.Fingerprint, rec.Mode, rec.Channel, rec.IssuedByType, rec.IssuedByID, rec.IssuedByName, rec.ClientIP}, auditArgs...)
-	_, err = s.pool.Exec(ctx, `
+	_, err = db.Exec(ctx, `
 		WITH t AS (
 			INSERT INTO issued_tokens (id, project_id, app_id, secret_version, user_id, room_id,
 				privilege_login, privilege_publish, stream_ids, ctime, expire, nonce, fingerprint, mode,
@@ -179,10 +189,10 @@ func (s *Store) insertTokenAndAudit(ctx context.Context, rec TokenRecord, e Even
 }
 
 // activeSecret returns a live project and its active sealed secret.
-func (s *Store) activeSecret(ctx context.Context, appID uint32) (Project, sealedSecret, error) {
+func activeSecret(ctx context.Context, db dbtx, appID uint32) (Project, sealedSecret, error) {
 	var p Project
 	var sec sealedSecret
-	err := s.pool.QueryRow(ctx, `
+	err := db.QueryRow(ctx, `
 		SELECT p.id, p.app_id, p.name, p.environment, p.default_ttl_seconds, p.max_ttl_seconds,
 			p.publish_allowed, p.disabled, p.created_at, p.updated_at,
 			s.version, s.key_id, s.ciphertext, s.created_at, s.created_by

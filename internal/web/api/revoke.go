@@ -86,13 +86,30 @@ func (s *Server) userRevoke(w http.ResponseWriter, r *http.Request) {
 	if !s.decode(w, r, &body, true) {
 		return
 	}
+	idem, ok := s.idempotency(w, r, body, appID)
+	if !ok {
+		return
+	}
 	userID := r.PathValue("userId") // checked by the store with the issuing rule
-	n, err := s.Store.RevokeUserTokens(r.Context(), appID, userID, body.Reason, web.Actor(r), s.Origin(r))
+	answer := func(n int64) (store.Answer, error) {
+		return jsonAnswer(http.StatusOK, "", userRevokeJSON{AppID: appID, UserID: userID, Revoked: n})
+	}
+	var a store.Answer
+	var err error
+	replayed := false
+	if idem != nil {
+		a, replayed, err = s.Store.RevokeUserTokensOnce(r.Context(), appID, userID, body.Reason, web.Actor(r), s.Origin(r), *idem, answer)
+	} else {
+		var n int64
+		if n, err = s.Store.RevokeUserTokens(r.Context(), appID, userID, body.Reason, web.Actor(r), s.Origin(r)); err == nil {
+			a, err = answer(n)
+		}
+	}
 	if err != nil {
 		s.Fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, userRevokeJSON{AppID: appID, UserID: userID, Revoked: n})
+	writeAnswer(w, a, replayed)
 }
 
 // tokenRevokeByValue revokes a presented token, RFC 7009 style: the

@@ -125,9 +125,18 @@ func (r apiResponse) wantProblem(t *testing.T, status int, slug string) api.Prob
 // Content-Type, then validates the response against the OpenAPI document.
 func (a *apiEnv) call(t *testing.T, method, path, key, contentType string, body []byte) apiResponse {
 	t.Helper()
+	return a.callWith(t, method, path, key, contentType, body, nil)
+}
+
+// callWith is call with more request headers.
+func (a *apiEnv) callWith(t *testing.T, method, path, key, contentType string, body []byte, header http.Header) apiResponse {
+	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), method, a.URL+path, bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
+	}
+	for name, values := range header {
+		req.Header[name] = values
 	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)

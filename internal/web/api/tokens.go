@@ -2,7 +2,6 @@ package api
 
 import (
 	"encoding/hex"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -113,14 +112,30 @@ func (s *Server) tokenIssue(w http.ResponseWriter, r *http.Request) {
 		s.Fail(w, r, err)
 		return
 	}
+	idem, ok := s.idempotency(w, r, body, appID)
+	if !ok {
+		return
+	}
 	req.Channel, req.Actor, req.Origin = store.ChannelAPI, web.Actor(r), s.Origin(r)
-	issued, err := s.Store.IssueToken(r.Context(), req)
+	answer := func(issued store.IssuedToken) (store.Answer, error) {
+		return jsonAnswer(http.StatusCreated, tokenURL(appID, issued.Record.ID),
+			issuedTokenJSON{tokenJSON: tokenJSONOf(issued.Record), Token: issued.Token})
+	}
+	var a store.Answer
+	replayed := false
+	if idem != nil {
+		a, replayed, err = s.Store.IssueTokenOnce(r.Context(), req, *idem, answer)
+	} else {
+		var issued store.IssuedToken
+		if issued, err = s.Store.IssueToken(r.Context(), req); err == nil {
+			a, err = answer(issued)
+		}
+	}
 	if err != nil {
 		s.Fail(w, r, err)
 		return
 	}
-	w.Header().Set("Location", tokenURL(appID, issued.Record.ID))
-	writeJSON(w, http.StatusCreated, issuedTokenJSON{tokenJSON: tokenJSONOf(issued.Record), Token: issued.Token})
+	writeAnswer(w, a, replayed)
 }
 
 // tokenURL is where a token record lives in the API.
@@ -138,9 +153,6 @@ func nonNil(s []string) []string {
 
 // writeJSON writes v as the JSON response with status.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
+	a, _ := jsonAnswer(status, "", v) // the API's own types always encode
+	writeAnswer(w, a, false)
 }

@@ -133,7 +133,7 @@ func TestOgenClient_RunsTheREADMEWalkthroughUnmodified(t *testing.T) {
 	}
 }
 
-func TestOapiCodegenClient_ListsProjectsAndIssuesUnmodified(t *testing.T) {
+func TestOapiCodegenClient_ListsProjectsAndRetriesAnIssueSafelyUnmodified(t *testing.T) {
 	t.Parallel()
 	e, key := walkthroughEnv(t)
 	c, err := oapiclient.NewClientWithResponses(e.URL, oapiclient.WithRequestEditorFn(func(_ context.Context, req *http.Request) error {
@@ -148,9 +148,17 @@ func TestOapiCodegenClient_ListsProjectsAndIssuesUnmodified(t *testing.T) {
 	if err != nil || projects.JSON200 == nil || len(projects.JSON200.Projects) != 1 {
 		t.Fatalf("list projects: got %v, %s; want the one project", err, projects.Body)
 	}
-	ttl := 3600
-	issued, err := c.IssueTokenWithResponse(ctx, "1234567890", oapiclient.IssueTokenJSONRequestBody{UserId: "alice", TtlSeconds: &ttl})
-	if err != nil || issued.JSON201 == nil || !strings.HasPrefix(issued.JSON201.Token, "04") {
-		t.Fatalf("issue: got %v, status %d; want a token", err, issued.StatusCode())
+	ttl, idem := 3600, "retry-me"
+	var tokens []string
+	for range 2 { // a retry with the same Idempotency-Key gets the same token
+		issued, err := c.IssueTokenWithResponse(ctx, "1234567890", &oapiclient.IssueTokenParams{IdempotencyKey: &idem},
+			oapiclient.IssueTokenJSONRequestBody{UserId: "alice", TtlSeconds: &ttl})
+		if err != nil || issued.JSON201 == nil || !strings.HasPrefix(issued.JSON201.Token, "04") {
+			t.Fatalf("issue: got %v, status %d; want a token", err, issued.StatusCode())
+		}
+		tokens = append(tokens, issued.JSON201.Token)
+	}
+	if tokens[0] != tokens[1] {
+		t.Fatal("the retry with the same Idempotency-Key got another token")
 	}
 }
