@@ -47,6 +47,10 @@ type IssueRequest struct {
 	Actor      Actor
 	Origin     Origin
 	Now        time.Time // zero => time.Now(); tests pin it
+	// FieldErrors are what the channel found wrong while reading the request
+	// (what only it spells, such as privilege names); IssueToken reports them
+	// with its own, so that every invalid field is answered at once.
+	FieldErrors map[string]string
 }
 
 // IssuedToken is a fresh token with its stored record. Token is shown once
@@ -76,6 +80,9 @@ func formatUUID(u [16]byte) string {
 // and returns the lifetime and privilege payload to use.
 func (r *IssueRequest) validate(p Project) (time.Duration, *token04.Privilege, error) {
 	v := validator{}
+	for field, reason := range r.FieldErrors {
+		v[field] = reason
+	}
 	v.checkUserID(r.UserID)
 	ttl := r.TTL
 	if ttl == 0 {

@@ -9,7 +9,7 @@ import (
 
 // introspectRequest is the body of POST /api/v1/tokens/introspect.
 type introspectRequest struct {
-	Token string `json:"token"`
+	Token string `json:"token,omitzero"`
 }
 
 // introspectionJSON answers an introspection like RFC 7662. An inactive

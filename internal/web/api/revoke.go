@@ -13,13 +13,13 @@ import (
 // reasonRequest is the optional body of the revoke-by-id and revoke-user
 // routes; an empty body means no reason.
 type reasonRequest struct {
-	Reason string `json:"reason"`
+	Reason string `json:"reason,omitzero"`
 }
 
 // tokenRevokeRequest is the body of POST /api/v1/tokens/revoke.
 type tokenRevokeRequest struct {
-	Token  string `json:"token"`
-	Reason string `json:"reason"`
+	Token  string `json:"token,omitzero"`
+	Reason string `json:"reason,omitzero"`
 }
 
 // revokedTokenJSON is a token record after revocation.
