@@ -9,6 +9,7 @@ import (
 	"math"
 	"mime"
 	"net/http"
+	"net/url"
 	"reflect"
 	"strconv"
 	"strings"
@@ -117,6 +118,47 @@ func decodeJSONBody(contentType, contentEncoding string, body io.Reader, dst any
 		return badBody("invalid-utf8", "The body is not valid UTF-8.")
 	}
 	return decodeObjectFields(data, reflect.ValueOf(dst).Elem())
+}
+
+// decodeTokenRequest reads the body of introspection and revocation by
+// value: JSON, or a form as RFC 7662 and RFC 7009 clients send it
+// (token, token_type_hint), where parameters the request does not name are
+// ignored (RFC 6749 §3.2) and a repeated one is refused.
+func (s *Server) decodeTokenRequest(w http.ResponseWriter, r *http.Request, dst any) bool {
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/x-www-form-urlencoded" {
+		return s.decode(w, r, dst, false)
+	}
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, web.MaxBodyBytes))
+	var bad *bodyError
+	switch {
+	case err != nil:
+		bad = &bodyError{status: http.StatusRequestEntityTooLarge, slug: "body-too-large",
+			detail: fmt.Sprintf("The body is larger than %d bytes.", web.MaxBodyBytes)}
+	case !utf8.Valid(data):
+		bad = badBody("invalid-utf8", "The body is not valid UTF-8.")
+	}
+	form, err := url.ParseQuery(string(data))
+	if bad == nil && err != nil {
+		bad = badBody("malformed-json", "The form body could not be parsed.")
+	}
+	v := reflect.ValueOf(dst).Elem()
+	var problems fieldProblems
+	for name, i := range jsonFields(v.Type()) {
+		switch values := form[name]; {
+		case len(values) > 1:
+			problems.add("malformed-json", name, "appears more than once")
+		case len(values) == 1:
+			v.Field(i).SetString(values[0])
+		}
+	}
+	if bad == nil {
+		bad = problems.err()
+	}
+	if bad != nil {
+		s.problem(w, r, bad.status, bad.slug, bad.detail, bad.fields)
+		return false
+	}
+	return true
 }
 
 // isJSONMediaType accepts application/json with, at most, a UTF-8 charset.

@@ -18,8 +18,9 @@ type reasonRequest struct {
 
 // tokenRevokeRequest is the body of POST /api/v1/tokens/revoke.
 type tokenRevokeRequest struct {
-	Token  string `json:"token,omitzero"`
-	Reason string `json:"reason,omitzero"`
+	Token         string `json:"token,omitzero"`
+	TokenTypeHint string `json:"token_type_hint,omitzero"` // RFC 7009 §2.1; ignored
+	Reason        string `json:"reason,omitzero"`
 }
 
 // revokedTokenJSON is a token record after revocation.
@@ -117,7 +118,7 @@ func (s *Server) userRevoke(w http.ResponseWriter, r *http.Request) {
 // the key may not use is reported as not revoked (its denial is audited).
 func (s *Server) tokenRevokeByValue(w http.ResponseWriter, r *http.Request) {
 	var body tokenRevokeRequest
-	if !s.decode(w, r, &body, false) || !s.requireToken(w, r, body.Token) {
+	if !s.decodeTokenRequest(w, r, &body) || !s.requireToken(w, r, body.Token) {
 		return
 	}
 	key, _ := web.APIKeyFrom(r)

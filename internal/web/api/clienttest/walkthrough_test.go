@@ -83,8 +83,8 @@ func TestOgenClient_RunsTheREADMEWalkthroughUnmodified(t *testing.T) {
 		t.Fatalf("get record: got state %q and fingerprint %s, want active and %s", rec.Response.State, rec.Response.Fingerprint, tok.Fingerprint)
 	}
 
-	in := want[*ogenclient.IntrospectionHeaders](t, "introspect")(c.IntrospectToken(ctx, &ogenclient.IntrospectRequest{Token: tok.Token}))
-	if !in.Response.Active || in.Response.Sub.Value != "alice" {
+	in := want[*ogenclient.IntrospectionHeaders](t, "introspect")(c.IntrospectToken(ctx, &ogenclient.IntrospectRequest{Token: tok.Token}, ogenclient.IntrospectTokenParams{}))
+	if !in.Response.Active || in.Response.Sub.Value != "alice" || in.Response.ClientID.Value != app || in.Response.Scope.Value != "login publish" {
 		t.Fatalf("introspect: got active %v for %q, want an active token of alice", in.Response.Active, in.Response.Sub.Value)
 	}
 
@@ -95,7 +95,7 @@ func TestOgenClient_RunsTheREADMEWalkthroughUnmodified(t *testing.T) {
 		t.Fatalf("revoke: got revoked %v with reason %q, want revoked with the reason given", revoked.Response.Revoked, revoked.Response.Reason.Value)
 	}
 
-	in = want[*ogenclient.IntrospectionHeaders](t, "introspect again")(c.IntrospectToken(ctx, &ogenclient.IntrospectRequest{Token: tok.Token}))
+	in = want[*ogenclient.IntrospectionHeaders](t, "introspect again")(c.IntrospectToken(ctx, &ogenclient.IntrospectForm{Token: tok.Token}, ogenclient.IntrospectTokenParams{})) // as an RFC 7662 client sends it
 	if in.Response.Active || in.Response.Reason.Value != ogenclient.IntrospectionReasonRevoked {
 		t.Fatalf("introspect again: got active %v, reason %q; want inactive, revoked", in.Response.Active, in.Response.Reason.Value)
 	}
