@@ -53,21 +53,10 @@ func TestIdempotentAnswers_AreBoundToTheirKeyAndMoveWithRekey(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	newKeys, err := NewKeyring([]byte("0123456789abcdef0123456789ABCDEF"), bytes.Repeat([]byte{7}, 32))
-	if err != nil {
+	if _, err := b.rekeyed(t).Rekey(b.ctx, testActor, Origin{}); err != nil {
 		t.Fatal(err)
 	}
-	st2, err := Open(b.ctx, b.db.RuntimeURL, newKeys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st2.Close()
-	if _, err := st2.Rekey(b.ctx, testActor, Origin{}); err != nil {
-		t.Fatal(err)
-	}
-	onlyNew, _ := NewKeyring([]byte("0123456789abcdef0123456789ABCDEF"))
-	st3, _ := Open(b.ctx, b.db.RuntimeURL, onlyNew)
-	defer st3.Close()
+	st3 := b.newKeyOnly(t)
 	again, replayed, err := b.issueOnce(t, st3, id1, "k1", "alice")
 	if err != nil || !replayed || !bytes.Equal(again.Body, first.Body) {
 		t.Fatalf("replay under the new master key alone: got replayed %v, %v; want the first answer", replayed, err)
@@ -75,4 +64,35 @@ func TestIdempotentAnswers_AreBoundToTheirKeyAndMoveWithRekey(t *testing.T) {
 	if _, _, err := b.issueOnce(t, st3, id1, "k1", "mallory"); !errors.Is(err, ErrIdempotencyMismatch) {
 		t.Fatalf("same key, other request: got %v, want ErrIdempotencyMismatch", err)
 	}
+}
+
+// newMasterKey is the master key the rekey tests move to.
+var newMasterKey = []byte("0123456789abcdef0123456789ABCDEF")
+
+// rekeyed opens a store whose keyring has newMasterKey first and the test
+// key after it, as `console secrets rekey` runs during a rotation.
+func (b bundle) rekeyed(t *testing.T) *Store {
+	t.Helper()
+	keys, err := NewKeyring(newMasterKey, bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := Open(b.ctx, b.db.RuntimeURL, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(st.Close)
+	return st
+}
+
+// newKeyOnly opens a store that knows newMasterKey alone.
+func (b bundle) newKeyOnly(t *testing.T) *Store {
+	t.Helper()
+	keys, _ := NewKeyring(newMasterKey)
+	st, err := Open(b.ctx, b.db.RuntimeURL, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(st.Close)
+	return st
 }
