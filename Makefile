@@ -7,7 +7,13 @@ DEV_DB_URL = $(shell scripts/devdb.sh url)
 DEV_MIGRATE_URL = $(shell scripts/devdb.sh migrate-url)
 TEST_DB_URL = $(shell scripts/devdb.sh test-url)
 
-.PHONY: help run test bench generate lint fuzz db-start db-stop db-reset build chromium
+# The served OpenAPI document, and where make api-clients generates the
+# clients that internal/web/api/clienttest drives (git-ignored).
+API_DOC = internal/web/api/openapi.json
+API_CLIENTS = internal/web/api/clienttest
+APILINT = tools/apilint
+
+.PHONY: help run test bench generate lint api-lint api-clients fuzz db-start db-stop db-reset build chromium
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -34,8 +40,9 @@ test: ## check generated code and formatting, vet, and run every test with the r
 		echo "templ output is stale: run 'make generate' and commit the *_templ.go files"; git status --short -- '*_templ.go'; exit 1; fi
 	@if [ -n "$$(gofmt -l $$(git ls-files '*.go' | grep -v '_templ.go$$'))" ]; then \
 		echo "gofmt would change:"; gofmt -l $$(git ls-files '*.go' | grep -v '_templ.go$$'); exit 1; fi
-	go vet ./...
-	TEST_DATABASE_URL="$${TEST_DATABASE_URL:-$(TEST_DB_URL)}" go test -race -count=1 -timeout 20m ./...
+	$(MAKE) --no-print-directory api-lint api-clients
+	go vet -tags apiclients ./...
+	TEST_DATABASE_URL="$${TEST_DATABASE_URL:-$(TEST_DB_URL)}" go test -tags apiclients -race -count=1 -timeout 20m ./...
 
 bench: ## run the benchmarks and the load run; writes bench/report.md
 	scripts/devdb.sh start
@@ -47,6 +54,21 @@ generate: ## regenerate templ components
 lint: ## gofmt and go vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' | grep -v '_templ.go$$'))" || { gofmt -l .; exit 1; }
 	go vet ./...
+
+api-lint: $(APILINT)/node_modules/.installed ## lint the served OpenAPI document with Redocly and Spectral (pinned in tools/apilint); any warning fails
+	cd $(APILINT) && REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true npx --no-install redocly lint --config redocly.yaml --format=stylish ../../$(API_DOC)
+	cd $(APILINT) && npx --no-install spectral lint --ruleset .spectral.yaml --fail-severity=warn ../../$(API_DOC)
+
+$(APILINT)/node_modules/.installed: $(APILINT)/package.json $(APILINT)/package-lock.json
+	cd $(APILINT) && npm ci --no-audit --no-fund --ignore-scripts
+	touch $@
+
+api-clients: ## generate an oapi-codegen and an ogen client from the served OpenAPI document (git-ignored) and compile them
+	rm -rf $(API_CLIENTS)/oapiclient $(API_CLIENTS)/ogenclient
+	mkdir -p $(API_CLIENTS)/oapiclient
+	go tool oapi-codegen -generate types,client -package oapiclient -o $(API_CLIENTS)/oapiclient/client.gen.go $(API_DOC)
+	go tool ogen -loglevel error -config $(API_CLIENTS)/ogen.yml -target $(API_CLIENTS)/ogenclient -package ogenclient -clean $(API_DOC)
+	go build ./$(API_CLIENTS)/...
 
 fuzz: ## run every fuzz target for FUZZTIME each (default 60s)
 	scripts/fuzz.sh $${FUZZTIME:-60s}

@@ -84,6 +84,10 @@ func runServe(ctx context.Context, e env, args []string) error {
 		_, err := st.PurgeExpiredSessions(ctx)
 		return err
 	})
+	go runPeriodically(bg, 10*time.Minute, logger, "purge expired idempotency keys", func(ctx context.Context) error {
+		_, err := st.PurgeIdempotencyKeys(ctx)
+		return err
+	})
 
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {

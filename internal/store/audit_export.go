@@ -48,7 +48,7 @@ func (s *Store) ExportAudit(ctx context.Context, f AuditFilter, batchTimeout tim
 		if len(batch) < auditExportBatch {
 			return nil
 		}
-		c := cursorAt(batch[len(batch)-1])
+		c := cursorAt(batch[len(batch)-1], f)
 		after = &c
 	}
 }

@@ -28,6 +28,10 @@ import (
 // ErrBadCursor means a page cursor was not made by ListAudit.
 var ErrBadCursor = errors.New("bad audit page cursor")
 
+// ErrCursorFilters means a cursor was made for other filters: reused with
+// them it would silently list something else. It is an ErrBadCursor.
+var ErrCursorFilters = fmt.Errorf("%w: made for other filters", ErrBadCursor)
+
 // AuditEvent is one audit event as read back, sealed or not yet. Its JSON
 // form (MarshalJSON) is the one of the API and the NDJSON export.
 type AuditEvent struct {
@@ -81,6 +85,9 @@ func (s *Store) ListAudit(ctx context.Context, f AuditFilter, cursor string, lim
 		if err != nil {
 			return AuditPage{}, fmt.Errorf("store: list audit: %w", err)
 		}
+		if c.Filter != f.digest() {
+			return AuditPage{}, fmt.Errorf("store: list audit: %w", ErrCursorFilters)
+		}
 		after = &c
 	}
 	if limit <= 0 {
@@ -94,7 +101,7 @@ func (s *Store) ListAudit(ctx context.Context, f AuditFilter, cursor string, lim
 	page := AuditPage{Events: events}
 	if len(events) > limit {
 		page.Events = events[:limit]
-		page.Next = cursorAt(events[limit-1]).String()
+		page.Next = cursorAt(events[limit-1], f).String()
 	}
 	return page, nil
 }
@@ -332,22 +339,40 @@ func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
-// AuditCursor is a position in the listing order: the last event of a page.
+// AuditCursor is a position in the listing order: the last event of a page,
+// and the filter it was listed with.
 type AuditCursor struct {
 	OccurredAt time.Time
 	ID         int64
+	Filter     uint64 // AuditFilter.digest of the page's filter
 }
 
-// cursorAt is the cursor of the page after e.
-func cursorAt(e AuditEvent) AuditCursor { return AuditCursor{OccurredAt: e.OccurredAt, ID: e.ID} }
+// cursorAt is the cursor of the page after e, listed with f.
+func cursorAt(e AuditEvent, f AuditFilter) AuditCursor {
+	return AuditCursor{OccurredAt: e.OccurredAt, ID: e.ID, Filter: f.digest()}
+}
+
+// digest names the filter in a cursor: its URL form, which ParseAuditFilter
+// reads back to an equal filter, and the projects it is limited to.
+func (f AuditFilter) digest() uint64 {
+	h := sha256.New()
+	h.Write([]byte(f.Values().Encode()))
+	ids := slices.Clone(f.AppIDs)
+	slices.Sort(ids)
+	for _, id := range ids {
+		h.Write(binary.BigEndian.AppendUint32([]byte{0}, id))
+	}
+	return binary.BigEndian.Uint64(h.Sum(nil))
+}
 
 // auditCursorVersion prefixes cursors so that their layout can change.
-const auditCursorVersion = "a1"
+const auditCursorVersion = "f1"
 
 // String is the opaque form of the cursor, safe in a URL.
 func (c AuditCursor) String() string {
-	b := binary.BigEndian.AppendUint64(make([]byte, 0, 16), uint64(c.OccurredAt.UnixMicro()))
+	b := binary.BigEndian.AppendUint64(make([]byte, 0, 24), uint64(c.OccurredAt.UnixMicro()))
 	b = binary.BigEndian.AppendUint64(b, uint64(c.ID))
+	b = binary.BigEndian.AppendUint64(b, c.Filter)
 	return auditCursorVersion + base64.RawURLEncoding.EncodeToString(b)
 }
 
@@ -361,18 +386,18 @@ var (
 // Next), or returns ErrBadCursor.
 func ParseAuditCursor(s string) (AuditCursor, error) {
 	rest, ok := strings.CutPrefix(s, auditCursorVersion)
-	if !ok || len(rest) != 22 {
+	if !ok || len(rest) != 32 {
 		return AuditCursor{}, ErrBadCursor
 	}
 	b, err := base64.RawURLEncoding.Strict().DecodeString(rest)
-	if err != nil || len(b) != 16 {
+	if err != nil || len(b) != 24 {
 		return AuditCursor{}, ErrBadCursor
 	}
 	micros, id := int64(binary.BigEndian.Uint64(b)), int64(binary.BigEndian.Uint64(b[8:]))
 	if id <= 0 || micros < minCursorMicros || micros > maxCursorMicros {
 		return AuditCursor{}, ErrBadCursor
 	}
-	return AuditCursor{OccurredAt: time.UnixMicro(micros).UTC(), ID: id}, nil
+	return AuditCursor{OccurredAt: time.UnixMicro(micros).UTC(), ID: id, Filter: binary.BigEndian.Uint64(b[16:])}, nil
 }
 
 // AuditFilter selects audit events; the zero value selects every event.

@@ -242,7 +242,7 @@ func TestListAudit_RejectsBadCursors(t *testing.T) {
 	good := AuditCursor{OccurredAt: queryBase.Add(time.Microsecond), ID: 1 << 40}
 	for _, c := range []string{"", "x", "a1", "a1AAAAAAAAAAA", AuditCursor{OccurredAt: queryBase}.String(),
 		AuditCursor{OccurredAt: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), ID: 1}.String(),
-		"a1!!!!!!!!!!!!!!!!!!!!!!", "a2" + good.String()[2:], good.String() + "A"} {
+		"f1!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!", "a2" + good.String()[2:], good.String() + "A"} {
 		if c == "" {
 			continue // the first page
 		}
@@ -330,5 +330,26 @@ func TestParseAuditFilter(t *testing.T) {
 		if fields := FieldErrors(err); fields[tt.param] == "" {
 			t.Errorf("%q: got %v, want an error naming %s", tt.query, err, tt.param)
 		}
+	}
+}
+
+func TestListAudit_ACursorWorksOnlyWithTheFiltersOfItsPage(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.audit(t, 3)
+	page, err := b.st.ListAudit(b.ctx, AuditFilter{}, "", 1)
+	if err != nil || page.Next == "" {
+		t.Fatalf("first page: got %v, next %q; want a next page", err, page.Next)
+	}
+	if _, err := b.st.ListAudit(b.ctx, AuditFilter{}, page.Next, 1); err != nil {
+		t.Fatalf("same filters: got %v, want the next page", err)
+	}
+	for _, other := range []AuditFilter{{AppIDs: []uint32{1}}, {Outcome: OutcomeSuccess}} {
+		if _, err := b.st.ListAudit(b.ctx, other, page.Next, 1); !errors.Is(err, ErrCursorFilters) || !errors.Is(err, ErrBadCursor) {
+			t.Errorf("filter %+v: got %v, want ErrCursorFilters (an ErrBadCursor)", other, err)
+		}
+	}
+	if (AuditFilter{AppIDs: []uint32{1, 2}}).digest() != (AuditFilter{AppIDs: []uint32{2, 1}}).digest() {
+		t.Error("the same projects in another order make another cursor filter")
 	}
 }

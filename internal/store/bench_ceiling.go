@@ -20,7 +20,7 @@ import (
 // rows and the SQL from drifting. No token is made and the secret is not
 // decrypted.
 func (s *Store) InsertIssueRowsForBenchmark(ctx context.Context, appID uint32, userID string, actor Actor, origin Origin) error {
-	p, _, err := s.activeSecret(ctx, appID)
+	p, _, err := activeSecret(ctx, s.pool, appID)
 	if err != nil {
 		return fmt.Errorf("benchmark issue rows: %w", err)
 	}
@@ -39,7 +39,7 @@ func (s *Store) InsertIssueRowsForBenchmark(ctx context.Context, appID uint32, u
 	rec, event := tokenIssue{id: formatUUID(uuid), project: p, userID: userID, ctime: time.Now().Truncate(time.Second),
 		ttl: p.DefaultTTL(), nonce: int32(nonce.Int64()), fingerprint: fp, mode: token04.ModeGCM, channel: ChannelAPI,
 		actor: actor, origin: origin}.recordAndEvent()
-	if err := s.insertTokenAndAudit(ctx, rec, event); err != nil {
+	if err := s.insertTokenAndAudit(ctx, s.pool, rec, event); err != nil {
 		return fmt.Errorf("benchmark issue rows: %w", err)
 	}
 	return nil

@@ -112,27 +112,46 @@ func secretAD(projectID int64, version int) []byte {
 
 // Seal encrypts a ServerSecret for the given row under the current key.
 func (k *Keyring) Seal(projectID int64, version int, secret []byte) (keyID string, ciphertext []byte, err error) {
-	aead := k.aeads[k.current]
-	nonce := make([]byte, aead.NonceSize(), aead.NonceSize()+len(secret)+aead.Overhead())
-	if _, err := rand.Read(nonce); err != nil {
+	keyID, ciphertext, err = k.sealWith(secretAD(projectID, version), secret)
+	if err != nil {
 		return "", nil, fmt.Errorf("store: seal secret: %w", err)
 	}
-	return k.current, aead.Seal(nonce, nonce, secret, secretAD(projectID, version)), nil
+	return keyID, ciphertext, nil
 }
 
 // Open decrypts a ServerSecret sealed for the given row.
 func (k *Keyring) Open(keyID string, projectID int64, version int, ciphertext []byte) ([]byte, error) {
+	plain, err := k.openWith(keyID, secretAD(projectID, version), ciphertext)
+	if err != nil {
+		return nil, fmt.Errorf("store: open secret of project %d v%d: %w", projectID, version, err)
+	}
+	return plain, nil
+}
+
+// sealWith encrypts plain under the current key, bound to ad: the nonce,
+// then the ciphertext and its tag.
+func (k *Keyring) sealWith(ad, plain []byte) (keyID string, ciphertext []byte, err error) {
+	aead := k.aeads[k.current]
+	nonce := make([]byte, aead.NonceSize(), aead.NonceSize()+len(plain)+aead.Overhead())
+	if _, err := rand.Read(nonce); err != nil {
+		return "", nil, err
+	}
+	return k.current, aead.Seal(nonce, nonce, plain, ad), nil
+}
+
+// openWith decrypts what sealWith made under keyID for ad.
+func (k *Keyring) openWith(keyID string, ad, ciphertext []byte) ([]byte, error) {
 	aead, ok := k.aeads[keyID]
 	if !ok {
-		return nil, fmt.Errorf("store: open secret of project %d v%d: %w (key id %s)", projectID, version, ErrNoMasterKey, keyID)
+		return nil, fmt.Errorf("%w (key id %s)", ErrNoMasterKey, keyID)
 	}
 	if len(ciphertext) < aead.NonceSize() {
-		return nil, fmt.Errorf("store: open secret of project %d v%d: ciphertext too short", projectID, version)
+		return nil, errors.New("ciphertext too short")
 	}
 	ns := aead.NonceSize()
-	plain, err := aead.Open(nil, ciphertext[:ns], ciphertext[ns:], secretAD(projectID, version))
+	plain, err := aead.Open(nil, ciphertext[:ns], ciphertext[ns:], ad)
 	if err != nil {
-		return nil, fmt.Errorf("store: open secret of project %d v%d: authentication failed", projectID, version)
+		return nil, errors.New("authentication failed")
 	}
 	return plain, nil
 }

@@ -126,22 +126,11 @@ func TestRekey_MovesSecretsToTheNewMasterKey(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	b.createProject(t, 5)
-	newKeys, err := NewKeyring([]byte("0123456789abcdef0123456789ABCDEF"), []byte{7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st2, err := Open(b.ctx, b.db.RuntimeURL, newKeys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st2.Close()
-	n, err := st2.Rekey(b.ctx, Actor{Type: ActorCLI, Name: "cli"}, Origin{})
+	n, err := b.rekeyed(t).Rekey(b.ctx, Actor{Type: ActorCLI, Name: "cli"}, Origin{})
 	if err != nil || n != 1 {
 		t.Fatalf("rekey: got %d, %v; want 1", n, err)
 	}
-	onlyNew, _ := NewKeyring([]byte("0123456789abcdef0123456789ABCDEF"))
-	st3, _ := Open(b.ctx, b.db.RuntimeURL, onlyNew)
-	defer st3.Close()
+	st3 := b.newKeyOnly(t)
 	if _, err := st3.SecretVersions(b.ctx, 5); err != nil {
 		t.Fatalf("after rekey, the new key alone must open every secret: %v", err)
 	}

@@ -287,33 +287,39 @@ func (s *Store) RevokeByFingerprint(ctx context.Context, fp []byte, reason strin
 // reports how many; one token.revoke_user event records it. The user id is
 // checked by the rule of issuing.
 func (s *Store) RevokeUserTokens(ctx context.Context, appID uint32, userID, reason string, actor Actor, origin Origin) (int64, error) {
-	v := validator{}
-	v.checkUserID(userID)
-	v.checkReason(reason)
-	if err := v.err(); err != nil {
-		return 0, err
-	}
 	var n int64
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		p, err := projectByAppID(ctx, tx, appID, "")
-		if err != nil {
-			return err
-		}
-		tag, err := tx.Exec(ctx, `UPDATE issued_tokens SET revoked_at = now(), revoked_by = $3, revoke_reason = $4
-			WHERE project_id = $1 AND user_id = $2 AND revoked_at IS NULL AND expire > now()`, p.ID, userID, actor.Name, nullable(reason))
-		if err != nil {
-			return fmt.Errorf("store: revoke user tokens: %w", err)
-		}
-		n = tag.RowsAffected()
-		return s.insertAudit(ctx, tx, Event{Actor: actor, Origin: origin, Action: "token.revoke_user", Outcome: OutcomeSuccess,
-			AppID: appID, ProjectID: p.ID, TargetType: "user", TargetID: userID,
-			Details: map[string]any{"user_id": userID, "reason": reason, "revoked": n}})
+	err := s.inTx(ctx, func(tx pgx.Tx) (err error) {
+		n, err = s.revokeUserTokens(ctx, tx, appID, userID, reason, actor, origin)
+		return err
 	})
 	if err != nil {
 		return 0, err
 	}
 	s.observeTokensRevoked(int64(appID), n)
 	return n, nil
+}
+
+// revokeUserTokens is RevokeUserTokens in tx, without telling the observer.
+func (s *Store) revokeUserTokens(ctx context.Context, tx pgx.Tx, appID uint32, userID, reason string, actor Actor, origin Origin) (int64, error) {
+	v := validator{}
+	v.checkUserID(userID)
+	v.checkReason(reason)
+	if err := v.err(); err != nil {
+		return 0, err
+	}
+	p, err := projectByAppID(ctx, tx, appID, "")
+	if err != nil {
+		return 0, err
+	}
+	tag, err := tx.Exec(ctx, `UPDATE issued_tokens SET revoked_at = now(), revoked_by = $3, revoke_reason = $4
+		WHERE project_id = $1 AND user_id = $2 AND revoked_at IS NULL AND expire > now()`, p.ID, userID, actor.Name, nullable(reason))
+	if err != nil {
+		return 0, fmt.Errorf("store: revoke user tokens: %w", err)
+	}
+	n := tag.RowsAffected()
+	return n, s.insertAudit(ctx, tx, Event{Actor: actor, Origin: origin, Action: "token.revoke_user", Outcome: OutcomeSuccess,
+		AppID: appID, ProjectID: p.ID, TargetType: "user", TargetID: userID,
+		Details: map[string]any{"user_id": userID, "reason": reason, "revoked": n}})
 }
 
 // validateReason checks the reason of a revocation on its own.

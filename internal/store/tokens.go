@@ -48,6 +48,10 @@ type IssueRequest struct {
 	Actor      Actor
 	Origin     Origin
 	Now        time.Time // zero => time.Now(); tests pin it
+	// FieldErrors are what the channel found wrong while reading the request
+	// (what only it spells, such as privilege names); IssueToken reports them
+	// with its own, so that every invalid field is answered at once.
+	FieldErrors map[string]string
 }
 
 // IssuedToken is a fresh token with its stored record. Token is shown once
@@ -77,6 +81,9 @@ func formatUUID(u [16]byte) string {
 // and returns the lifetime and privilege payload to use.
 func (r *IssueRequest) validate(p Project) (time.Duration, *token04.Privilege, error) {
 	v := validator{}
+	for field, reason := range r.FieldErrors {
+		v[field] = reason
+	}
 	v.checkUserID(r.UserID)
 	ttl := r.TTL
 	if ttl == 0 {
@@ -113,7 +120,18 @@ func (r *IssueRequest) validate(p Project) (time.Duration, *token04.Privilege, e
 // and its token.issue audit event in one statement; the token is returned,
 // and the observer told, only once both are committed (fail closed).
 func (s *Store) IssueToken(ctx context.Context, r IssueRequest) (IssuedToken, error) {
-	p, sec, err := s.activeSecret(ctx, r.AppID)
+	issued, err := s.issueToken(ctx, s.pool, r)
+	if err != nil {
+		return IssuedToken{}, err
+	}
+	s.observeTokensIssued(issued.Record.AppID, issued.Record.Channel, 1)
+	return issued, nil
+}
+
+// issueToken is IssueToken on db, a pool or a transaction, without telling
+// the observer: the caller does once db has committed.
+func (s *Store) issueToken(ctx context.Context, db dbtx, r IssueRequest) (IssuedToken, error) {
+	p, sec, err := activeSecret(ctx, db, r.AppID)
 	if err != nil {
 		return IssuedToken{}, fmt.Errorf("issue token: %w", err)
 	}
@@ -149,10 +167,9 @@ func (s *Store) IssueToken(ctx context.Context, r IssueRequest) (IssuedToken, er
 	rec, event := tokenIssue{id: formatUUID(uuid), project: p, userID: r.UserID, privilege: priv,
 		ctime: time.Unix(claims.CTime, 0), ttl: ttl, nonce: claims.Nonce, fingerprint: fp[:], mode: r.Mode,
 		channel: r.Channel, actor: r.Actor, origin: r.Origin}.recordAndEvent()
-	if err := s.insertTokenAndAudit(ctx, rec, event); err != nil {
+	if err := s.insertTokenAndAudit(ctx, db, rec, event); err != nil {
 		return IssuedToken{}, fmt.Errorf("issue token: %w", err)
 	}
-	s.observeTokensIssued(rec.AppID, rec.Channel, 1)
 	return IssuedToken{Token: token, Record: rec, Project: p}, nil
 }
 
@@ -175,7 +192,7 @@ var issuedTokenArgTypes = []string{"uuid", "bigint", "bigint", "integer", "text"
 // for the issue. Either the token was issued before the change or it is not
 // issued at all. The project is locked first, as the admins lock it, so that
 // no admin waits for a secret the issue holds while the issue waits for it.
-func (s *Store) insertTokenAndAudit(ctx context.Context, rec TokenRecord, e Event) error {
+func (s *Store) insertTokenAndAudit(ctx context.Context, db dbtx, rec TokenRecord, e Event) error {
 	start := time.Now()
 	auditSQL, auditArgs, err := auditInsertSQL(e, len(issuedTokenArgTypes)+1)
 	if err != nil {
@@ -184,7 +201,7 @@ func (s *Store) insertTokenAndAudit(ctx context.Context, rec TokenRecord, e Even
 	args := append([]any{rec.ID, rec.ProjectID, rec.AppID, rec.SecretVersion, rec.UserID, rec.RoomID,
 		rec.PrivilegeLogin, rec.PrivilegePublish, rec.StreamIDs, rec.CTime, rec.Expire, rec.Nonce,
 		rec.Fingerprint, rec.Mode, rec.Channel, rec.IssuedByType, rec.IssuedByID, rec.IssuedByName, rec.ClientIP}, auditArgs...)
-	tag, err := s.pool.Exec(ctx, `
+	tag, err := db.Exec(ctx, `
 		WITH live AS (
 			SELECT FROM projects p JOIN project_secrets sec ON sec.project_id = p.id
 			WHERE p.id = $2 AND NOT p.disabled AND p.deleted_at IS NULL AND sec.version = $4 AND sec.active
@@ -200,7 +217,7 @@ func (s *Store) insertTokenAndAudit(ctx context.Context, rec TokenRecord, e Even
 		return fmt.Errorf("store: insert token record and audit event: %w", err)
 	}
 	if tag.RowsAffected() == 0 {
-		return s.whyNotIssued(ctx, rec)
+		return s.whyNotIssued(ctx, db, rec)
 	}
 	s.observeAuditWrite(start)
 	return nil
@@ -208,10 +225,10 @@ func (s *Store) insertTokenAndAudit(ctx context.Context, rec TokenRecord, e Even
 
 // whyNotIssued tells why insertTokenAndAudit found the project of rec no
 // longer as activeSecret had read it.
-func (s *Store) whyNotIssued(ctx context.Context, rec TokenRecord) error {
+func (s *Store) whyNotIssued(ctx context.Context, db dbtx, rec TokenRecord) error {
 	var disabled, deleted bool
 	var active *int32
-	err := s.pool.QueryRow(ctx, `SELECT p.disabled, p.deleted_at IS NOT NULL,
+	err := db.QueryRow(ctx, `SELECT p.disabled, p.deleted_at IS NOT NULL,
 			(SELECT version FROM project_secrets sec WHERE sec.project_id = p.id AND sec.active)
 		FROM projects p WHERE p.id = $1`, rec.ProjectID).Scan(&disabled, &deleted, &active)
 	switch {
@@ -229,10 +246,10 @@ func (s *Store) whyNotIssued(ctx context.Context, rec TokenRecord) error {
 }
 
 // activeSecret returns a live project and its active sealed secret.
-func (s *Store) activeSecret(ctx context.Context, appID uint32) (Project, sealedSecret, error) {
+func activeSecret(ctx context.Context, db dbtx, appID uint32) (Project, sealedSecret, error) {
 	var p Project
 	var sec sealedSecret
-	err := s.pool.QueryRow(ctx, `
+	err := db.QueryRow(ctx, `
 		SELECT p.id, p.app_id, p.name, p.environment, p.default_ttl_seconds, p.max_ttl_seconds,
 			p.publish_allowed, p.disabled, p.created_at, p.updated_at,
 			s.version, s.key_id, s.ciphertext, s.created_at, s.created_by

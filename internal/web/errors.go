@@ -35,6 +35,12 @@ var failures = []struct {
 	is      func(error) bool
 	failure Failure
 }{
+	{isErr(store.ErrIdempotencyInFlight), Failure{Status: http.StatusConflict, Type: "idempotency-key-in-use",
+		Detail: "A request with this Idempotency-Key is still being processed; retry once it has finished.",
+		Title:  "Request in progress", Message: "The same request is still being processed."}},
+	{isErr(store.ErrIdempotencyMismatch), Failure{Status: http.StatusUnprocessableEntity, Type: "idempotency-key-reused",
+		Detail: "This Idempotency-Key was used for another request in the last 24 hours; use a new key for a new request.",
+		Title:  "Key reused", Message: "This request reuses the key of another one."}},
 	{func(err error) bool { return store.FieldErrors(err) != nil }, Failure{Status: http.StatusUnprocessableEntity, Type: "validation",
 		Detail: "The request has invalid fields; see errors.",
 		Title:  "Invalid input", Message: "Some fields are not valid, so nothing was changed. Go back, correct them and try again."}},

@@ -41,15 +41,39 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach Flush for streamed exports.
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
-// withRequestID gives every request an id, echoed in X-Request-Id and logs.
+// withRequestID gives every request an id, echoed in X-Request-Id and kept
+// in logs and audit events: the client's own X-Request-Id when it is a
+// fitting one (see clientRequestID), so that a service can trace a call end
+// to end, else a fresh random one.
 func withRequestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var b [8]byte
-		_, _ = rand.Read(b[:])
-		id := hex.EncodeToString(b[:])
+		id, ok := clientRequestID(r.Header.Values("X-Request-Id"))
+		if !ok {
+			var b [8]byte
+			_, _ = rand.Read(b[:])
+			id = hex.EncodeToString(b[:])
+		}
 		w.Header().Set("X-Request-Id", id)
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), keyRequestID, id)))
 	})
+}
+
+// maxClientRequestID is the longest request id taken from a client.
+const maxClientRequestID = 64
+
+// clientRequestID returns the request id a client sent when there is exactly
+// one of 1 to 64 characters of [A-Za-z0-9._-]: safe in logs, headers and the
+// audit trail as it is.
+func clientRequestID(values []string) (string, bool) {
+	if len(values) != 1 || values[0] == "" || len(values[0]) > maxClientRequestID {
+		return "", false
+	}
+	for _, c := range []byte(values[0]) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return "", false
+		}
+	}
+	return values[0], true
 }
 
 // hstsPolicy asks browsers that reached the console over TLS to use TLS only

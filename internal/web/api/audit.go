@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -45,6 +46,11 @@ func (s *Server) auditList(w http.ResponseWriter, r *http.Request) {
 		limit = n
 	}
 	page, err := s.Store.ListAudit(r.Context(), f, q.Get("cursor"), limit)
+	if errors.Is(err, store.ErrCursorFilters) {
+		s.problem(w, r, http.StatusBadRequest, "bad-cursor", "The cursor belongs to a page of other filters; send it with the filters of that page, or start again without it.",
+			map[string]string{"cursor": "made for other filters"})
+		return
+	}
 	if errors.Is(err, store.ErrBadCursor) {
 		s.problem(w, r, http.StatusBadRequest, "bad-cursor", "The cursor was not made by this API; start again without it.",
 			map[string]string{"cursor": "not a cursor of this API"})
@@ -57,6 +63,11 @@ func (s *Server) auditList(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.Fail(w, r, err)
 		return
+	}
+	if page.Next != "" { // RFC 8288: the same query, the next cursor
+		next := maps.Clone(q)
+		next.Set("cursor", page.Next)
+		w.Header().Set("Link", "<"+r.URL.EscapedPath()+"?"+next.Encode()+`>; rel="next"`)
 	}
 	out := auditPageJSON{Events: page.Events, Next: page.Next}
 	if out.Events == nil {

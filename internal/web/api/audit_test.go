@@ -161,3 +161,31 @@ func TestAPIAudit_RefusesARawTokenInTheURL(t *testing.T) {
 		t.Fatalf("got errors %v, want token refused with a pointer to fingerprint", p.Errors)
 	}
 }
+
+func TestAuditList_LinkLeadsToTheNextPageAndACursorKeepsItsFilters(t *testing.T) {
+	t.Parallel()
+	a := newAPIEnv(t)
+	a.CreateProject(t, 1001)
+	key := a.key(t, allAPIScopes, 1001)
+	for _, u := range []string{"a", "b", "c"} {
+		a.post(t, "/api/v1/projects/1001/tokens", key, map[string]any{"user_id": u})
+	}
+	first := a.get(t, "/api/v1/audit?action=token.issue&limit=2", key)
+	var page struct {
+		Next string `json:"next"`
+	}
+	first.decode(t, &page)
+	link := first.header.Get("Link")
+	want := `</api/v1/audit?action=token.issue&cursor=` + page.Next + `&limit=2>; rel="next"`
+	if page.Next == "" || link != want {
+		t.Fatalf("got Link %q, want %q", link, want)
+	}
+	next := a.get(t, strings.TrimSuffix(strings.TrimPrefix(link, "<"), `>; rel="next"`), key)
+	if next.status != http.StatusOK || next.header.Get("Link") != "" {
+		t.Fatalf("following Link: got %d, Link %q; want the last page", next.status, next.header.Get("Link"))
+	}
+	other := a.get(t, "/api/v1/audit?action=token.revoke&limit=2&cursor="+page.Next, key)
+	if p := other.wantProblem(t, http.StatusBadRequest, "bad-cursor"); p.Errors["cursor"] == "" {
+		t.Fatalf("got errors %v, want one naming cursor", p.Errors)
+	}
+}

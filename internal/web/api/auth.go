@@ -47,9 +47,11 @@ func (s *Server) api(scope string, h http.HandlerFunc) http.Handler {
 		}
 		admission.Release()
 		r = web.WithAPIKey(r, key)
-		if retry, ok := s.limiter.allow(key.Prefix); !ok {
-			w.Header().Set("Retry-After", strconv.Itoa(retry))
-			s.problem(w, r, http.StatusTooManyRequests, "rate-limited", "Too many requests for this API key; retry after "+strconv.Itoa(retry)+" s.", nil)
+		q := s.limiter.take(key.Prefix)
+		s.limiter.writeHeaders(w.Header(), q) // on every answer from here on
+		if !q.ok {
+			w.Header().Set("Retry-After", strconv.Itoa(q.retryAfter))
+			s.problem(w, r, http.StatusTooManyRequests, "rate-limited", "Too many requests for this API key; retry after "+strconv.Itoa(q.retryAfter)+" s.", nil)
 			return
 		}
 		if !web.Can(web.KeyPrincipal(key), web.KeyAction(scope), 0) {

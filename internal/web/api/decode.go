@@ -6,9 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"mime"
 	"net/http"
+	"net/url"
 	"reflect"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -20,13 +23,13 @@ import (
 const jsonWhitespace = " \t\r\n"
 
 // bodyError says why a request body was refused, as a problem: its status,
-// its problem type slug, a sentence for people and the JSON field at fault.
+// its problem type slug, a sentence for people and the JSON fields at fault,
+// each with its reason.
 type bodyError struct {
 	status int
 	slug   string
 	detail string
-	field  string
-	reason string // the field's error message, when field is set
+	fields map[string]string
 }
 
 func (e *bodyError) Error() string { return e.slug + ": " + e.detail }
@@ -35,9 +38,39 @@ func badBody(slug, detail string) *bodyError {
 	return &bodyError{status: http.StatusBadRequest, slug: slug, detail: detail}
 }
 
-func badField(slug, field, reason string) *bodyError {
-	return &bodyError{status: http.StatusBadRequest, slug: slug, field: field, reason: reason,
-		detail: fmt.Sprintf("Field %q %s.", field, reason)}
+// fieldProblems collects what is wrong with the fields of a body, so that
+// every one is reported at once; the problem type is that of the gravest.
+type fieldProblems struct {
+	slug   string
+	fields map[string]string
+}
+
+// slugRank orders field problems from the gravest.
+var slugRank = map[string]int{"malformed-json": 0, "unknown-field": 1, "wrong-type": 2}
+
+func (p *fieldProblems) add(slug, field, reason string) {
+	if p.fields == nil {
+		p.fields = map[string]string{}
+	}
+	if _, seen := p.fields[field]; !seen {
+		p.fields[field] = reason
+	}
+	if p.slug == "" || slugRank[slug] < slugRank[p.slug] {
+		p.slug = slug
+	}
+}
+
+func (p *fieldProblems) err() *bodyError {
+	if len(p.fields) == 0 {
+		return nil
+	}
+	detail := "The body has invalid fields; see errors."
+	if len(p.fields) == 1 {
+		for field, reason := range p.fields {
+			detail = fmt.Sprintf("Field %q %s.", field, reason)
+		}
+	}
+	return &bodyError{status: http.StatusBadRequest, slug: p.slug, detail: detail, fields: p.fields}
 }
 
 // decode reads the request's JSON body into dst strictly (see
@@ -48,11 +81,7 @@ func (s *Server) decode(w http.ResponseWriter, r *http.Request, dst any, allowEm
 	if err == nil {
 		return true
 	}
-	var fields map[string]string
-	if err.field != "" {
-		fields = map[string]string{err.field: err.reason}
-	}
-	s.problem(w, r, err.status, err.slug, err.detail, fields)
+	s.problem(w, r, err.status, err.slug, err.detail, err.fields)
 	return false
 }
 
@@ -62,7 +91,8 @@ func (s *Server) decode(w http.ResponseWriter, r *http.Request, dst any, allowEm
 // unless allowEmpty, invalid UTF-8 (which encoding/json would silently turn
 // into U+FFFD), anything but one JSON object, field names that are unknown
 // or differ in case from dst's (encoding/json matches case-insensitively),
-// repeated fields, values of the wrong type, and trailing data.
+// repeated fields, values of the wrong type (null included), and trailing
+// data. Every field at fault is named at once.
 func decodeJSONBody(contentType, contentEncoding string, body io.Reader, dst any, allowEmpty bool) *bodyError {
 	data, err := io.ReadAll(io.LimitReader(body, web.MaxBodyBytes+1))
 	var tooLarge *http.MaxBytesError
@@ -87,19 +117,48 @@ func decodeJSONBody(contentType, contentEncoding string, body io.Reader, dst any
 	if !utf8.Valid(data) {
 		return badBody("invalid-utf8", "The body is not valid UTF-8.")
 	}
-	if err := checkObjectFields(data, jsonFieldNames(dst)); err != nil {
-		return err
+	return decodeObjectFields(data, reflect.ValueOf(dst).Elem())
+}
+
+// decodeTokenRequest reads the body of introspection and revocation by
+// value: JSON, or a form as RFC 7662 and RFC 7009 clients send it
+// (token, token_type_hint), where parameters the request does not name are
+// ignored (RFC 6749 §3.2) and a repeated one is refused.
+func (s *Server) decodeTokenRequest(w http.ResponseWriter, r *http.Request, dst any) bool {
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/x-www-form-urlencoded" {
+		return s.decode(w, r, dst, false)
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(dst); err != nil {
-		var typeErr *json.UnmarshalTypeError
-		if errors.As(err, &typeErr) && typeErr.Field != "" {
-			return badField("wrong-type", typeErr.Field, "must be "+jsonTypeName(typeErr.Type))
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, web.MaxBodyBytes))
+	var bad *bodyError
+	switch {
+	case err != nil:
+		bad = &bodyError{status: http.StatusRequestEntityTooLarge, slug: "body-too-large",
+			detail: fmt.Sprintf("The body is larger than %d bytes.", web.MaxBodyBytes)}
+	case !utf8.Valid(data):
+		bad = badBody("invalid-utf8", "The body is not valid UTF-8.")
+	}
+	form, err := url.ParseQuery(string(data))
+	if bad == nil && err != nil {
+		bad = badBody("malformed-json", "The form body could not be parsed.")
+	}
+	v := reflect.ValueOf(dst).Elem()
+	var problems fieldProblems
+	for name, i := range jsonFields(v.Type()) {
+		switch values := form[name]; {
+		case len(values) > 1:
+			problems.add("malformed-json", name, "appears more than once")
+		case len(values) == 1:
+			v.Field(i).SetString(values[0])
 		}
-		return badBody("malformed-json", "The body is not valid JSON for this request.")
 	}
-	return nil
+	if bad == nil {
+		bad = problems.err()
+	}
+	if bad != nil {
+		s.problem(w, r, bad.status, bad.slug, bad.detail, bad.fields)
+		return false
+	}
+	return true
 }
 
 // isJSONMediaType accepts application/json with, at most, a UTF-8 charset.
@@ -112,9 +171,11 @@ func isJSONMediaType(contentType string) bool {
 	return !ok || strings.EqualFold(cs, "utf-8")
 }
 
-// checkObjectFields walks the top level of data: it must be exactly one JSON
-// object whose keys are all in fields, each at most once.
-func checkObjectFields(data []byte, fields map[string]bool) *bodyError {
+// decodeObjectFields decodes data, which must be exactly one JSON object,
+// into the struct v field by field, with the exact JSON names of its fields,
+// and reports every unknown, repeated, null or wrong-typed field at once.
+func decodeObjectFields(data []byte, v reflect.Value) *bodyError {
+	fields := jsonFields(v.Type())
 	dec := json.NewDecoder(bytes.NewReader(data))
 	tok, err := dec.Token()
 	if err != nil {
@@ -123,6 +184,7 @@ func checkObjectFields(data []byte, fields map[string]bool) *bodyError {
 	if d, ok := tok.(json.Delim); !ok || d != '{' {
 		return badBody("wrong-type", "The body must be a JSON object.")
 	}
+	var bad fieldProblems
 	seen := map[string]bool{}
 	for dec.More() {
 		tok, err := dec.Token()
@@ -130,16 +192,21 @@ func checkObjectFields(data []byte, fields map[string]bool) *bodyError {
 			return syntaxProblem(err)
 		}
 		key, _ := tok.(string)
-		if !fields[key] {
-			return badField("unknown-field", key, "is not a field of this request")
-		}
-		if seen[key] {
-			return badField("malformed-json", key, "appears more than once")
-		}
-		seen[key] = true
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
 			return syntaxProblem(err)
+		}
+		i, known := fields[key]
+		switch {
+		case !known:
+			bad.add("unknown-field", key, "is not a field of this request")
+		case seen[key]:
+			bad.add("malformed-json", key, "appears more than once")
+		default:
+			seen[key] = true
+			if !decodeField(raw, v.Field(i)) {
+				bad.add("wrong-type", key, "must be "+jsonTypeName(v.Field(i).Type()))
+			}
 		}
 	}
 	if _, err := dec.Token(); err != nil {
@@ -148,7 +215,46 @@ func checkObjectFields(data []byte, fields map[string]bool) *bodyError {
 	if _, err := dec.Token(); err != io.EOF {
 		return badBody("malformed-json", "The body has data after its JSON object.")
 	}
-	return nil
+	return bad.err()
+}
+
+// decodeField decodes one field's value into f. No field takes null, which
+// is a wrong type like any other; an integer may be written with a fraction
+// of zero or an exponent (3600.0, 3.6e3), as JSON Schema counts it.
+func decodeField(raw json.RawMessage, f reflect.Value) bool {
+	if string(raw) == "null" {
+		return false
+	}
+	if json.Unmarshal(raw, f.Addr().Interface()) == nil {
+		return true
+	}
+	t := f.Type()
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	n, ok := integral(raw)
+	if !ok || t.Kind() < reflect.Int || t.Kind() > reflect.Int64 || reflect.Zero(t).OverflowInt(n) {
+		return false
+	}
+	if f.Kind() == reflect.Pointer {
+		f.Set(reflect.New(t))
+		f = f.Elem()
+	}
+	f.SetInt(n)
+	return true
+}
+
+// integral reads a JSON number with an integral value that a float64 holds
+// exactly; short, so that no exponent costs time.
+func integral(raw []byte) (int64, bool) {
+	if len(raw) > 32 {
+		return 0, false
+	}
+	x, err := strconv.ParseFloat(string(raw), 64)
+	if err != nil || x != math.Trunc(x) || math.Abs(x) > 1<<53 {
+		return 0, false
+	}
+	return int64(x), true
 }
 
 func syntaxProblem(err error) *bodyError {
@@ -159,14 +265,13 @@ func syntaxProblem(err error) *bodyError {
 	return badBody("malformed-json", "The body is not valid JSON.")
 }
 
-// jsonFieldNames lists the JSON names of the fields of the struct dst points to.
-func jsonFieldNames(dst any) map[string]bool {
-	t := reflect.TypeOf(dst).Elem()
-	names := make(map[string]bool, t.NumField())
+// jsonFields maps the JSON names of the fields of struct t to their indices.
+func jsonFields(t reflect.Type) map[string]int {
+	names := make(map[string]int, t.NumField())
 	for i := range t.NumField() {
 		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
 		if name != "" && name != "-" {
-			names[name] = true
+			names[name] = i
 		}
 	}
 	return names

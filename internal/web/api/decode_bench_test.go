@@ -16,8 +16,8 @@ func benchmarkDecodeIssue(b *testing.B, body string) {
 		if err := decodeJSONBody("application/json", "", strings.NewReader(body), &in, false); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := in.storeRequest(1234567); err != nil {
-			b.Fatal(err)
+		if req := in.storeRequest(1234567); req.FieldErrors != nil {
+			b.Fatal(req.FieldErrors)
 		}
 	}
 }

@@ -25,6 +25,8 @@ func TestAPIDecode_RefusesWhatALenientDecoderAccepts(t *testing.T) {
 		{"number beyond int64", json, `{"user_id":"a","ttl_seconds":1e30}`, 400, "wrong-type", "ttl_seconds"},
 		{"string for list", json, `{"user_id":"a","privileges":"login"}`, 400, "wrong-type", "privileges"},
 		{"number in list", json, `{"user_id":"a","privileges":[1]}`, 400, "wrong-type", "privileges"},
+		{"null for a string", json, `{"user_id":null}`, 400, "wrong-type", "user_id"},
+		{"null for an optional field", json, `{"user_id":"a","room_id":null}`, 400, "wrong-type", "room_id"},
 		{"array body", json, `[{"user_id":"a"}]`, 400, "wrong-type", ""},
 		{"string body", json, `"a"`, 400, "wrong-type", ""},
 		{"null body", json, `null`, 400, "wrong-type", ""},
@@ -45,8 +47,8 @@ func TestAPIDecode_RefusesWhatALenientDecoderAccepts(t *testing.T) {
 			t.Errorf("%s: decoded %+v, want %d %s", tc.name, dst, tc.status, tc.slug)
 			continue
 		}
-		if err.status != tc.status || err.slug != tc.slug || err.field != tc.field {
-			t.Errorf("%s: got %d %s field %q (%s), want %d %s field %q", tc.name, err.status, err.slug, err.field, err.detail, tc.status, tc.slug, tc.field)
+		if err.status != tc.status || err.slug != tc.slug || (tc.field == "" && err.fields != nil) || (tc.field != "" && err.fields[tc.field] == "") {
+			t.Errorf("%s: got %d %s fields %v (%s), want %d %s field %q", tc.name, err.status, err.slug, err.fields, err.detail, tc.status, tc.slug, tc.field)
 		}
 	}
 }
@@ -54,7 +56,7 @@ func TestAPIDecode_RefusesWhatALenientDecoderAccepts(t *testing.T) {
 func TestAPIDecode_AcceptsStrictJSON(t *testing.T) {
 	t.Parallel()
 	var dst issueRequest
-	body := ` {"user_id":"ünï","ttl_seconds":60,"privileges":["login"],"stream_ids":[],"mode":"cbc","room_id":null} `
+	body := ` {"user_id":"ünï","ttl_seconds":60,"privileges":["login"],"stream_ids":[],"mode":"cbc","room_id":"r"} `
 	if err := decodeJSONBody("Application/JSON; charset=UTF-8", "identity", strings.NewReader(body), &dst, false); err != nil {
 		t.Fatalf("got %v, want the body decoded", err)
 	}

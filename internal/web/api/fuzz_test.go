@@ -3,7 +3,9 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -37,7 +39,7 @@ func fuzzDecode[T any](f *testing.F, allowEmpty bool, seeds []string, next func(
 			if !bodyProblemSlugs[err.slug] || (err.status != 400 && err.status != 413 && err.status != 415) {
 				t.Fatalf("refused with %d %q: want 400, 413 or 415 and a known problem type", err.status, err.slug)
 			}
-			if err.detail == "" || (err.field != "" && err.reason == "") {
+			if err.detail == "" || slices.Contains(slices.Collect(maps.Values(err.fields)), "") {
 				t.Fatalf("refusal %+v lacks a detail or a field reason", err)
 			}
 			return
@@ -80,8 +82,8 @@ func FuzzDecodeIssueRequest(f *testing.F) {
 		`{"user_id":null,"stream_ids":null}`,
 		`{"User_Id":"a"}`,
 	}, func(t *testing.T, in *issueRequest) {
-		req, err := in.storeRequest(42)
-		if err != nil {
+		req := in.storeRequest(42)
+		if req.FieldErrors != nil {
 			return
 		}
 		if req.AppID != 42 || req.TTL < 0 || (in.TTLSeconds != nil && req.TTL < time.Second) {

@@ -2,6 +2,8 @@ package api
 
 import (
 	"net/http"
+	"strconv"
+	"strings"
 
 	"github.com/zegocloud-console/console/internal/store"
 	"github.com/zegocloud-console/console/internal/web"
@@ -9,7 +11,8 @@ import (
 
 // introspectRequest is the body of POST /api/v1/tokens/introspect.
 type introspectRequest struct {
-	Token string `json:"token"`
+	Token         string `json:"token,omitzero"`
+	TokenTypeHint string `json:"token_type_hint,omitzero"` // RFC 7662 §2.1; there is one type of token, so it is ignored
 }
 
 // introspectionJSON answers an introspection like RFC 7662. An inactive
@@ -30,14 +33,29 @@ type introspectionJSON struct {
 	Revoked    bool      `json:"revoked"`
 	TokenID    string    `json:"token_id,omitempty"`
 	IssuedHere bool      `json:"issued_here"`
+	// The standard names of RFC 7662 beside the console's: the token id, the
+	// AppID as a string, the privileges as a space-separated list.
+	JTI      string `json:"jti,omitempty"`
+	ClientID string `json:"client_id,omitempty"`
+	Scope    string `json:"scope,omitempty"`
+}
+
+// inactiveJSON is the bare answer RFC 7662 §2.2 recommends for an inactive
+// token, for clients that ask with ?inactive=bare.
+type inactiveJSON struct {
+	Active bool `json:"active"`
 }
 
 // tokenIntrospect tells whether a presented token is active, looking only
 // at the projects the key may introspect; the inspection is audited with
 // the token's fingerprint.
 func (s *Server) tokenIntrospect(w http.ResponseWriter, r *http.Request) {
+	bare, ok := s.inactiveBare(w, r)
+	if !ok {
+		return
+	}
 	var body introspectRequest
-	if !s.decode(w, r, &body, false) || !s.requireToken(w, r, body.Token) {
+	if !s.decodeTokenRequest(w, r, &body) || !s.requireToken(w, r, body.Token) {
 		return
 	}
 	p := web.PrincipalOf(r)
@@ -49,13 +67,30 @@ func (s *Server) tokenIntrospect(w http.ResponseWriter, r *http.Request) {
 		s.Fail(w, r, err)
 		return
 	}
+	if bare && !in.Active {
+		writeJSON(w, http.StatusOK, inactiveJSON{})
+		return
+	}
 	writeJSON(w, http.StatusOK, introspectionOf(in))
+}
+
+// inactiveBare reads ?inactive=: details (the default) or bare.
+func (s *Server) inactiveBare(w http.ResponseWriter, r *http.Request) (bare, ok bool) {
+	q := r.URL.Query()
+	for name, values := range q {
+		if name != "inactive" || len(values) != 1 || (values[0] != "details" && values[0] != "bare") {
+			s.problem(w, r, http.StatusBadRequest, "bad-filter", "The query has invalid parameters; see errors.",
+				map[string]string{name: "the only parameter is inactive, details or bare, once"})
+			return false, false
+		}
+	}
+	return q.Get("inactive") == "bare", true
 }
 
 func introspectionOf(in store.Introspection) introspectionJSON {
 	out := introspectionJSON{Active: in.Active, Reason: in.Reason, Revoked: in.Revoked(), IssuedHere: in.IssuedHere()}
 	if in.Record != nil {
-		out.TokenID = in.Record.ID
+		out.TokenID, out.JTI = in.Record.ID, in.Record.ID
 	}
 	if in.Decoded == nil {
 		return out
@@ -63,6 +98,7 @@ func introspectionOf(in store.Introspection) introspectionJSON {
 	c := in.Decoded.Claims
 	appID, sub, iat, exp := c.AppID, c.UserID, c.CTime, c.Expire
 	out.AppID, out.Sub, out.Iat, out.Exp, out.Mode = &appID, &sub, &iat, &exp, in.Decoded.Mode.String()
+	out.ClientID = strconv.FormatUint(uint64(appID), 10)
 	if in.Active && in.Privilege != nil {
 		p := in.Privilege
 		var names []string
@@ -73,7 +109,7 @@ func introspectionOf(in store.Introspection) introspectionJSON {
 			names = append(names, "publish")
 		}
 		names, streams := nonNil(names), nonNil(p.StreamIDs)
-		out.RoomID, out.Privileges, out.StreamIDs = &p.RoomID, &names, &streams
+		out.RoomID, out.Privileges, out.StreamIDs, out.Scope = &p.RoomID, &names, &streams, strings.Join(names, " ")
 	}
 	return out
 }

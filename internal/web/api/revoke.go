@@ -13,13 +13,14 @@ import (
 // reasonRequest is the optional body of the revoke-by-id and revoke-user
 // routes; an empty body means no reason.
 type reasonRequest struct {
-	Reason string `json:"reason"`
+	Reason string `json:"reason,omitzero"`
 }
 
 // tokenRevokeRequest is the body of POST /api/v1/tokens/revoke.
 type tokenRevokeRequest struct {
-	Token  string `json:"token"`
-	Reason string `json:"reason"`
+	Token         string `json:"token,omitzero"`
+	TokenTypeHint string `json:"token_type_hint,omitzero"` // RFC 7009 §2.1; ignored
+	Reason        string `json:"reason,omitzero"`
 }
 
 // revokedTokenJSON is a token record after revocation.
@@ -86,13 +87,30 @@ func (s *Server) userRevoke(w http.ResponseWriter, r *http.Request) {
 	if !s.decode(w, r, &body, true) {
 		return
 	}
+	idem, ok := s.idempotency(w, r, body, appID)
+	if !ok {
+		return
+	}
 	userID := r.PathValue("userId") // checked by the store with the issuing rule
-	n, err := s.Store.RevokeUserTokens(r.Context(), appID, userID, body.Reason, web.Actor(r), s.Origin(r))
+	answer := func(n int64) (store.Answer, error) {
+		return jsonAnswer(http.StatusOK, "", userRevokeJSON{AppID: appID, UserID: userID, Revoked: n})
+	}
+	var a store.Answer
+	var err error
+	replayed := false
+	if idem != nil {
+		a, replayed, err = s.Store.RevokeUserTokensOnce(r.Context(), appID, userID, body.Reason, web.Actor(r), s.Origin(r), *idem, answer)
+	} else {
+		var n int64
+		if n, err = s.Store.RevokeUserTokens(r.Context(), appID, userID, body.Reason, web.Actor(r), s.Origin(r)); err == nil {
+			a, err = answer(n)
+		}
+	}
 	if err != nil {
 		s.Fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, userRevokeJSON{AppID: appID, UserID: userID, Revoked: n})
+	writeAnswer(w, a, replayed)
 }
 
 // tokenRevokeByValue revokes a presented token, RFC 7009 style: the
@@ -100,7 +118,7 @@ func (s *Server) userRevoke(w http.ResponseWriter, r *http.Request) {
 // the key may not use is reported as not revoked (its denial is audited).
 func (s *Server) tokenRevokeByValue(w http.ResponseWriter, r *http.Request) {
 	var body tokenRevokeRequest
-	if !s.decode(w, r, &body, false) || !s.requireToken(w, r, body.Token) {
+	if !s.decodeTokenRequest(w, r, &body) || !s.requireToken(w, r, body.Token) {
 		return
 	}
 	p := web.PrincipalOf(r)

@@ -2,7 +2,6 @@ package api
 
 import (
 	"encoding/hex"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -15,12 +14,12 @@ import (
 
 // issueRequest is the body of POST /api/v1/projects/{appId}/tokens.
 type issueRequest struct {
-	UserID     string   `json:"user_id"`
-	TTLSeconds *int64   `json:"ttl_seconds"`
-	RoomID     string   `json:"room_id"`
-	Privileges []string `json:"privileges"`
-	StreamIDs  []string `json:"stream_ids"`
-	Mode       string   `json:"mode"`
+	UserID     string   `json:"user_id,omitzero"`
+	TTLSeconds *int64   `json:"ttl_seconds,omitzero"`
+	RoomID     string   `json:"room_id,omitzero"`
+	Privileges []string `json:"privileges,omitzero"`
+	StreamIDs  []string `json:"stream_ids,omitzero"`
+	Mode       string   `json:"mode,omitzero"`
 }
 
 // maxTTLSeconds bounds ttl_seconds before it becomes a time.Duration; any
@@ -29,7 +28,9 @@ const maxTTLSeconds = 1 << 32
 
 // storeRequest turns the body into the store's request for appID, checking
 // what only the API spells: privilege names, mode names and the TTL's sign.
-func (in issueRequest) storeRequest(appID uint32) (store.IssueRequest, error) {
+// What it finds wrong travels in the request's FieldErrors, for the store to
+// report with its own checks.
+func (in issueRequest) storeRequest(appID uint32) store.IssueRequest {
 	fields := map[string]string{}
 	req := store.IssueRequest{AppID: appID, UserID: in.UserID, RoomID: in.RoomID, StreamIDs: in.StreamIDs, Mode: token04.ModeGCM}
 	if in.TTLSeconds != nil {
@@ -61,9 +62,9 @@ func (in issueRequest) storeRequest(appID uint32) (store.IssueRequest, error) {
 	}
 	req.Mode = mode
 	if len(fields) > 0 {
-		return req, &store.ValidationError{Fields: fields}
+		req.FieldErrors = fields
 	}
-	return req, nil
+	return req
 }
 
 // tokenJSON is a token record as the API shows it: never the token.
@@ -108,19 +109,32 @@ func (s *Server) tokenIssue(w http.ResponseWriter, r *http.Request) {
 	if !s.decode(w, r, &body, false) {
 		return
 	}
-	req, err := body.storeRequest(appID)
-	if err != nil {
-		s.Fail(w, r, err)
+	req := body.storeRequest(appID)
+	idem, ok := s.idempotency(w, r, body, appID)
+	if !ok {
 		return
 	}
 	req.Channel, req.Actor, req.Origin = store.ChannelAPI, web.Actor(r), s.Origin(r)
-	issued, err := s.Store.IssueToken(r.Context(), req)
+	answer := func(issued store.IssuedToken) (store.Answer, error) {
+		return jsonAnswer(http.StatusCreated, tokenURL(appID, issued.Record.ID),
+			issuedTokenJSON{tokenJSON: tokenJSONOf(issued.Record), Token: issued.Token})
+	}
+	var a store.Answer
+	var err error
+	replayed := false
+	if idem != nil {
+		a, replayed, err = s.Store.IssueTokenOnce(r.Context(), req, *idem, answer)
+	} else {
+		var issued store.IssuedToken
+		if issued, err = s.Store.IssueToken(r.Context(), req); err == nil {
+			a, err = answer(issued)
+		}
+	}
 	if err != nil {
 		s.Fail(w, r, err)
 		return
 	}
-	w.Header().Set("Location", tokenURL(appID, issued.Record.ID))
-	writeJSON(w, http.StatusCreated, issuedTokenJSON{tokenJSON: tokenJSONOf(issued.Record), Token: issued.Token})
+	writeAnswer(w, a, replayed)
 }
 
 // tokenURL is where a token record lives in the API.
@@ -138,9 +152,6 @@ func nonNil(s []string) []string {
 
 // writeJSON writes v as the JSON response with status.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
+	a, _ := jsonAnswer(status, "", v) // the API's own types always encode
+	writeAnswer(w, a, false)
 }
