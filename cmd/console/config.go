@@ -48,9 +48,9 @@ type config struct {
 	ExportBatchTimeout time.Duration
 	ExportMaxDuration  time.Duration
 	ExportConcurrency  int
-	OIDC           web.OIDCConfig
-	OIDCRulesFile  string // initial SSO mapping rules (JSON), loaded when none were ever set
-	LocalLogin     string // all, admins or none: who may sign in with a password
+	OIDC               web.OIDCConfig
+	OIDCRulesFile      string // initial SSO mapping rules (JSON), loaded when none were ever set
+	LocalLogin         string // all, admins or none: who may sign in with a password
 }
 
 // loadConfig reads the environment; a variable NAME that holds a secret may

@@ -48,7 +48,7 @@ type Store struct {
 	// reading the project and its secret and writing the token's record: the
 	// window in which an admin may disable, delete or rotate.
 	beforeIssueInsert func()
-	passwordSignIn   PasswordSignIn // who may sign in with a password; see SetPasswordSignIn
+	passwordSignIn    PasswordSignIn // who may sign in with a password; see SetPasswordSignIn
 }
 
 // dbtx is what both the pool and a transaction offer.

@@ -35,8 +35,8 @@ type Config struct {
 	ExportBatchTimeout time.Duration
 	ExportMaxDuration  time.Duration
 	ExportConcurrency  int
-	OIDC         OIDCConfig // single sign-on; off without an issuer
-	LocalLogin   string     // who may sign in with a password: store.LocalLoginAll (""), LocalLoginAdmins, LocalLoginNone
+	OIDC               OIDCConfig // single sign-on; off without an issuer
+	LocalLogin         string     // who may sign in with a password: store.LocalLoginAll (""), LocalLoginAdmins, LocalLoginNone
 }
 
 // OIDCConfig is the single sign-on setting (CONSOLE_OIDC_*): OpenID Connect's
