@@ -24,6 +24,7 @@ func (s *Server) api(scope string, h http.HandlerFunc) http.Handler {
 			return
 		}
 		if wait > 0 {
+			writeAddressHeaders(w.Header(), s.Cfg.UnauthRate, s.Cfg.UnauthBurst, wait)
 			retry := strconv.Itoa(web.SetRetryAfter(w, wait))
 			s.problem(w, r, http.StatusTooManyRequests, "rate-limited", "Too many refused requests from this address; retry after "+retry+" s.", nil)
 			return

@@ -66,6 +66,15 @@ func (l *keyLimiter) writeHeaders(h http.Header, q quota) {
 	h.Set("RateLimit", rateLimitPolicyName+";r="+strconv.Itoa(q.remaining)+";t="+strconv.Itoa(q.reset))
 }
 
+// writeAddressHeaders sets the RateLimit fields of a request refused by its
+// address's budget of refusals (web.Admit): the "address" policy, nothing
+// left, full again after wait.
+func writeAddressHeaders(h http.Header, rate float64, burst int, wait time.Duration) {
+	window := max(1, ceilSeconds(float64(burst)/rate))
+	h.Set("RateLimit-Policy", `"address";q=`+strconv.Itoa(burst)+";w="+strconv.Itoa(window))
+	h.Set("RateLimit", `"address";r=0;t=`+strconv.Itoa(ceilSeconds(wait.Seconds())))
+}
+
 // ceilSeconds rounds seconds up to a whole number from 0 to MaxInt32 (NaN,
 // from an infinite rate, is 0).
 func ceilSeconds(s float64) int {
