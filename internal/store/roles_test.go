@@ -176,6 +176,7 @@ func TestRuntimeRole_HoldsExactlyThePrivilegesServeNeeds(t *testing.T) {
 		"audit_checkpoints":   "SELECT",
 		"audit_chain_head":    "SELECT",
 		"audit_verifications": "INSERT, SELECT",
+		"audit_sinks":         "DELETE, INSERT, SELECT, UPDATE",
 	}
 	rows, err := b.owner.Pool().Query(b.ctx, `SELECT c.relname::text,
 			COALESCE((SELECT string_agg(a.privilege_type, ', ' ORDER BY a.privilege_type)

@@ -37,8 +37,9 @@ type Store struct {
 	passwordParams   PasswordParams
 	dummyHash        func() (string, error) // see Authenticate
 	auditTextTimeout time.Duration
-	migrated         atomic.Bool // the schema was found current: MigrationsPending need not ask again
-	auditMACKeys     [][]byte    // checkpoint MAC keys, signing key first; see SetAuditMACKeys
+	migrated         atomic.Bool   // the schema was found current: MigrationsPending need not ask again
+	auditMACKeys     [][]byte      // checkpoint MAC keys, signing key first; see SetAuditMACKeys
+	anchorEvery      time.Duration // how often the sealer emits audit.anchor; 0: never
 }
 
 // dbtx is what both the pool and a transaction offer.
