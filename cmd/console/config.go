@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/zegocloud-console/console/internal/sink"
 	"github.com/zegocloud-console/console/internal/store"
 )
 
@@ -37,8 +38,11 @@ type config struct {
 	APIBurst       int
 	SealInterval   time.Duration
 	VerifyInterval time.Duration
-	MetricsAddr    string // a listener of its own for /metrics, without authentication
-	MetricsToken   string // bearer token for /metrics on the main listener
+	MetricsAddr    string        // a listener of its own for /metrics, without authentication
+	MetricsToken   string        // bearer token for /metrics on the main listener
+	AnchorInterval time.Duration // how often the sealer emits audit.anchor; 0: never
+	SinkDir        string        // where file sinks write
+	SinkRetry      sink.Schedule // waits after consecutive delivery failures
 }
 
 // loadConfig reads the environment; a variable NAME that holds a secret may
@@ -107,8 +111,20 @@ func loadConfig(getenv func(string) string) (config, error) {
 		VerifyInterval: dur("CONSOLE_VERIFY_INTERVAL", 10*time.Minute),
 		MetricsAddr:    get("CONSOLE_METRICS_ADDR", ""),
 		MetricsToken:   secret("CONSOLE_METRICS_TOKEN"),
+		SinkDir:        getenv("CONSOLE_SINK_DIR"),
+	}
+	if c.SinkDir == "" {
+		c.SinkDir = filepath.Join(c.DataDir, "audit-sinks")
+	}
+	if v := getenv("CONSOLE_AUDIT_ANCHOR_INTERVAL"); v == "0" || v == "off" {
+		c.AnchorInterval = 0
+	} else {
+		c.AnchorInterval = dur("CONSOLE_AUDIT_ANCHOR_INTERVAL", 10*time.Minute)
 	}
 	var err error
+	if c.SinkRetry, err = sink.ParseSchedule(get("CONSOLE_SINK_RETRY_SCHEDULE", sink.DefaultRetrySchedule)); err != nil {
+		errs = append(errs, fmt.Errorf("CONSOLE_SINK_RETRY_SCHEDULE=%w", err))
+	}
 	if c.APIRate, err = strconv.ParseFloat(get("CONSOLE_API_RATE", "50"), 64); err != nil || c.APIRate <= 0 {
 		errs = append(errs, fmt.Errorf("CONSOLE_API_RATE: want a positive number of requests per second"))
 	}
@@ -238,6 +254,7 @@ func (c config) openURL(ctx context.Context, stderr io.Writer, databaseURL strin
 	if macKeys != nil {
 		st.SetAuditMACKeys(macKeys)
 	}
+	st.SetAuditAnchorInterval(c.AnchorInterval)
 	return st, nil
 }
 

@@ -58,6 +58,7 @@ func commands() []command {
 		{"audit", "verify, seal and prune the audit trail", runAudit},
 		{"project", "create and list ZEGO projects", runProject},
 		{"apikey", "create, list and revoke API keys", runAPIKey},
+		{"sink", "stream the audit trail to webhooks, syslog and files", runSink},
 		{"secrets", "re-encrypt ServerSecrets after a master key rotation", runSecrets},
 		{"dev", "development and benchmark helpers (seed synthetic data)", runDev},
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/zegocloud-console/console/internal/sink"
 	"github.com/zegocloud-console/console/internal/store"
 	"github.com/zegocloud-console/console/internal/web"
 	"github.com/zegocloud-console/console/internal/web/api"
@@ -58,7 +59,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	srv, err := web.New(ctx, st, logger, web.Config{SessionIdle: c.SessionIdle, SessionMax: c.SessionMax, TrustProxy: c.TrustProxy,
-		APIRate: c.APIRate, APIBurst: c.APIBurst, SealInterval: c.SealInterval, MetricsToken: c.MetricsToken, Version: version}, reg, ui.New, api.New)
+		APIRate: c.APIRate, APIBurst: c.APIBurst, SealInterval: c.SealInterval, MetricsToken: c.MetricsToken, SinkDir: c.SinkDir, Version: version}, reg, ui.New, api.New)
 	if err != nil {
 		return err
 	}
@@ -66,6 +67,8 @@ func runServe(ctx context.Context, e env, args []string) error {
 	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBackground()
 	go st.RunSealer(bg, c.SealInterval, logger)
+	go (&sink.Runner{Store: st, Deliverer: sink.NewDeliverer(sink.Options{Dir: c.SinkDir}), Interval: c.SealInterval,
+		Retry: c.SinkRetry, Log: logger}).Run(bg)
 	go runPeriodically(bg, c.VerifyInterval, logger, "verify audit chain", func(ctx context.Context) error {
 		_, err := st.VerifyAuditChain(ctx)
 		return err

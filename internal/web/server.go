@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/zegocloud-console/console/internal/sink"
 	"github.com/zegocloud-console/console/internal/store"
 )
 
@@ -25,6 +26,7 @@ type Config struct {
 	APIBurst     int           // API token bucket size
 	SealInterval time.Duration // how often the audit sealer runs, shown on the audit page
 	MetricsToken string        // bearer token for /metrics on the main listener; empty: not served there
+	SinkDir      string        // where file sinks write (for test events)
 	Version      string
 }
 
@@ -35,6 +37,7 @@ type Server struct {
 	Log     *slog.Logger
 	Cfg     Config
 	metrics *metrics
+	sinks   *sink.Deliverer // sends test events
 	ui, api Face
 }
 
@@ -68,7 +71,10 @@ func New(ctx context.Context, st *store.Store, logger *slog.Logger, cfg Config, 
 		TokensIssued:  m.tokensIssued,
 		TokensRevoked: m.tokensRevoked,
 	})
-	s := &Server{Store: st, Log: logger, Cfg: cfg, metrics: m}
+	if err := reg.Register(newSinkCollector(st)); err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	s := &Server{Store: st, Log: logger, Cfg: cfg, metrics: m, sinks: sink.NewDeliverer(sink.Options{Dir: cfg.SinkDir})}
 	if s.ui, err = newUI(ctx, s); err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
