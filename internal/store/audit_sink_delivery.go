@@ -149,7 +149,9 @@ func (s *Store) recordSinkRound(ctx context.Context, tx pgx.Tx, k Sink, round *S
 func (s *Store) readChain(ctx context.Context, db dbtx, after int64, limit int, f *AuditFilter) ([]AuditEvent, error) {
 	conds, args := []string{"chain_seq > $1"}, []any{after}
 	if f != nil {
-		c, a := AuditFilter{AppID: f.AppID, AppIDs: f.AppIDs, Action: f.Action, Outcome: f.Outcome, Actor: f.Actor}.conditions(nil, true)
+		g := *f
+		g.Text = "" // free text needs ListAudit's time limit: ReadAuditChain refuses it
+		c, a := g.conditions(nil, true)
 		for _, cond := range c {
 			conds = append(conds, renumber(cond, len(args)))
 		}
@@ -196,24 +198,39 @@ func renumber(cond string, by int) string {
 // reader that resumes there would miss them.
 var ErrAuditCursorPruned = errors.New("audit events after this cursor were pruned")
 
-// ReadAuditChain returns up to limit sealed events of f (projects, action,
-// outcome, actor) after chain position after, in chain order; or
-// ErrAuditCursorPruned when events right after it are no longer kept.
-func (s *Store) ReadAuditChain(ctx context.Context, f AuditFilter, after int64, limit int) ([]AuditEvent, error) {
-	if after < 0 {
-		return nil, &ValidationError{Fields: map[string]string{"after": "want a chain sequence number, 0 for the start"}}
+// ReadAuditChain returns up to limit sealed events of f after chain
+// position after, in chain order, and the position up to which the chain
+// was searched: past the last event returned when fewer than limit matched,
+// so that a reader polling a rare filter need not search the same events
+// again. ErrAuditCursorPruned means events right after after are no longer
+// kept. Free text is refused: it needs ListAudit's time limit.
+func (s *Store) ReadAuditChain(ctx context.Context, f AuditFilter, after int64, limit int) ([]AuditEvent, int64, error) {
+	v := validator{}
+	v.check(after >= 0, "after", "want a chain sequence number, 0 for the start")
+	v.check(f.Text == "", "q", "free text cannot be combined with a chain position")
+	if err := v.err(); err != nil {
+		return nil, after, err
 	}
-	var kept int64 // the first position still kept: after a prune, the prune checkpoint + 1
-	err := s.pool.QueryRow(ctx, `SELECT COALESCE((SELECT max(chain_seq) FROM audit_checkpoints WHERE kind = 'prune'), 0) + 1`).Scan(&kept)
+	var kept, head int64 // the first position still kept (after a prune, its checkpoint + 1), and the chain's end
+	err := s.pool.QueryRow(ctx, `SELECT COALESCE((SELECT max(chain_seq) FROM audit_checkpoints WHERE kind = 'prune'), 0) + 1,
+		COALESCE((SELECT chain_seq FROM audit_chain_head), 0)`).Scan(&kept, &head)
 	if err != nil {
-		return nil, fmt.Errorf("store: read audit chain: %w", err)
+		return nil, after, fmt.Errorf("store: read audit chain: %w", err)
 	}
 	if after+1 < kept {
-		return nil, fmt.Errorf("store: read audit chain after %d: %w (the trail starts at %d)", after, ErrAuditCursorPruned, kept)
+		return nil, after, fmt.Errorf("store: read audit chain after %d: %w (the trail starts at %d)", after, ErrAuditCursorPruned, kept)
 	}
-	events, err := s.readChain(ctx, s.pool, after, min(max(limit, 1), MaxAuditPageSize), &f)
+	limit = min(max(limit, 1), MaxAuditPageSize)
+	events, err := s.readChain(ctx, s.pool, after, limit, &f)
 	if err != nil {
-		return nil, fmt.Errorf("store: %w", err)
+		return nil, after, fmt.Errorf("store: %w", err)
 	}
-	return events, nil
+	searched := after
+	if len(events) > 0 {
+		searched = *events[len(events)-1].ChainSeq
+	}
+	if len(events) < limit {
+		searched = max(searched, head)
+	}
+	return events, searched, nil
 }

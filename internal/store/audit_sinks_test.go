@@ -350,7 +350,7 @@ func TestVerifyAuditNDJSON_ChecksAStreamInEitherOrder(t *testing.T) {
 	}
 	b.audit(t, 2)
 	b.sealAll(t)
-	events, err := b.st.ReadAuditChain(b.ctx, AuditFilter{}, 0, 100)
+	events, _, err := b.st.ReadAuditChain(b.ctx, AuditFilter{}, 0, 100)
 	if err != nil || len(events) != 7 {
 		t.Fatalf("read chain: %d events, %v", len(events), err)
 	}
