@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"flag"
@@ -185,7 +184,11 @@ func runSinkCreate(ctx context.Context, e env, args []string) error {
 		}
 	}
 	if *headerFile != "" {
-		if in.Headers, err = readHeaderFile(*headerFile); err != nil {
+		b, err := os.ReadFile(*headerFile)
+		if err == nil {
+			in.Headers, err = store.ParseSinkHeaders(string(b))
+		}
+		if err != nil {
 			return usageError("sink create: --header-file: %v", err)
 		}
 	}
@@ -205,30 +208,6 @@ func runSinkCreate(ctx context.Context, e env, args []string) error {
 	}
 	fmt.Fprintf(e.stderr, "created %s sink %d (%s) to %s, delivering from seq %d\n", k.Kind, k.ID, k.Name, k.Destination(), k.CursorSeq+1)
 	return nil
-}
-
-// readHeaderFile reads "Name: value" lines; blank lines and # comments are
-// skipped.
-func readHeaderFile(path string) (map[string]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	headers := map[string]string{}
-	sc := bufio.NewScanner(f)
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		name, value, ok := strings.Cut(line, ":")
-		if !ok {
-			return nil, fmt.Errorf("line %d: want 'Name: value'", n)
-		}
-		headers[strings.TrimSpace(name)] = strings.TrimSpace(value)
-	}
-	return headers, sc.Err()
 }
 
 func runSinkList(ctx context.Context, e env, args []string) error {

@@ -284,3 +284,23 @@ func redactURL(raw string) string {
 	u.User, u.RawQuery, u.Fragment, u.ForceQuery = nil, "", "", false
 	return u.String()
 }
+
+// ParseSinkHeaders reads custom headers written one "Name: value" a line,
+// as the CLI's --header-file and the UI's form take them; blank lines and
+// lines starting with # are skipped. A line without a colon is a field
+// error on headers.
+func ParseSinkHeaders(text string) (map[string]string, error) {
+	headers := map[string]string{}
+	for n, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		name, value, ok := strings.Cut(line, ":")
+		if !ok {
+			return nil, &ValidationError{Fields: map[string]string{"headers": fmt.Sprintf("line %d: want 'Name: value'", n+1)}}
+		}
+		headers[strings.TrimSpace(name)] = strings.TrimSpace(value)
+	}
+	return headers, nil
+}

@@ -3,6 +3,7 @@ package ui
 import (
 	"net/http"
 
+	"github.com/zegocloud-console/console/internal/store"
 	"github.com/zegocloud-console/console/static"
 )
 
@@ -40,6 +41,14 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	mux.Handle("GET /audit", s.ui(anyRole, s.auditList))
 	mux.Handle("GET /audit/export", s.ui(anyRole, s.auditExport))
 	mux.Handle("POST /audit/verify", s.ui(anyRole, s.auditVerify))
+	mux.Handle("GET /audit/sinks", s.ui(adminsOnly, s.sinkList))
+	mux.Handle("POST /audit/sinks", s.ui(adminsOnly, s.sinkCreate))
+	mux.Handle("POST /audit/sinks/{id}/pause", s.ui(adminsOnly, s.sinkSetState(store.SinkPaused, "sink-paused")))
+	mux.Handle("POST /audit/sinks/{id}/resume", s.ui(adminsOnly, s.sinkSetState(store.SinkActive, "sink-resumed")))
+	mux.Handle("POST /audit/sinks/{id}/replay", s.ui(adminsOnly, s.sinkReplay))
+	mux.Handle("POST /audit/sinks/{id}/test", s.ui(adminsOnly, s.sinkTest))
+	mux.Handle("POST /audit/sinks/{id}/rotate-secret", s.ui(adminsOnly, s.sinkRotateSecret))
+	mux.Handle("POST /audit/sinks/{id}/delete", s.ui(adminsOnly, s.sinkDelete))
 
 	mux.Handle("GET /operators", s.ui(adminsOnly, s.operatorList))
 	mux.Handle("POST /operators", s.ui(adminsOnly, s.operatorCreate))
