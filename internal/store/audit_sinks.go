@@ -402,3 +402,35 @@ func (s *Store) changeSink(ctx context.Context, id int64, action string, actor A
 	})
 	return k, err
 }
+
+// rekeySinks re-seals, in tx, the secrets of every sink sealed under
+// another master key than the current one, and says how many.
+func (s *Store) rekeySinks(ctx context.Context, tx pgx.Tx) (int, error) {
+	rows, err := tx.Query(ctx, sinkSelect+` WHERE s.secret_key_id <> $1 FOR UPDATE OF s`, s.keys.CurrentID())
+	if err != nil {
+		return 0, fmt.Errorf("store: rekey sinks: %w", err)
+	}
+	var sinks []Sink
+	for rows.Next() {
+		k, err := scanSink(rows)
+		if err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("store: rekey sinks: %w", err)
+		}
+		sinks = append(sinks, k)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("store: rekey sinks: %w", err)
+	}
+	for _, k := range sinks {
+		sec, err := s.OpenSinkSecrets(k)
+		if err != nil {
+			return 0, fmt.Errorf("store: rekey sinks: %w", err)
+		}
+		if err := s.sealSinkSecrets(ctx, tx, k.ID, sec); err != nil {
+			return 0, err
+		}
+	}
+	return len(sinks), nil
+}

@@ -380,3 +380,27 @@ func TestVerifyAuditNDJSON_ChecksAStreamInEitherOrder(t *testing.T) {
 		t.Errorf("another audit key: got %+v, want %s", r, BreakAnchorMAC)
 	}
 }
+
+func TestRekey_MovesSinkSecretsToTheNewMasterKeyToo(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	k, secret := b.webhookSink(t, "hook", 0, SinkFilter{})
+	newKey := []byte("0123456789abcdef0123456789ABCDEF")
+	both, _ := NewKeyring(newKey, []byte{7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7})
+	st2, err := Open(b.ctx, b.db.RuntimeURL, both)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st2.Close()
+	if n, err := st2.Rekey(b.ctx, sinkTestActor, Origin{}); err != nil || n != 1 {
+		t.Fatalf("rekey: got %d, %v; want the sink's secrets re-encrypted", n, err)
+	}
+	onlyNew, _ := NewKeyring(newKey)
+	st3, _ := Open(b.ctx, b.db.RuntimeURL, onlyNew)
+	defer st3.Close()
+	got, _ := st3.GetSink(b.ctx, k.ID)
+	sec, err := st3.OpenSinkSecrets(got)
+	if err != nil || sec.WebhookSecrets[0].Secret != secret || sec.Headers["Authorization"] == "" {
+		t.Fatalf("after rekey, the new key alone must open the sink's secrets: %v", err)
+	}
+}

@@ -124,8 +124,9 @@ func (s *Store) SecretVersions(ctx context.Context, appID uint32) ([]SecretVersi
 	return out, nil
 }
 
-// Rekey re-encrypts every ServerSecret under the keyring's current master key
-// and reports how many ciphertexts changed. It is audited as secrets.rekey.
+// Rekey re-encrypts every ServerSecret, and every audit sink's secrets,
+// under the keyring's current master key and reports how many ciphertexts
+// changed. It is audited as secrets.rekey.
 func (s *Store) Rekey(ctx context.Context, actor Actor, origin Origin) (int, error) {
 	n := 0
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
@@ -154,8 +155,13 @@ func (s *Store) Rekey(ctx context.Context, actor Actor, origin Origin) (int, err
 			}
 			n++
 		}
+		sinks, err := s.rekeySinks(ctx, tx)
+		if err != nil {
+			return err
+		}
+		n += sinks
 		return s.insertAudit(ctx, tx, Event{Actor: actor, Origin: origin, Action: "secrets.rekey", Outcome: OutcomeSuccess,
-			TargetType: "master_key", TargetID: s.keys.CurrentID(), Details: map[string]any{"reencrypted": n}})
+			TargetType: "master_key", TargetID: s.keys.CurrentID(), Details: map[string]any{"reencrypted": n, "sinks": sinks}})
 	})
 	return n, err
 }
