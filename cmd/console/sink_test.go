@@ -392,3 +392,29 @@ func TestSinkCLI_CreateListPauseResumeReplayTestDelete(t *testing.T) {
 		t.Errorf("audited %q, want %q", got, want)
 	}
 }
+
+func TestSinkDelivery_AStuckReceiverDoesNotHoldUpTokenIssuing(t *testing.T) {
+	t.Parallel()
+	s := newSinkEnv(t, nil, store.SinkFormatNDJSON)
+	const appID = 616161
+	apiKey := opsProvision(t, s.st, appID)
+	s.hook.mu.Lock()
+	s.hook.hold = func(int64) bool { return true } // every delivery hangs until its client gives up
+	s.hook.mu.Unlock()
+	c := startInproc(t, s.environ)
+	<-s.hook.held // a delivery is in flight, holding its sink's lock and a connection
+	for i := range 40 {
+		a := opsIssue(t.Context(), c.Client, c.URL, apiKey, appID, fmt.Sprintf("user-%d", i))
+		if a.Status != http.StatusCreated {
+			t.Fatalf("issue %d while the sink is stuck: got %d %v %.300s, want 201", i, a.Status, a.Err, a.Body)
+		}
+	}
+	opsWaitSealed(t, s.st, 30*time.Second) // sealing is not held up either
+	k, err := s.st.GetSink(t.Context(), s.sink.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k.LagEvents < 40 {
+		t.Errorf("got a lag of %d events, want the 40 issues and more waiting for the stuck receiver", k.LagEvents)
+	}
+}
