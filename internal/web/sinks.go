@@ -67,8 +67,12 @@ func (c *sinkCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// ParseSinkID reads a sink id from a path.
-func ParseSinkID(s string) (int64, bool) {
-	id, err := strconv.ParseInt(s, 10, 64)
-	return id, err == nil && id > 0
+// SinkID reads the {id} of a sink route's path; one that is not a sink id
+// is store.ErrSinkNotFound, as a missing sink is.
+func SinkID(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id < 1 {
+		return 0, store.ErrSinkNotFound
+	}
+	return id, nil
 }

@@ -155,15 +155,7 @@ func (s *Server) auditListAfterSeq(w http.ResponseWriter, r *http.Request, f sto
 		return
 	}
 	events, _, err := s.Store.ReadAuditChain(r.Context(), f, after, limit)
-	switch {
-	case errors.Is(err, store.ErrAuditCursorPruned):
-		s.problem(w, r, http.StatusGone, "gone", "Events after this position were pruned and are no longer kept; start again from after_seq=0.", nil)
-		return
-	case store.FieldErrors(err) != nil:
-		s.problem(w, r, http.StatusBadRequest, "bad-filter", "The query has invalid parameters; see errors.", store.FieldErrors(err))
-		return
-	case err != nil:
-		s.Fail(w, r, err)
+	if s.chainReadFailed(w, r, err) {
 		return
 	}
 	out := auditPageJSON{Events: events}

@@ -72,16 +72,7 @@ func (s *Server) auditStream(w http.ResponseWriter, r *http.Request) {
 		wait = d
 	}
 	events, searched, err := s.Store.ReadAuditChain(r.Context(), f, after, streamBatch)
-	if errors.Is(err, store.ErrAuditCursorPruned) {
-		s.problem(w, r, http.StatusGone, "gone", "Events after this position were pruned and are no longer kept; start again from the oldest kept (after=0).", nil)
-		return
-	}
-	if fe := store.FieldErrors(err); fe != nil {
-		s.problem(w, r, http.StatusBadRequest, "bad-filter", "The query has invalid parameters; see errors.", fe)
-		return
-	}
-	if err != nil {
-		s.Fail(w, r, err)
+	if s.chainReadFailed(w, r, err) {
 		return
 	}
 	if acceptsEventStream(r) {
@@ -197,4 +188,20 @@ func (s *Server) chainPosition(w http.ResponseWriter, r *http.Request, q url.Val
 		return 0, false
 	}
 	return n, true
+}
+
+// chainReadFailed answers a failed ReadAuditChain, if it failed: 410 when
+// the position's successors were pruned, 400 for a bad filter.
+func (s *Server) chainReadFailed(w http.ResponseWriter, r *http.Request, err error) bool {
+	switch {
+	case err == nil:
+		return false
+	case errors.Is(err, store.ErrAuditCursorPruned):
+		s.problem(w, r, http.StatusGone, "gone", "Events after this position were pruned and are no longer kept; start again from the oldest kept (0).", nil)
+	case store.FieldErrors(err) != nil:
+		s.problem(w, r, http.StatusBadRequest, "bad-filter", "The query has invalid parameters; see errors.", store.FieldErrors(err))
+	default:
+		s.Fail(w, r, err)
+	}
+	return true
 }

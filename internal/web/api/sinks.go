@@ -87,11 +87,11 @@ func (s *Server) sinkCreate(w http.ResponseWriter, r *http.Request) {
 
 // sinkID reads the {id} of the path, answering 404 for one that is not.
 func (s *Server) sinkID(w http.ResponseWriter, r *http.Request) (int64, bool) {
-	id, ok := web.ParseSinkID(r.PathValue("id"))
-	if !ok {
-		s.Fail(w, r, store.ErrSinkNotFound)
+	id, err := web.SinkID(r)
+	if err != nil {
+		s.Fail(w, r, err)
 	}
-	return id, ok
+	return id, err == nil
 }
 
 func (s *Server) sinkGet(w http.ResponseWriter, r *http.Request) {
