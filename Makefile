@@ -32,9 +32,10 @@ run: ## start the console on http://localhost:8080 (private PostgreSQL under .da
 build: ## build bin/console
 	go build -trimpath -o bin/console ./cmd/console
 
-test: ## check generated code and formatting, vet, and run every test with the race detector (starts PostgreSQL, installs Chromium if missing)
+test: ## check generated code and formatting, vet, and run every test with the race detector (starts PostgreSQL, installs Chromium and rsyslog if missing)
 	scripts/devdb.sh start
 	scripts/ensure-chromium.sh
+	scripts/ensure-rsyslog.sh
 	go tool templ generate >/dev/null 2>&1
 	@if [ -n "$$(git status --porcelain -- '*_templ.go')" ]; then \
 		echo "templ output is stale: run 'make generate' and commit the *_templ.go files"; git status --short -- '*_templ.go'; exit 1; fi

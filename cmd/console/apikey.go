@@ -43,7 +43,7 @@ func runAPIKeyCreate(ctx context.Context, e env, args []string) error {
 		in.AppIDs = append(in.AppIDs, id)
 		return nil
 	})
-	fs.Func("scope", "comma-separated `actions`: issue, revoke, introspect, audit:read; may repeat (required)", func(s string) error {
+	fs.Func("scope", "comma-separated `actions`: issue, revoke, introspect, audit:read, sinks:admin; may repeat (required)", func(s string) error {
 		for _, sc := range strings.Split(s, ",") {
 			if sc = strings.TrimSpace(sc); sc != "" {
 				in.Scopes = append(in.Scopes, sc)

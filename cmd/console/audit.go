@@ -14,7 +14,9 @@ import (
 const auditUsage = `Usage: console audit <subcommand> [flags]
 
 Works on the database in DATABASE_URL. Subcommands:
-  verify   recompute the hash chain: exit 0 when intact, 1 with the first break on stderr
+  verify   recompute the hash chain: exit 0 when intact, 1 with the first break on stderr;
+           --ndjson FILE checks a stream or export received elsewhere (no database),
+           --anchor FILE checks that the chain still holds the anchored heads in FILE
   seal     give pending events their place in the chain now
   prune    delete events older than a date, leaving a signed checkpoint in their place;
            as the schema owner (CONSOLE_MIGRATE_DATABASE_URL), since the runtime role may not
@@ -29,12 +31,27 @@ func runAudit(ctx context.Context, e env, args []string) error {
 func runAuditVerify(ctx context.Context, e env, args []string) error {
 	fs := flag.NewFlagSet("console audit verify", flag.ContinueOnError)
 	asJSON := fs.Bool("json", false, "print the report as one JSON object")
-	positional, set, err := parseFlags(e, fs, args, "Usage: console audit verify [--json]")
+	ndjson := fs.String("ndjson", "", "check this NDJSON `file` of events (a sink's stream, an export; - for stdin) instead of the database; "+
+		"anchors' MACs too when CONSOLE_AUDIT_KEY or CONSOLE_MASTER_KEY is set")
+	anchorFile := fs.String("anchor", "", "also check that the chain still holds the head of each audit.anchor event in this `file`")
+	positional, set, err := parseFlags(e, fs, args, "Usage: console audit verify [--json] [--ndjson FILE | --anchor FILE]")
 	if err != nil || set["help"] {
 		return err
 	}
 	if len(positional) > 0 {
 		return usageError("audit verify: unexpected argument %q", positional[0])
+	}
+	if *ndjson != "" && *anchorFile != "" {
+		return usageError("audit verify: --ndjson checks a file without the database, --anchor the database against a file: give one")
+	}
+	if *ndjson != "" {
+		return verifyNDJSON(e, *ndjson, *asJSON)
+	}
+	var anchors []store.Anchor
+	if *anchorFile != "" {
+		if anchors, err = readAnchors(e, *anchorFile); err != nil {
+			return usageError("audit verify: --anchor: %v", err)
+		}
 	}
 	st, _, err := openStore(ctx, e)
 	if err != nil {
@@ -44,6 +61,17 @@ func runAuditVerify(ctx context.Context, e env, args []string) error {
 	r, err := st.VerifyAuditChain(ctx)
 	if err != nil {
 		return err
+	}
+	if r.OK && anchors != nil {
+		ar, err := st.CheckAnchors(ctx, anchors)
+		if err != nil {
+			return err
+		}
+		if !ar.OK {
+			r.OK, r.BreakSeq, r.BreakKind, r.Message = false, ar.BreakSeq, ar.BreakKind, ar.Message
+		} else {
+			r.Message += "; " + ar.Message
+		}
 	}
 	if *asJSON {
 		if err := json.NewEncoder(e.stdout).Encode(r); err != nil {

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/zegocloud-console/console/internal/sink"
 	"github.com/zegocloud-console/console/internal/store"
 	"github.com/zegocloud-console/console/internal/web"
 )
@@ -51,6 +52,9 @@ type config struct {
 	OIDC               web.OIDCConfig
 	OIDCRulesFile      string // initial SSO mapping rules (JSON), loaded when none were ever set
 	LocalLogin         string // all, admins or none: who may sign in with a password
+	AnchorInterval     time.Duration // how often the sealer emits audit.anchor; 0: never
+	SinkDir            string        // where file sinks write
+	SinkRetry          sink.Schedule // waits after consecutive delivery failures
 }
 
 // loadConfig reads the environment; a variable NAME that holds a secret may
@@ -126,10 +130,22 @@ func loadConfig(getenv func(string) string) (config, error) {
 			Name: get("CONSOLE_OIDC_NAME", "single sign-on")},
 		OIDCRulesFile: get("CONSOLE_OIDC_RULES_FILE", ""),
 		LocalLogin:    strings.ToLower(get("CONSOLE_LOCAL_LOGIN", store.LocalLoginAll)),
+		SinkDir:        getenv("CONSOLE_SINK_DIR"),
+	}
+	if c.SinkDir == "" {
+		c.SinkDir = filepath.Join(c.DataDir, "audit-sinks")
+	}
+	if v := getenv("CONSOLE_AUDIT_ANCHOR_INTERVAL"); v == "0" || v == "off" {
+		c.AnchorInterval = 0
+	} else {
+		c.AnchorInterval = dur("CONSOLE_AUDIT_ANCHOR_INTERVAL", 10*time.Minute)
 	}
 	c.ExportBatchTimeout = dur("CONSOLE_EXPORT_BATCH_TIMEOUT", web.DefaultExportBatchTimeout)
 	c.ExportMaxDuration = dur("CONSOLE_EXPORT_MAX_DURATION", web.DefaultExportMaxDuration)
 	var err error
+	if c.SinkRetry, err = sink.ParseSchedule(get("CONSOLE_SINK_RETRY_SCHEDULE", sink.DefaultRetrySchedule)); err != nil {
+		errs = append(errs, fmt.Errorf("CONSOLE_SINK_RETRY_SCHEDULE=%w", err))
+	}
 	if c.APIRate, err = strconv.ParseFloat(get("CONSOLE_API_RATE", "50"), 64); err != nil || c.APIRate <= 0 {
 		errs = append(errs, fmt.Errorf("CONSOLE_API_RATE: want a positive number of requests per second"))
 	}
@@ -269,6 +285,7 @@ func (c config) openURL(ctx context.Context, stderr io.Writer, databaseURL strin
 	if macKeys != nil {
 		st.SetAuditMACKeys(macKeys)
 	}
+	st.SetAuditAnchorInterval(c.AnchorInterval)
 	return st, nil
 }
 

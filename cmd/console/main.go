@@ -59,6 +59,7 @@ func commands() []command {
 		{"project", "create and list ZEGO projects", runProject},
 		{"apikey", "create, list and revoke API keys", runAPIKey},
 		{"operator", "unlock an operator kept out by failed sign-ins", runOperator},
+		{"sink", "stream the audit trail to webhooks, syslog and files", runSink},
 		{"secrets", "re-encrypt ServerSecrets after a master key rotation", runSecrets},
 		{"dev", "development and benchmark helpers (seed synthetic data)", runDev},
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/zegocloud-console/console/internal/sink"
 	"github.com/zegocloud-console/console/internal/store"
 	"github.com/zegocloud-console/console/internal/web"
 	"github.com/zegocloud-console/console/internal/web/api"
@@ -64,7 +65,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 		APIRate: c.APIRate, APIBurst: c.APIBurst, UnauthRate: c.UnauthRate, UnauthBurst: c.UnauthBurst, SealInterval: c.SealInterval,
 		MetricsToken: c.MetricsToken, Version: version,
 		ExportBatchTimeout: c.ExportBatchTimeout, ExportMaxDuration: c.ExportMaxDuration, ExportConcurrency: c.ExportConcurrency,
-		OIDC: c.OIDC, LocalLogin: c.LocalLogin},
+		OIDC: c.OIDC, LocalLogin: c.LocalLogin, SinkDir: c.SinkDir},
 		reg, ui.New, api.New)
 	if err != nil {
 		return err
@@ -73,6 +74,8 @@ func runServe(ctx context.Context, e env, args []string) error {
 	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBackground()
 	go st.RunSealer(bg, c.SealInterval, logger)
+	go (&sink.Runner{Store: st, Deliverer: sink.NewDeliverer(sink.Options{Dir: c.SinkDir}), Interval: c.SealInterval,
+		Retry: c.SinkRetry, Log: logger}).Run(bg)
 	go runPeriodically(bg, c.VerifyInterval, logger, "verify audit chain", func(ctx context.Context) error {
 		_, err := st.VerifyAuditChainShared(ctx) // one at a time with the audit page's
 		return err

@@ -187,6 +187,9 @@ func (s *Store) RunSealer(ctx context.Context, interval time.Duration, logger *s
 		if err == nil && time.Since(lastAnchor) >= auditAnchorLogInterval && s.logChainHead(ctx, logger) {
 			lastAnchor = time.Now()
 		}
+		if err == nil && s.anchorEvery > 0 {
+			_, err = s.EmitAuditAnchor(ctx, s.anchorEvery)
+		}
 		switch {
 		case ctx.Err() != nil:
 			return

@@ -102,6 +102,8 @@ func appendAuditJSON(b []byte, e *AuditEvent) []byte {
 	b = appendJSONHex(b, e.TokenFingerprint)
 	b = append(b, `,"chain_seq":`...)
 	b = appendJSONInt(b, e.ChainSeq)
+	b = append(b, `,"prev_hash":`...)
+	b = appendJSONHex(b, e.PrevHash)
 	b = append(b, `,"hash":`...)
 	b = appendJSONHex(b, e.Hash)
 	return append(b, '}')

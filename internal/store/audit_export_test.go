@@ -152,6 +152,7 @@ type legacyAuditJSON struct {
 	Details          json.RawMessage `json:"details"`
 	TokenFingerprint *string         `json:"token_fingerprint"`
 	ChainSeq         *int64          `json:"chain_seq"`
+	PrevHash         *string         `json:"prev_hash"`
 	Hash             *string         `json:"hash"`
 }
 
@@ -177,7 +178,7 @@ func legacyNDJSON(t testing.TB, e AuditEvent) []byte {
 		ActorType: e.ActorType, ActorID: e.ActorID, ActorName: e.ActorName, Action: e.Action, Outcome: e.Outcome,
 		AppID: e.AppID, TargetType: e.TargetType, TargetID: e.TargetID, RequestID: e.RequestID,
 		ClientIP: e.ClientIP, UserAgent: e.UserAgent, Details: details,
-		TokenFingerprint: hexOrNil(e.TokenFingerprint), ChainSeq: e.ChainSeq, Hash: hexOrNil(e.Hash),
+		TokenFingerprint: hexOrNil(e.TokenFingerprint), ChainSeq: e.ChainSeq, PrevHash: hexOrNil(e.PrevHash), Hash: hexOrNil(e.Hash),
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -51,6 +51,7 @@ type AuditEvent struct {
 	Details          json.RawMessage `db:"details"`
 	TokenFingerprint []byte          `db:"token_fingerprint"`
 	ChainSeq         *int64          `db:"chain_seq"` // nil until sealed
+	PrevHash         []byte          `db:"prev_hash"` // the hash of chain_seq - 1 (32 zero bytes before the first)
 	Hash             []byte          `db:"hash"`
 	ProjectID        *int64          `db:"project_id"`        // the project it is about; nil for none
 	CanonicalVersion int16           `db:"canonical_version"` // the layout its hash is computed in (appendCanonical)
@@ -66,7 +67,7 @@ type AuditPage struct {
 // that the chain hashes, without a JSON decoding round trip per row.
 const auditColumns = `id, occurred_at, actor_type, actor_id, actor_name, action, outcome, app_id,
 	target_type, target_id, request_id, client_ip, user_agent, details::text AS details,
-	token_fingerprint, chain_seq, hash, project_id, canonical_version`
+	token_fingerprint, chain_seq, prev_hash, hash, project_id, canonical_version`
 
 // Page sizes of ListAudit.
 const (
@@ -170,7 +171,7 @@ func (s *Store) readAudit(ctx context.Context, db dbtx, f AuditFilter, after *Au
 func scanAuditEvent(rows pgx.Rows, e *AuditEvent) error {
 	return rows.Scan(&e.ID, &e.OccurredAt, &e.ActorType, &e.ActorID, &e.ActorName, &e.Action, &e.Outcome,
 		&e.AppID, &e.TargetType, &e.TargetID, &e.RequestID, &e.ClientIP, &e.UserAgent, (*[]byte)(&e.Details),
-		&e.TokenFingerprint, &e.ChainSeq, &e.Hash, &e.ProjectID, &e.CanonicalVersion)
+		&e.TokenFingerprint, &e.ChainSeq, &e.PrevHash, &e.Hash, &e.ProjectID, &e.CanonicalVersion)
 }
 
 // query is the SQL, with its arguments, that reads up to limit events of f

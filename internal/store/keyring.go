@@ -167,3 +167,31 @@ func (k *Keyring) DerivedKeys(purpose string) [][]byte {
 	}
 	return out
 }
+
+// sealBound encrypts plain under the current key, bound to ad (what the
+// ciphertext belongs to), for secrets other than ServerSecrets.
+func (k *Keyring) sealBound(ad, plain []byte) (keyID string, ciphertext []byte, err error) {
+	aead := k.aeads[k.current]
+	nonce := make([]byte, aead.NonceSize(), aead.NonceSize()+len(plain)+aead.Overhead())
+	if _, err := rand.Read(nonce); err != nil {
+		return "", nil, fmt.Errorf("store: seal: %w", err)
+	}
+	return k.current, aead.Seal(nonce, nonce, plain, ad), nil
+}
+
+// openBound decrypts what sealBound sealed for ad.
+func (k *Keyring) openBound(keyID string, ad, ciphertext []byte) ([]byte, error) {
+	aead, ok := k.aeads[keyID]
+	if !ok {
+		return nil, fmt.Errorf("store: open %s: %w (key id %s)", ad, ErrNoMasterKey, keyID)
+	}
+	ns := aead.NonceSize()
+	if len(ciphertext) < ns {
+		return nil, fmt.Errorf("store: open %s: ciphertext too short", ad)
+	}
+	plain, err := aead.Open(nil, ciphertext[:ns], ciphertext[ns:], ad)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: authentication failed", ad)
+	}
+	return plain, nil
+}

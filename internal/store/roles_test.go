@@ -183,6 +183,7 @@ func TestRuntimeRole_HoldsExactlyThePrivilegesServeNeeds(t *testing.T) {
 		"oidc_mapping":        "INSERT, SELECT, UPDATE",
 		"oidc_states":         "DELETE, INSERT, SELECT",
 		"idempotency_keys":    "DELETE, INSERT, SELECT, UPDATE",
+		"audit_sinks":         "DELETE, INSERT, SELECT, UPDATE",
 	}
 	rows, err := b.owner.Pool().Query(b.ctx, `SELECT c.relname::text,
 			COALESCE((SELECT string_agg(a.privilege_type, ', ' ORDER BY a.privilege_type)

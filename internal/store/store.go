@@ -49,6 +49,7 @@ type Store struct {
 	// window in which an admin may disable, delete or rotate.
 	beforeIssueInsert func()
 	passwordSignIn    PasswordSignIn // who may sign in with a password; see SetPasswordSignIn
+	anchorEvery       time.Duration  // how often the sealer emits audit.anchor; 0: never
 }
 
 // dbtx is what both the pool and a transaction offer.

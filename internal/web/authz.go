@@ -25,6 +25,7 @@ const (
 	ActProjectManage Action = "project.manage" // create, edit, rotate, disable, delete projects
 	ActAccessReview  Action = "access.review"  // read the operators and API keys (and export them)
 	ActAccessManage  Action = "access.manage"  // manage operators, grants, SSO rules and API keys
+	ActSinkManage    Action = "audit.sinks"    // manage the audit sinks (admins, and keys with sinks:admin)
 )
 
 // Principal kinds.
@@ -107,6 +108,7 @@ var permissions = map[Action]permission{
 	ActProjectManage: {admins, noKey, true},
 	ActAccessReview:  {reviewers, noKey, true},
 	ActAccessManage:  {admins, noKey, true},
+	ActSinkManage:    {admins, store.ScopeSinksAdmin, false},
 }
 
 // Can decides every permission: whether p may do act on the project appID.

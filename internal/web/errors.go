@@ -50,7 +50,7 @@ var failures = []struct {
 	{isErr(store.ErrTokenNotFound), Failure{Status: http.StatusNotFound, Type: "not-found", Detail: "No such resource.",
 		Title: "Not found", Message: "There is nothing here. It may have been deleted.",
 		Field: "token", FieldText: "This token was not issued here, so there is nothing to revoke. A token issued elsewhere can only be stopped at ZEGO by rotating the project's ServerSecret."}},
-	{isErr(store.ErrOperatorNotFound, store.ErrAPIKeyNotFound), Failure{Status: http.StatusNotFound, Type: "not-found", Detail: "No such resource.",
+	{isErr(store.ErrOperatorNotFound, store.ErrAPIKeyNotFound, store.ErrSinkNotFound), Failure{Status: http.StatusNotFound, Type: "not-found", Detail: "No such resource.",
 		Title: "Not found", Message: "There is nothing here. It may have been deleted."}},
 	{isErr(store.ErrProjectDisabled), Failure{Status: http.StatusConflict, Type: "project-disabled", Detail: "The project is disabled.",
 		Title: "Project disabled", Message: "This project is disabled: enable it on its page before issuing tokens.",

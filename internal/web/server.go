@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/zegocloud-console/console/internal/sink"
 	"github.com/zegocloud-console/console/internal/store"
 )
 
@@ -28,6 +29,7 @@ type Config struct {
 	Now          func() time.Time // the clock of the per-address limiter and its tallies; nil: time.Now (tests move their own)
 	SealInterval time.Duration    // how often the audit sealer runs, shown on the audit page
 	MetricsToken string           // bearer token for /metrics on the main listener; empty: not served there
+	SinkDir      string           // where file sinks write (for test events)
 	Version      string
 
 	// Audit exports: how long one batch of events may take to read, how long
@@ -63,6 +65,7 @@ type Server struct {
 	Cfg     Config
 	metrics *metrics
 	unauth  *unauthGate
+	sinks   *sink.Deliverer // sends test events
 	ui, api Face
 	// exportSlots holds one token per audit export running in this instance.
 	exportSlots chan struct{}
@@ -117,8 +120,11 @@ func New(ctx context.Context, st *store.Store, logger *slog.Logger, cfg Config, 
 		cfg.OIDC = cfg.OIDC.withDefaults()
 	}
 	st.SetPasswordSignIn(store.PasswordSignIn{Policy: cfg.LocalLogin, SSOConfigured: cfg.OIDC.Enabled()})
+	if err := reg.Register(newSinkCollector(st)); err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
 	s := &Server{Store: st, Log: logger, Cfg: cfg, metrics: m, unauth: newUnauthGate(cfg.UnauthRate, cfg.UnauthBurst, cfg.Now),
-		exportSlots: make(chan struct{}, cfg.ExportConcurrency)}
+		exportSlots: make(chan struct{}, cfg.ExportConcurrency), sinks: sink.NewDeliverer(sink.Options{Dir: cfg.SinkDir})}
 	if s.ui, err = newUI(ctx, s); err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}

@@ -24,14 +24,15 @@ const (
 
 // auditPageJSON is one page of the audit trail, newest first.
 type auditPageJSON struct {
-	Events []store.AuditEvent `json:"events"`
-	Next   string             `json:"next,omitempty"` // cursor of the next page; absent on the last
+	Events       []store.AuditEvent `json:"events"`
+	Next         string             `json:"next,omitempty"`           // cursor of the next page; absent on the last
+	NextAfterSeq *int64             `json:"next_after_seq,omitempty"` // with after_seq: where the next page starts
 }
 
 // auditList answers one page of the audit events of the key's projects.
 func (s *Server) auditList(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	f, ok := s.auditFilter(w, r, q, "limit", "cursor")
+	f, ok := s.auditFilter(w, r, q, "limit", "cursor", "after_seq")
 	if !ok {
 		return
 	}
@@ -44,6 +45,10 @@ func (s *Server) auditList(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		limit = n
+	}
+	if q.Has("after_seq") {
+		s.auditListAfterSeq(w, r, f, limit)
+		return
 	}
 	page, err := s.Store.ListAudit(r.Context(), f, q.Get("cursor"), limit)
 	if errors.Is(err, store.ErrCursorFilters) {
@@ -146,4 +151,31 @@ func (s *Server) auditExport(w http.ResponseWriter, r *http.Request) {
 		}
 		s.Fail(w, r, err)
 	})
+}
+
+// auditListAfterSeq answers a page of sealed events after a chain position,
+// in chain order (oldest first): the way to follow the trail page by page.
+func (s *Server) auditListAfterSeq(w http.ResponseWriter, r *http.Request, f store.AuditFilter, limit int) {
+	q := r.URL.Query()
+	if q.Has("cursor") {
+		s.problem(w, r, http.StatusBadRequest, "bad-filter", "The query has invalid parameters; see errors.",
+			map[string]string{"cursor": "give cursor (newest first) or after_seq (chain order), not both"})
+		return
+	}
+	after, ok := s.chainPosition(w, r, q, "after_seq")
+	if !ok {
+		return
+	}
+	events, _, err := s.Store.ReadAuditChain(r.Context(), f, after, limit)
+	if s.chainReadFailed(w, r, err) {
+		return
+	}
+	out := auditPageJSON{Events: events}
+	if out.Events == nil {
+		out.Events = []store.AuditEvent{}
+	}
+	if len(events) == limit {
+		out.NextAfterSeq = events[len(events)-1].ChainSeq
+	}
+	writeJSON(w, http.StatusOK, out)
 }

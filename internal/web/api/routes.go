@@ -13,6 +13,7 @@ const (
 	scopeRevoke     = store.ScopeRevoke
 	scopeIntrospect = store.ScopeIntrospect
 	scopeAuditRead  = store.ScopeAuditRead
+	scopeSinksAdmin = store.ScopeSinksAdmin
 )
 
 // Routes registers the JSON API, each route with the scope its key needs.
@@ -27,5 +28,15 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/tokens/introspect", s.api(scopeIntrospect, s.tokenIntrospect))
 	mux.Handle("GET /api/v1/audit", s.api(scopeAuditRead, s.auditList))
 	mux.Handle("GET /api/v1/audit/export", s.api(scopeAuditRead, s.auditExport))
+	mux.Handle("GET /api/v1/audit/stream", s.api(scopeAuditRead, s.auditStream))
+	mux.Handle("GET /api/v1/sinks", s.api(scopeSinksAdmin, s.sinkList))
+	mux.Handle("POST /api/v1/sinks", s.api(scopeSinksAdmin, s.sinkCreate))
+	mux.Handle("GET /api/v1/sinks/{id}", s.api(scopeSinksAdmin, s.sinkGet))
+	mux.Handle("DELETE /api/v1/sinks/{id}", s.api(scopeSinksAdmin, s.sinkDelete))
+	mux.Handle("POST /api/v1/sinks/{id}/pause", s.api(scopeSinksAdmin, s.sinkSetState(store.SinkPaused)))
+	mux.Handle("POST /api/v1/sinks/{id}/resume", s.api(scopeSinksAdmin, s.sinkSetState(store.SinkActive)))
+	mux.Handle("POST /api/v1/sinks/{id}/replay", s.api(scopeSinksAdmin, s.sinkReplay))
+	mux.Handle("POST /api/v1/sinks/{id}/test", s.api(scopeSinksAdmin, s.sinkTest))
+	mux.Handle("POST /api/v1/sinks/{id}/rotate-secret", s.api(scopeSinksAdmin, s.sinkRotateSecret))
 	mux.Handle("/api/", http.HandlerFunc(s.notFound))
 }

@@ -15,11 +15,13 @@ import (
 type Server struct {
 	*web.Server
 	limiter *keyLimiter
+	done    <-chan struct{} // closed when the server shuts down: streams end
 }
 
-// New builds the API on the shared server.
-func New(_ context.Context, base *web.Server) (web.Face, error) {
-	return &Server{Server: base, limiter: newKeyLimiter(base.Cfg.APIRate, base.Cfg.APIBurst)}, nil
+// New builds the API on the shared server; when ctx ends, audit streams
+// end too, so that a graceful shutdown does not wait for their clients.
+func New(ctx context.Context, base *web.Server) (web.Face, error) {
+	return &Server{Server: base, limiter: newKeyLimiter(base.Cfg.APIRate, base.Cfg.APIBurst), done: ctx.Done()}, nil
 }
 
 // Fail answers a failed API request as a problem from the error table; only

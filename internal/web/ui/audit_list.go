@@ -40,6 +40,8 @@ type AuditList struct {
 	Unsealed     int64
 	OldestWait   time.Duration
 	SealInterval time.Duration
+	ShowSinks    bool         // the viewer is an admin: the sinks' delivery state and buttons
+	Sinks        []store.Sink // every sink, for admins
 }
 
 // PageURL links to the page at cursor with the same filter.
@@ -143,6 +145,13 @@ func (s *Server) renderAudit(w http.ResponseWriter, r *http.Request, status int,
 	if m.Unsealed, m.OldestWait, err = s.Store.SealLag(ctx); err != nil {
 		s.Fail(w, r, err)
 		return
+	}
+	if op, ok := web.OperatorFrom(r); ok && op.Role == store.RoleAdmin {
+		if m.Sinks, err = s.Store.ListSinks(ctx); err != nil {
+			s.Fail(w, r, err)
+			return
+		}
+		m.ShowSinks = true
 	}
 	s.render(w, r, status, s.page(r, "Audit trail", "audit"), AuditListView(m))
 }

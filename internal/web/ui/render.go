@@ -56,6 +56,11 @@ var notices = map[string]string{
 	"operator-enabled":        "Operator enabled: they can sign in again.",
 	"operator-password-reset": "Password reset. The operator's sessions were ended; they sign in with the new password.",
 	"apikey-revoked":          "API key revoked.",
+	"sink-created":            "Audit sink added.",
+	"sink-paused":             "Audit sink paused: events wait for it in the chain.",
+	"sink-resumed":            "Audit sink resumed: it delivers from its cursor.",
+	"sink-replayed":           "Audit sink rewound: it delivers again from the chosen sequence number.",
+	"sink-deleted":            "Audit sink deleted.",
 	"verified":                "Audit trail verified.",
 	"sso-rules-saved":         "Single sign-on rules saved. Each person gets them at their next sign-in.",
 }

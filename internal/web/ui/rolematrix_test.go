@@ -6,6 +6,7 @@ import (
 	"os"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -22,7 +23,7 @@ var uiRoutePattern = regexp.MustCompile(`mux\.Handle\("([A-Z]+) ([^"]+)", s\.ui\
 var actions = map[string]web.Action{
 	"ActView": web.ActView, "ActIssue": web.ActIssue, "ActRevoke": web.ActRevoke, "ActInspect": web.ActInspect,
 	"ActAuditRead": web.ActAuditRead, "ActAuditVerify": web.ActAuditVerify, "ActProjectManage": web.ActProjectManage,
-	"ActAccessReview": web.ActAccessReview, "ActAccessManage": web.ActAccessManage,
+	"ActAccessReview": web.ActAccessReview, "ActAccessManage": web.ActAccessManage, "ActSinkManage": web.ActSinkManage,
 }
 
 // rolesFor lists the roles whose people, reaching every project, web.Can
@@ -70,6 +71,16 @@ func newRoleMatrixFixture(t *testing.T) roleMatrixFixture {
 	tok := e.IssueAt(t, 1001, "user-1", time.Time{})
 	prefix := e.APIKey(t, []string{store.ScopeIssue}, 1001)[:11]
 	target := e.OperatorPath(t, "target")
+	sinkPath := func(in store.SinkInput) string {
+		k, _, err := e.Store.CreateSink(t.Context(), in, webtest.AdminActor, store.Origin{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return "/audit/sinks/" + strconv.FormatInt(k.ID, 10)
+	}
+	fileSink := sinkPath(store.SinkInput{Name: "matrix-file", Kind: store.SinkFile, Path: "a.ndjson"})
+	hookSink := sinkPath(store.SinkInput{Name: "matrix-hook", Kind: store.SinkWebhook, URL: "https://192.0.2.10/hook"})
+	doomedSink := sinkPath(store.SinkInput{Name: "matrix-doomed", Kind: store.SinkFile, Path: "b.ndjson"})
 
 	src, err := os.ReadFile("routes.go")
 	if err != nil {
@@ -106,6 +117,14 @@ func newRoleMatrixFixture(t *testing.T) roleMatrixFixture {
 		{"GET /audit", "/audit", nil, 0},
 		{"GET /audit/export", "/audit/export?format=csv", nil, 0},
 		{"POST /audit/verify", "/audit/verify", nil, 0},
+		{"GET /audit/sinks", "/audit/sinks", nil, 200},
+		{"POST /audit/sinks", "/audit/sinks", url.Values{"name": {"matrix-new"}, "kind": {"file"}, "path": {"c.ndjson"}}, 303},
+		{"POST /audit/sinks/{id}/pause", fileSink + "/pause", nil, 303},
+		{"POST /audit/sinks/{id}/resume", fileSink + "/resume", nil, 303},
+		{"POST /audit/sinks/{id}/replay", fileSink + "/replay", url.Values{"from_seq": {"1"}}, 303},
+		{"POST /audit/sinks/{id}/test", fileSink + "/test", nil, 200},
+		{"POST /audit/sinks/{id}/rotate-secret", hookSink + "/rotate-secret", nil, 200},
+		{"POST /audit/sinks/{id}/delete", doomedSink + "/delete", nil, 303},
 		{"GET /operators", "/operators", nil, 200},
 		{"GET /operators/export", "/operators/export", nil, 200},
 		{"POST /operators/{id}/grant", target + "/grant", url.Values{"projects": {"1001"}}, 303},
@@ -143,7 +162,8 @@ func (f roleMatrixFixture) state(t *testing.T) string {
 		(SELECT count(*) FROM project_secrets),
 		(SELECT string_agg(concat_ws(',', username, role, disabled, password_hash), ';' ORDER BY id) FROM operators),
 		(SELECT string_agg(concat_ws(',', prefix, revoked_at IS NULL), ';' ORDER BY id) FROM api_keys),
-		(SELECT string_agg(concat_ws(',', id, revoked_at IS NULL), ';' ORDER BY id) FROM issued_tokens))`).Scan(&s)
+		(SELECT string_agg(concat_ws(',', id, revoked_at IS NULL), ';' ORDER BY id) FROM issued_tokens),
+		(SELECT string_agg(concat_ws(',', id, state, cursor_seq, generation, encode(secret_ciphertext, 'hex')), ';' ORDER BY id) FROM audit_sinks))`).Scan(&s)
 	if err != nil {
 		t.Fatal(err)
 	}
