@@ -50,8 +50,8 @@ type config struct {
 	ExportMaxDuration  time.Duration
 	ExportConcurrency  int
 	OIDC               web.OIDCConfig
-	OIDCRulesFile      string // initial SSO mapping rules (JSON), loaded when none were ever set
-	LocalLogin         string // all, admins or none: who may sign in with a password
+	OIDCRulesFile      string        // initial SSO mapping rules (JSON), loaded when none were ever set
+	LocalLogin         string        // all, admins or none: who may sign in with a password
 	AnchorInterval     time.Duration // how often the sealer emits audit.anchor; 0: never
 	SinkDir            string        // where file sinks write
 	SinkRetry          sink.Schedule // waits after consecutive delivery failures
@@ -130,7 +130,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 			Name: get("CONSOLE_OIDC_NAME", "single sign-on")},
 		OIDCRulesFile: get("CONSOLE_OIDC_RULES_FILE", ""),
 		LocalLogin:    strings.ToLower(get("CONSOLE_LOCAL_LOGIN", store.LocalLoginAll)),
-		SinkDir:        getenv("CONSOLE_SINK_DIR"),
+		SinkDir:       getenv("CONSOLE_SINK_DIR"),
 	}
 	if c.SinkDir == "" {
 		c.SinkDir = filepath.Join(c.DataDir, "audit-sinks")

@@ -3,8 +3,8 @@ package ui
 import (
 	"net/http"
 
-	"github.com/zegocloud-console/console/internal/web"
 	"github.com/zegocloud-console/console/internal/store"
+	"github.com/zegocloud-console/console/internal/web"
 	"github.com/zegocloud-console/console/static"
 )
 
