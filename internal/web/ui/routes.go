@@ -3,7 +3,6 @@ package ui
 import (
 	"net/http"
 
-	"github.com/zegocloud-console/console/internal/store"
 	"github.com/zegocloud-console/console/internal/web"
 	"github.com/zegocloud-console/console/static"
 )
@@ -47,8 +46,8 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	mux.Handle("POST /audit/verify", s.ui(web.ActAuditVerify, s.auditVerify))
 	mux.Handle("GET /audit/sinks", s.ui(web.ActSinkManage, s.sinkList))
 	mux.Handle("POST /audit/sinks", s.ui(web.ActSinkManage, s.sinkCreate))
-	mux.Handle("POST /audit/sinks/{id}/pause", s.ui(web.ActSinkManage, s.sinkSetState(store.SinkPaused, "sink-paused")))
-	mux.Handle("POST /audit/sinks/{id}/resume", s.ui(web.ActSinkManage, s.sinkSetState(store.SinkActive, "sink-resumed")))
+	mux.Handle("POST /audit/sinks/{id}/pause", s.ui(web.ActSinkManage, s.sinkPause))
+	mux.Handle("POST /audit/sinks/{id}/resume", s.ui(web.ActSinkManage, s.sinkResume))
 	mux.Handle("POST /audit/sinks/{id}/replay", s.ui(web.ActSinkManage, s.sinkReplay))
 	mux.Handle("POST /audit/sinks/{id}/test", s.ui(web.ActSinkManage, s.sinkTest))
 	mux.Handle("POST /audit/sinks/{id}/rotate-secret", s.ui(web.ActSinkManage, s.sinkRotateSecret))

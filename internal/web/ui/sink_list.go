@@ -119,6 +119,16 @@ func (s *Server) sinkID(w http.ResponseWriter, r *http.Request) (int64, bool) {
 }
 
 // sinkSetState pauses or resumes a sink, back to where the button was.
+// sinkPause stops a sink's deliveries; its cursor stays.
+func (s *Server) sinkPause(w http.ResponseWriter, r *http.Request) {
+	s.sinkSetState(store.SinkPaused, "sink-paused")(w, r)
+}
+
+// sinkResume starts a paused sink's deliveries again from its cursor.
+func (s *Server) sinkResume(w http.ResponseWriter, r *http.Request) {
+	s.sinkSetState(store.SinkActive, "sink-resumed")(w, r)
+}
+
 func (s *Server) sinkSetState(state, notice string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id, ok := s.sinkID(w, r)
