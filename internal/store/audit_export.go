@@ -106,6 +106,10 @@ func appendAuditJSON(b []byte, e *AuditEvent) []byte {
 	b = appendJSONHex(b, e.PrevHash)
 	b = append(b, `,"hash":`...)
 	b = appendJSONHex(b, e.Hash)
+	b = append(b, `,"project_id":`...)
+	b = appendJSONInt(b, e.ProjectID)
+	b = append(b, `,"canonical_version":`...)
+	b = strconv.AppendInt(b, int64(e.CanonicalVersion), 10)
 	return append(b, '}')
 }
 

@@ -154,6 +154,8 @@ type legacyAuditJSON struct {
 	ChainSeq         *int64          `json:"chain_seq"`
 	PrevHash         *string         `json:"prev_hash"`
 	Hash             *string         `json:"hash"`
+	ProjectID        *int64          `json:"project_id"`
+	CanonicalVersion int16           `json:"canonical_version"`
 }
 
 // legacyNDJSON is the NDJSON line encoding/json writes for e.
@@ -179,6 +181,7 @@ func legacyNDJSON(t testing.TB, e AuditEvent) []byte {
 		AppID: e.AppID, TargetType: e.TargetType, TargetID: e.TargetID, RequestID: e.RequestID,
 		ClientIP: e.ClientIP, UserAgent: e.UserAgent, Details: details,
 		TokenFingerprint: hexOrNil(e.TokenFingerprint), ChainSeq: e.ChainSeq, PrevHash: hexOrNil(e.PrevHash), Hash: hexOrNil(e.Hash),
+		ProjectID: e.ProjectID, CanonicalVersion: e.CanonicalVersion,
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -31,6 +31,8 @@ type streamedEvent struct {
 	ChainSeq         *int64          `json:"chain_seq"`
 	PrevHash         *string         `json:"prev_hash"`
 	Hash             *string         `json:"hash"`
+	ProjectID        *int64          `json:"project_id"`
+	CanonicalVersion int16           `json:"canonical_version"`
 }
 
 // ndjsonWindow is how many recent positions an offline verification keeps
@@ -164,7 +166,11 @@ func (se *streamedEvent) event() (e AuditEvent, prev, hash []byte, err error) {
 	}
 	e = AuditEvent{ID: se.ID, OccurredAt: se.OccurredAt, ActorType: se.ActorType, ActorID: se.ActorID, ActorName: se.ActorName,
 		Action: se.Action, Outcome: se.Outcome, AppID: se.AppID, TargetType: se.TargetType, TargetID: se.TargetID,
-		RequestID: se.RequestID, ClientIP: se.ClientIP, UserAgent: se.UserAgent, Details: se.Details}
+		RequestID: se.RequestID, ClientIP: se.ClientIP, UserAgent: se.UserAgent, Details: se.Details,
+		ProjectID: se.ProjectID, CanonicalVersion: se.CanonicalVersion}
+	if e.CanonicalVersion == 0 { // a stream written before events named their layout
+		e.CanonicalVersion = 1
+	}
 	if se.TokenFingerprint != nil {
 		if e.TokenFingerprint, err = hex.DecodeString(*se.TokenFingerprint); err != nil {
 			return e, nil, nil, errors.New("token_fingerprint is not hex")
