@@ -121,10 +121,14 @@ func (s *Server) sinkDelete(w http.ResponseWriter, r *http.Request) {
 
 // sinkSetState answers pause and resume.
 // sinkPause stops a sink's deliveries; its cursor stays.
-func (s *Server) sinkPause(w http.ResponseWriter, r *http.Request) { s.sinkSetState(store.SinkPaused)(w, r) }
+func (s *Server) sinkPause(w http.ResponseWriter, r *http.Request) {
+	s.sinkSetState(store.SinkPaused)(w, r)
+}
 
 // sinkResume starts a paused sink's deliveries again from its cursor.
-func (s *Server) sinkResume(w http.ResponseWriter, r *http.Request) { s.sinkSetState(store.SinkActive)(w, r) }
+func (s *Server) sinkResume(w http.ResponseWriter, r *http.Request) {
+	s.sinkSetState(store.SinkActive)(w, r)
+}
 
 func (s *Server) sinkSetState(state string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
