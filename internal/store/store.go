@@ -39,6 +39,7 @@ type Store struct {
 	auditTextTimeout time.Duration
 	migrated         atomic.Bool // the schema was found current: MigrationsPending need not ask again
 	auditMACKeys     [][]byte    // checkpoint MAC keys, signing key first; see SetAuditMACKeys
+	feed             *feedWatch  // wakes those who wait for the revocation feed to move
 }
 
 // dbtx is what both the pool and a transaction offer.
@@ -60,7 +61,7 @@ func New(pool *pgxpool.Pool, keys *Keyring, opts ...Option) *Store {
 
 func newStore(pool *pgxpool.Pool, keys *Keyring, opts []Option) (*Store, error) {
 	s := &Store{pool: pool, keys: keys, passwordChecks: make(chan struct{}, 2*runtime.NumCPU()),
-		passwordParams: defaultPasswordParams, auditTextTimeout: defaultAuditTextTimeout}
+		passwordParams: defaultPasswordParams, auditTextTimeout: defaultAuditTextTimeout, feed: newFeedWatch()}
 	for _, opt := range opts {
 		if err := opt(s); err != nil {
 			return nil, err
@@ -101,8 +102,11 @@ func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 // Keys is the keyring that seals ServerSecrets.
 func (s *Store) Keys() *Keyring { return s.keys }
 
-// Close releases every connection.
-func (s *Store) Close() { s.pool.Close() }
+// Close stops watching the revocation feed and releases every connection.
+func (s *Store) Close() {
+	s.feed.close()
+	s.pool.Close()
+}
 
 // Ping tells whether the database answers.
 func (s *Store) Ping(ctx context.Context) error {
