@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -36,7 +37,18 @@ type Server struct {
 	Cfg     Config
 	metrics *metrics
 	ui, api Face
+	// draining closes when the server begins to shut down, so that long
+	// polls answer at once instead of holding the shutdown up.
+	draining  chan struct{}
+	drainOnce sync.Once
 }
+
+// Drain tells long-running requests that the server is shutting down;
+// pass it to http.Server.RegisterOnShutdown.
+func (s *Server) Drain() { s.drainOnce.Do(func() { close(s.draining) }) }
+
+// Draining is closed once Drain was called.
+func (s *Server) Draining() <-chan struct{} { return s.draining }
 
 // NewFace builds one face of the console on the shared server: ui.New or
 // api.New.
@@ -68,7 +80,7 @@ func New(ctx context.Context, st *store.Store, logger *slog.Logger, cfg Config, 
 		TokensIssued:  m.tokensIssued,
 		TokensRevoked: m.tokensRevoked,
 	})
-	s := &Server{Store: st, Log: logger, Cfg: cfg, metrics: m}
+	s := &Server{Store: st, Log: logger, Cfg: cfg, metrics: m, draining: make(chan struct{})}
 	if s.ui, err = newUI(ctx, s); err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}

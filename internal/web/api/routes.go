@@ -13,6 +13,7 @@ const (
 	scopeRevoke     = store.ScopeRevoke
 	scopeIntrospect = store.ScopeIntrospect
 	scopeAuditRead  = store.ScopeAuditRead
+	scopeFeedRead   = store.ScopeRevocationsRead
 )
 
 // Routes registers the JSON API, each route with the scope its key needs.
@@ -27,5 +28,7 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/tokens/introspect", s.api(scopeIntrospect, s.tokenIntrospect))
 	mux.Handle("GET /api/v1/audit", s.api(scopeAuditRead, s.auditList))
 	mux.Handle("GET /api/v1/audit/export", s.api(scopeAuditRead, s.auditExport))
+	mux.Handle("GET /api/v1/revocations", s.api(scopeFeedRead, s.revocationFeed))
+	mux.Handle("GET /api/v1/revocations/snapshot", s.api(scopeFeedRead, s.revocationSnapshot))
 	mux.Handle("/api/", http.HandlerFunc(s.notFound))
 }

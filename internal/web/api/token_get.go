@@ -30,6 +30,12 @@ func (s *Server) tokenGet(w http.ResponseWriter, r *http.Request) {
 		s.Fail(w, r, err)
 		return
 	}
+	kicks, err := s.Store.TokenKicks(r.Context(), []string{rec.ID})
+	if err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	rec.Kick = kicks[rec.ID]
 	writeJSON(w, http.StatusOK, tokenRecordJSON{tokenJSON: tokenJSONOf(rec), State: rec.State(time.Now()), Channel: rec.Channel,
 		IssuedBy: rec.IssuedByName, revocationJSON: revocationOf(rec)})
 }

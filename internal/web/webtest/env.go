@@ -21,12 +21,14 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/zegocloud-console/console/internal/kicker"
 	"github.com/zegocloud-console/console/internal/pgtest"
 	"github.com/zegocloud-console/console/internal/store"
 	"github.com/zegocloud-console/console/internal/token04"
 	"github.com/zegocloud-console/console/internal/web"
 	"github.com/zegocloud-console/console/internal/web/api"
 	"github.com/zegocloud-console/console/internal/web/ui"
+	"github.com/zegocloud-console/console/internal/zego"
 )
 
 // TestSecret is the ServerSecret of projects made by Env.createProject.
@@ -293,4 +295,23 @@ func (e *Env) IssueAt(t *testing.T, appID uint32, userID string, now time.Time) 
 		t.Fatalf("issue a token for %s: %v", userID, err)
 	}
 	return it
+}
+
+// RunKicker delivers the kicks that revocations queue to ZEGO's server APIs
+// at zegoBase (a zegotest stand-in) until t ends, with quick retries.
+func (e *Env) RunKicker(t *testing.T, zegoBase string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	w := kicker.New(e.Store, &zego.Client{BaseURL: zegoBase, HTTP: &http.Client{}},
+		slog.New(slog.NewJSONHandler(e.Logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		kicker.Options{Poll: 50 * time.Millisecond, BackoffBase: 10 * time.Millisecond, BackoffMax: 100 * time.Millisecond})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		w.Run(ctx)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
 }
