@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/zegocloud-console/console/internal/store"
+	"github.com/zegocloud-console/console/internal/zego"
 )
 
 // config is everything the console reads from its environment. Every
@@ -39,6 +41,9 @@ type config struct {
 	VerifyInterval time.Duration
 	MetricsAddr    string // a listener of its own for /metrics, without authentication
 	MetricsToken   string // bearer token for /metrics on the main listener
+	ZegoAPIBase    string // base URL of every ZEGO server API, in place of ZEGO's hosts (a stand-in, a proxy)
+	ZegoRTCAPIBase string // the same for RTC's server API alone
+	ZegoZIMAPIBase string // the same for In-app Chat's server API alone
 }
 
 // loadConfig reads the environment; a variable NAME that holds a secret may
@@ -107,6 +112,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 		VerifyInterval: dur("CONSOLE_VERIFY_INTERVAL", 10*time.Minute),
 		MetricsAddr:    get("CONSOLE_METRICS_ADDR", ""),
 		MetricsToken:   secret("CONSOLE_METRICS_TOKEN"),
+		ZegoAPIBase:    get("CONSOLE_ZEGO_API_BASE", ""),
+		ZegoRTCAPIBase: get("CONSOLE_ZEGO_RTC_API_BASE", ""),
+		ZegoZIMAPIBase: get("CONSOLE_ZEGO_ZIM_API_BASE", ""),
 	}
 	var err error
 	if c.APIRate, err = strconv.ParseFloat(get("CONSOLE_API_RATE", "50"), 64); err != nil || c.APIRate <= 0 {
@@ -144,7 +152,20 @@ func (c config) validate() error {
 	if c.SessionIdle > c.SessionMax {
 		errs = append(errs, errors.New("CONSOLE_SESSION_IDLE is longer than CONSOLE_SESSION_MAX"))
 	}
+	for name, v := range map[string]string{"CONSOLE_ZEGO_API_BASE": c.ZegoAPIBase, "CONSOLE_ZEGO_RTC_API_BASE": c.ZegoRTCAPIBase,
+		"CONSOLE_ZEGO_ZIM_API_BASE": c.ZegoZIMAPIBase} {
+		if u, err := url.Parse(v); v != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil) {
+			errs = append(errs, fmt.Errorf("%s=%q: want the base URL of ZEGO's server API or a stand-in, such as https://rtc-api.zego.im/", name, v))
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// zegoClient calls ZEGO's server APIs, at ZEGO's hosts for each project's
+// region unless CONSOLE_ZEGO_*API_BASE points elsewhere.
+func (c config) zegoClient() *zego.Client {
+	return &zego.Client{BaseURL: c.ZegoAPIBase,
+		ServiceBaseURL: map[string]string{zego.ServiceRTC: c.ZegoRTCAPIBase, zego.ServiceZIM: c.ZegoZIMAPIBase}}
 }
 
 // keyring builds the master keyring. In dev mode without CONSOLE_MASTER_KEY it

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/zegocloud-console/console/internal/kicker"
 	"github.com/zegocloud-console/console/internal/store"
 	"github.com/zegocloud-console/console/internal/web"
 	"github.com/zegocloud-console/console/internal/web/api"
@@ -64,7 +65,16 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}
 
 	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopBackground()
+	kicksDone := make(chan struct{})
+	// A kick under way completes (and is recorded) before the store closes.
+	defer func() {
+		stopBackground()
+		<-kicksDone
+	}()
+	go func() {
+		defer close(kicksDone)
+		kicker.New(st, c.zegoClient(), logger, kicker.Options{}).Run(bg)
+	}()
 	go st.RunSealer(bg, c.SealInterval, logger)
 	go runPeriodically(bg, c.VerifyInterval, logger, "verify audit chain", func(ctx context.Context) error {
 		_, err := st.VerifyAuditChain(ctx)
@@ -74,6 +84,10 @@ func runServe(ctx context.Context, e env, args []string) error {
 		_, err := st.PurgeExpiredSessions(ctx)
 		return err
 	})
+	go runPeriodically(bg, 10*time.Minute, logger, "prune revocation feed", func(ctx context.Context) error {
+		_, err := st.PruneRevocations(ctx, time.Now().Add(-revocationFeedGrace))
+		return err
+	})
 
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
@@ -81,6 +95,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	hs.RegisterOnShutdown(srv.Drain) // long polls of the revocation feed answer at once
 	errc := make(chan error, 2)
 	if c.MetricsAddr != "" {
 		mln, err := net.Listen("tcp", c.MetricsAddr)
@@ -106,9 +121,14 @@ func runServe(ctx context.Context, e env, args []string) error {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	stopBackground()
+	<-kicksDone
 	logger.Info("stopped")
 	return nil
 }
+
+// revocationFeedGrace is how long after its token expired a revocation
+// stays in the feed: a service whose cursor is older reloads the snapshot.
+const revocationFeedGrace = time.Hour
 
 // prepareSchema makes sure the console serves as a role that cannot change
 // the rules of its own audit trail, on a current schema. A superuser or the

@@ -149,6 +149,7 @@ func Classify(a Answer, err error) Outcome {
 // their canonical order without repeats; what is not a product is returned
 // as bad.
 func ParseServices(list string) (services []string, bad string) {
+	services = []string{} // an empty list is one, for the caller to refuse
 	for _, s := range strings.Split(list, ",") {
 		s = strings.ToLower(strings.TrimSpace(s))
 		if s == "" {
