@@ -58,8 +58,9 @@ type TokenList struct {
 	Projects     []store.Project
 	Filter       TokenFilterForm
 	Tokens       []store.TokenRecord
-	Before       string // the cursor of this page, "" on the first
-	Next         string // the id to pass as before for the older page, "" on the last
+	Kicks        map[string]string // where the kicks of revoked tokens at ZEGO are, by token id
+	Before       string            // the cursor of this page, "" on the first
+	Next         string            // the id to pass as before for the older page, "" on the last
 	Now          time.Time
 	CanRevoke    bool
 	Error        string // why the request was refused, shown above the filters
@@ -128,6 +129,16 @@ func (s *Server) renderTokens(w http.ResponseWriter, r *http.Request, status int
 		s.Fail(w, r, err)
 		return
 	}
+	var revoked []string
+	for _, t := range m.Tokens {
+		if t.RevokedAt != nil {
+			revoked = append(revoked, t.ID)
+		}
+	}
+	if m.Kicks, err = s.Store.TokenKicks(r.Context(), revoked); err != nil {
+		s.Fail(w, r, err)
+		return
+	}
 	m.Projects, m.Now = projects, time.Now()
 	if op, ok := web.OperatorFrom(r); ok {
 		m.CanRevoke = slices.Contains(issuers, op.Role)
@@ -175,6 +186,17 @@ func revokedNote(by, reason *string) string {
 		note += ": " + r
 	}
 	return note
+}
+
+// kickBadge is the badge class of a kick state.
+func kickBadge(state string) string {
+	switch state {
+	case store.KickDone:
+		return "badge badge-ok"
+	case store.KickFailed:
+		return "badge badge-bad"
+	}
+	return "badge badge-warn"
 }
 
 // tokenRevokeURL is where a row's revoke form posts.
