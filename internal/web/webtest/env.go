@@ -62,22 +62,38 @@ type Env struct {
 	srv   *httptest.Server
 	URL   string
 	Logs  *SyncBuffer
+	stop  func()
 }
 
 // NewEnv starts a console server for t with its own migrated database.
 func NewEnv(t *testing.T, mods ...func(*web.Config)) *Env {
+	t.Helper()
+	return startEnv(t, pgtest.New(t), mods...)
+}
+
+// Another starts a second console on e's database, as another instance
+// behind a load balancer would run: a store (pool) and HTTP server of its own.
+func (e *Env) Another(t *testing.T, mods ...func(*web.Config)) *Env {
+	t.Helper()
+	return startEnv(t, e.DB, mods...)
+}
+
+// Stop stops the console as a shutdown would, before the test ends: its
+// HTTP server (cutting long polls) and its store.
+func (e *Env) Stop() { e.stop() }
+
+// startEnv starts a console on db.
+func startEnv(t *testing.T, db pgtest.DB, mods ...func(*web.Config)) *Env {
 	t.Helper()
 	ctx := t.Context()
 	keys, err := store.NewKeyring(bytes.Repeat([]byte{9}, 32))
 	if err != nil {
 		t.Fatal(err)
 	}
-	db := pgtest.New(t)
 	st, err := store.Open(ctx, db.RuntimeURL, keys) // as console serve runs: the runtime role
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(st.Close)
 	logs := &SyncBuffer{}
 	cfg := web.Config{SessionIdle: 30 * time.Minute, SessionMax: 12 * time.Hour, APIRate: 1000, APIBurst: 1000}
 	for _, m := range mods {
@@ -86,11 +102,18 @@ func NewEnv(t *testing.T, mods ...func(*web.Config)) *Env {
 	srv, err := web.New(ctx, st, slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), cfg,
 		prometheus.NewRegistry(), ui.New, api.New)
 	if err != nil {
+		st.Close()
 		t.Fatal(err)
 	}
 	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(hs.Close)
-	return &Env{Store: st, DB: db, srv: hs, URL: hs.URL, Logs: logs}
+	e := &Env{Store: st, DB: db, srv: hs, URL: hs.URL, Logs: logs}
+	e.stop = sync.OnceFunc(func() {
+		srv.Drain()
+		hs.Close()
+		st.Close()
+	})
+	t.Cleanup(e.stop)
+	return e
 }
 
 var AdminActor = store.Actor{Type: store.ActorSystem, Name: "test-setup"}
