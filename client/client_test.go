@@ -19,6 +19,7 @@ import (
 	"github.com/zegocloud-console/console/internal/store"
 	"github.com/zegocloud-console/console/internal/web"
 	"github.com/zegocloud-console/console/internal/web/webtest"
+	"github.com/zegocloud-console/console/internal/zego/zegotest"
 )
 
 var allScopes = []string{store.ScopeIssue, store.ScopeRevoke, store.ScopeIntrospect, store.ScopeAuditRead, store.ScopeRevocationsRead}
@@ -303,5 +304,35 @@ func (f *front) switchTo(target string) {
 	f.target = nil
 	if target != "" {
 		f.target, _ = url.Parse(target)
+	}
+}
+
+func TestClient_TheTokenRecordFollowsItsKickAtZEGO(t *testing.T) {
+	t.Parallel()
+	e := webtest.NewEnv(t)
+	if _, err := e.Store.CreateProject(t.Context(), store.ProjectInput{Name: "Kicks", AppID: 1001, Environment: "test",
+		DefaultTTL: time.Hour, MaxTTL: time.Hour, KickOnRevoke: true, ZegoServices: []string{"zim"}},
+		[]byte(webtest.TestSecret), webtest.AdminActor, store.Origin{}); err != nil {
+		t.Fatal(err)
+	}
+	fake := zegotest.New(t, map[uint32]string{1001: webtest.TestSecret})
+	e.RunKicker(t, fake.URL)
+	ctx := t.Context()
+	c := client.New(e.URL, e.APIKey(t, allScopes, 1001))
+	tok, err := c.Issue(ctx, 1001, client.IssueRequest{UserID: "alice", RoomID: "room-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec, err := c.RevokeToken(ctx, 1001, tok.ID, ""); err != nil || rec.Kick != client.KickQueued {
+		t.Fatalf("revoke: got %+v, %v; want the kick queued", rec, err)
+	}
+	var rec *client.TokenRecord
+	waitUntil(t, 30*time.Second, "the kick done", func() bool {
+		rec, err = c.Token(ctx, 1001, tok.ID)
+		return err == nil && rec.Kick == client.KickDone
+	})
+	if len(rec.Kicks) != 1 || rec.Kicks[0].Service != "zim" || rec.Kicks[0].RoomID != "room-1" || rec.Kicks[0].Code == nil ||
+		*rec.Kicks[0].Code != 0 || rec.Kicks[0].RequestID != fake.Calls()[0].RequestID {
+		t.Fatalf("got kicks %+v, want the ZIM kick with ZEGO's answer", rec.Kicks)
 	}
 }

@@ -66,7 +66,21 @@ type TokenRecord struct {
 	RevokedAt   *time.Time `json:"revoked_at,omitempty"`
 	RevokedBy   string     `json:"revoked_by,omitempty"`
 	Reason      string     `json:"reason,omitempty"`
-	Kick        string     `json:"kick,omitempty"` // KickQueued, KickDone, KickFailed; "" when no kick
+	Kick        string     `json:"kick,omitempty"`  // KickQueued, KickDone, KickFailed; "" when no kick
+	Kicks       []Kick     `json:"kicks,omitempty"` // each kick with ZEGO's last answer; only from Token
+}
+
+// Kick is the kick of a revoked token's user out of its room in one ZEGO
+// product, with ZEGO's answer to the last attempt.
+type Kick struct {
+	Service   string    `json:"service"` // "rtc" or "zim"
+	RoomID    string    `json:"room_id"`
+	Status    string    `json:"status"` // KickQueued, KickDone, KickFailed
+	Attempts  int       `json:"attempts"`
+	Code      *int64    `json:"code,omitempty"` // ZEGO's Code
+	Message   string    `json:"message"`        // ZEGO's Message, or why there was no answer
+	RequestID string    `json:"request_id"`     // ZEGO's RequestId
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // IssuedToken is a fresh token and its record. Token is shown this once.

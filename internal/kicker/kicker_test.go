@@ -250,7 +250,7 @@ func TestKicker_RevokeKicksEachUserOutOfEachRoomExactlyOnceWithTwoInstances(t *t
 		t.Errorf("got %d kicks done, want %d (a row per token and product)", got, 2*(12+3))
 	}
 	states, err := e.st.TokenKicks(t.Context(), []string{byID[0].Record.ID})
-	if err != nil || states[byID[0].Record.ID] != store.KickDone {
+	if err != nil || store.KickState(states[byID[0].Record.ID]) != store.KickDone {
 		t.Errorf("token record: got kick %v, %v; want done", states, err)
 	}
 }
@@ -382,8 +382,12 @@ func TestKicker_AWrongSecretFailsAtOnceAndTheTokenRecordSaysSo(t *testing.T) {
 		t.Fatalf("got calls %+v, want one, refused for its signature", calls)
 	}
 	states, err := e.st.TokenKicks(t.Context(), []string{it.Record.ID})
-	if err != nil || states[it.Record.ID] != store.KickFailed {
+	if err != nil || store.KickState(states[it.Record.ID]) != store.KickFailed {
 		t.Fatalf("got %v, %v; want the token's kick failed", states, err)
+	}
+	k := states[it.Record.ID][0]
+	if k.Code == nil || *k.Code != zego.CodeBadSignature || k.Message != "Invalid signature." || k.RequestID != calls[0].RequestID || k.Attempts != 1 {
+		t.Errorf("the token's kick: got %+v, want ZEGO's Code, Message and RequestId after one attempt", k)
 	}
 	if n := e.count(t, `SELECT count(*) FROM audit_events WHERE action = 'zego.kickout' AND outcome = 'error'
 			AND details->>'result' = 'failed' AND (details->>'code')::bigint = $1`, zego.CodeBadSignature); n != 1 {
@@ -405,7 +409,7 @@ func TestKicker_AUserNotInTheRoomCountsAsDone(t *testing.T) {
 		t.Fatalf("got calls %+v, want one per product, answered 'not in the room'", calls)
 	}
 	states, err := e.st.TokenKicks(t.Context(), []string{it.Record.ID})
-	if err != nil || states[it.Record.ID] != store.KickDone {
+	if err != nil || store.KickState(states[it.Record.ID]) != store.KickDone {
 		t.Fatalf("got %v, %v; want done", states, err)
 	}
 }

@@ -41,33 +41,62 @@ func queueKicks(ctx context.Context, tx pgx.Tx, ids []string) (int64, error) {
 	return tag.RowsAffected(), nil
 }
 
-// kickStates tells, for each token of ids that has kicks, where they are:
-// queued while any is, else failed if any failed, else done.
-func kickStates(ctx context.Context, db dbtx, ids []string) (map[string]string, error) {
-	rows, _ := db.Query(ctx, `SELECT token_id::text,
-			CASE WHEN bool_or(status = 'queued') THEN 'queued' WHEN bool_or(status = 'failed') THEN 'failed' ELSE 'done' END
-		FROM zego_kicks WHERE token_id = ANY($1::uuid[]) GROUP BY token_id`, ids)
-	out := map[string]string{}
-	var id, state string
-	if _, err := pgx.ForEachRow(rows, []any{&id, &state}, func() error {
-		out[id] = state
-		return nil
-	}); err != nil {
-		return nil, fmt.Errorf("store: kick states: %w", err)
+// Kick is one kick of a revoked token's user out of its room in one ZEGO
+// product, as its last attempt left it.
+type Kick struct {
+	TokenID   string    `db:"token_id"`
+	Service   string    `db:"service"`
+	RoomID    string    `db:"room_id"`
+	Status    string    `db:"status"` // KickQueued, KickDone, KickFailed
+	Attempts  int       `db:"attempts"`
+	Code      *int64    `db:"code"`       // ZEGO's Code of the last answer
+	Message   string    `db:"message"`    // ZEGO's Message, or why there was no answer
+	RequestID string    `db:"request_id"` // ZEGO's RequestId
+	UpdatedAt time.Time `db:"updated_at"`
+}
+
+// KickState sums up a token's kicks: queued while any is, else failed if
+// any failed, else done; "" when there are none.
+func KickState(kicks []Kick) string {
+	state := ""
+	for _, k := range kicks {
+		switch {
+		case k.Status == KickQueued:
+			return KickQueued
+		case k.Status == KickFailed:
+			state = KickFailed
+		case state == "":
+			state = KickDone
+		}
+	}
+	return state
+}
+
+// tokenKicks returns the kicks of the tokens with ids, by token id.
+func tokenKicks(ctx context.Context, db dbtx, ids []string) (map[string][]Kick, error) {
+	rows, _ := db.Query(ctx, `SELECT token_id::text AS token_id, service, room_id, status, attempts, code, message, request_id, updated_at
+		FROM zego_kicks WHERE token_id = ANY($1::uuid[]) ORDER BY token_id, service`, ids)
+	kicks, err := pgx.CollectRows(rows, pgx.RowToStructByName[Kick])
+	if err != nil {
+		return nil, fmt.Errorf("store: kicks of tokens: %w", err)
+	}
+	out := map[string][]Kick{}
+	for _, k := range kicks {
+		out[k.TokenID] = append(out[k.TokenID], k)
 	}
 	return out, nil
 }
 
-// TokenKicks tells where the kicks of the tokens with ids are (KickQueued,
-// KickDone, KickFailed); tokens without kicks are absent.
-func (s *Store) TokenKicks(ctx context.Context, ids []string) (map[string]string, error) {
+// TokenKicks returns the kicks of the tokens with ids, by token id; tokens
+// without kicks are absent.
+func (s *Store) TokenKicks(ctx context.Context, ids []string) (map[string][]Kick, error) {
 	var valid []string
 	for _, id := range ids {
 		if uuidRe.MatchString(id) {
 			valid = append(valid, id)
 		}
 	}
-	return kickStates(ctx, s.pool, valid)
+	return tokenKicks(ctx, s.pool, valid)
 }
 
 // KickBatch is one call to a ZEGO product's kick-out action: users of one

@@ -56,7 +56,7 @@ func TestDeliverKick_ARoomBeingDeliveredByOneInstanceIsNotDeliveredByAnother(t *
 		t.Fatal(err)
 	}
 	states, err := b.st.TokenKicks(b.ctx, []string{it.Record.ID})
-	if err != nil || states[it.Record.ID] != KickDone {
+	if err != nil || KickState(states[it.Record.ID]) != KickDone {
 		t.Fatalf("got %v, %v; want done", states, err)
 	}
 	if n := b.queryInt(t, `SELECT count(*) FROM audit_events WHERE action = 'zego.kickout' AND outcome = 'success'`); n != 1 {

@@ -221,8 +221,8 @@ func (s *Store) kicksOfRevoked(ctx context.Context, tx pgx.Tx, rec *TokenRecord,
 		}
 		return err
 	}
-	states, err := kickStates(ctx, tx, []string{rec.ID})
-	rec.Kick = states[rec.ID]
+	kicks, err := tokenKicks(ctx, tx, []string{rec.ID})
+	rec.Kick = KickState(kicks[rec.ID])
 	return err
 }
 

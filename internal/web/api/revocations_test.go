@@ -74,6 +74,26 @@ func TestAPIRevoke_AnswersWhileZEGOHangsAndTheRecordFollowsTheKick(t *testing.T)
 		}
 		<-tick.C
 	}
+	var record struct {
+		Kick  string
+		Kicks []struct {
+			Service, Status, Message string
+			RoomID                   string `json:"room_id"`
+			RequestID                string `json:"request_id"`
+			Code                     *int64
+			Attempts                 int
+		}
+	}
+	a.get(t, "/api/v1/projects/1001/tokens/"+first.ID, key).decode(t, &record)
+	if len(record.Kicks) != 2 {
+		t.Fatalf("the record's kicks: got %+v, want one per product", record.Kicks)
+	}
+	for i, k := range record.Kicks {
+		if k.Service != zego.Services[i] || k.RoomID != "r1" || k.Status != "done" || k.Code == nil || *k.Code != 0 ||
+			k.Message != "success" || !strings.HasPrefix(k.RequestID, "fake-") || k.Attempts != 1 {
+			t.Errorf("kick %d on the record: got %+v, want done with ZEGO's Code 0, Message and RequestId", i, k)
+		}
+	}
 	// Revoking again answers the record with where its kick is now.
 	if got := kickOf(t, a.post(t, "/api/v1/projects/1001/tokens/"+first.ID+"/revoke", key, map[string]string{})); got != "done" {
 		t.Errorf("revoking again: got kick %q, want done", got)

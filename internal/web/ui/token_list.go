@@ -13,6 +13,7 @@ import (
 	"github.com/zegocloud-console/console/internal/store"
 	"github.com/zegocloud-console/console/internal/token04"
 	"github.com/zegocloud-console/console/internal/web"
+	"github.com/zegocloud-console/console/internal/zego"
 )
 
 // tokenPageSize is how many token records one page of the list shows.
@@ -58,9 +59,9 @@ type TokenList struct {
 	Projects     []store.Project
 	Filter       TokenFilterForm
 	Tokens       []store.TokenRecord
-	Kicks        map[string]string // where the kicks of revoked tokens at ZEGO are, by token id
-	Before       string            // the cursor of this page, "" on the first
-	Next         string            // the id to pass as before for the older page, "" on the last
+	Kicks        map[string][]store.Kick // the kicks of revoked tokens out of their rooms at ZEGO, by token id
+	Before       string                  // the cursor of this page, "" on the first
+	Next         string                  // the id to pass as before for the older page, "" on the last
 	Now          time.Time
 	CanRevoke    bool
 	Error        string // why the request was refused, shown above the filters
@@ -186,6 +187,26 @@ func revokedNote(by, reason *string) string {
 		note += ": " + r
 	}
 	return note
+}
+
+// kickTitle says where each kick of a token is, with ZEGO's last answer.
+func kickTitle(kicks []store.Kick) string {
+	parts := make([]string, len(kicks))
+	for i, k := range kicks {
+		p := zego.ServiceName(k.Service) + " room " + strconv.Quote(k.RoomID) + ": " + k.Status + " after " +
+			strconv.Itoa(k.Attempts) + " attempt(s)"
+		if k.Code != nil {
+			p += ", Code " + strconv.FormatInt(*k.Code, 10)
+		}
+		if k.Message != "" {
+			p += " " + strconv.Quote(k.Message)
+		}
+		if k.RequestID != "" {
+			p += ", RequestId " + k.RequestID
+		}
+		parts[i] = p
+	}
+	return strings.Join(parts, "; ")
 }
 
 // kickBadge is the badge class of a kick state.

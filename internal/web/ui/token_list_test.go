@@ -244,4 +244,5 @@ func TestTokensPage_ARevokedTokenShowsItsKickAtZEGO(t *testing.T) {
 		<-tick.C
 		_, body = e.Get(t, c, "/tokens")
 	}
+	requireInBody(t, body, `RTC room &#34;lobby&#34;: done after 1 attempt(s), Code 0 &#34;success&#34;, RequestId `+fake.Calls()[0].RequestID)
 }
