@@ -50,8 +50,8 @@ type Client struct {
 	Now func() time.Time
 }
 
-// defaultHTTP answers within the time a kick may take.
-var defaultHTTP = &http.Client{Timeout: 10 * time.Second}
+// defaultTimeout bounds a call made without a Client.HTTP of its own.
+const defaultTimeout = 10 * time.Second
 
 // baseURL is where service's API is for region.
 func (c *Client) baseURL(service, region string) string {
@@ -127,7 +127,7 @@ func (c *Client) Kickout(ctx context.Context, r KickoutRequest) (Answer, error) 
 	}
 	hc := c.HTTP
 	if hc == nil {
-		hc = defaultHTTP
+		hc = &http.Client{Timeout: defaultTimeout} // the default transport: connections are reused all the same
 	}
 	res, err := hc.Do(req)
 	if err != nil {
