@@ -199,14 +199,7 @@ func TestClient_A429IsRetriedAfterTheWaitRetryAfterAsks(t *testing.T) {
 	c := client.New(e.URL, key, client.WithHTTPClient(&http.Client{Transport: rec}))
 	client.SetSleep(c, func(ctx context.Context, d time.Duration) error {
 		waits = append(waits, d)
-		t := time.NewTimer(d) // the console's bucket refills in real time
-		defer t.Stop()
-		select {
-		case <-t.C:
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+		return client.Sleep(ctx, d) // the console's bucket refills in real time
 	})
 	for _, user := range []string{"u1", "u2"} {
 		if _, err := c.Issue(ctx, 1001, client.IssueRequest{UserID: user}); err != nil {

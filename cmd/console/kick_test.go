@@ -32,15 +32,7 @@ func TestServe_KicksReachZEGOOnceAcrossTwoConsolesAndARestart(t *testing.T) {
 	const appID = 616161
 	masterKey := opsNewMasterKey(t)
 	dbURL := pgtest.New(t).RuntimeURL
-	keys, err := store.ParseMasterKeys(masterKey, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := store.Open(context.Background(), dbURL, keys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := opsOpenStore(t, dbURL, masterKey)
 	setup := store.Actor{Type: store.ActorSystem, Name: "kick-test"}
 	if _, err := st.CreateProject(t.Context(), store.ProjectInput{Name: "Kicks", AppID: appID, Environment: "prod", DefaultTTL: time.Hour,
 		MaxTTL: 24 * time.Hour, KickOnRevoke: true, ZegoServices: []string{zego.ServiceRTC, zego.ServiceZIM}},

@@ -16,6 +16,7 @@ import (
 	"github.com/zegocloud-console/console/internal/pgtest"
 	"github.com/zegocloud-console/console/internal/store"
 	"github.com/zegocloud-console/console/internal/token04"
+	"github.com/zegocloud-console/console/internal/web/webtest"
 	"github.com/zegocloud-console/console/internal/zego"
 	"github.com/zegocloud-console/console/internal/zego/zegotest"
 )
@@ -38,24 +39,7 @@ type kickEnv struct {
 	keys *store.Keyring
 	st   *store.Store
 	fake *zegotest.Fake
-	logs *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	logs *webtest.SyncBuffer
 }
 
 func setup(t *testing.T, services ...string) *kickEnv {
@@ -64,7 +48,7 @@ func setup(t *testing.T, services ...string) *kickEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &kickEnv{db: pgtest.New(t), keys: keys, fake: zegotest.New(t, map[uint32]string{appID: secret}), logs: &syncBuffer{}}
+	e := &kickEnv{db: pgtest.New(t), keys: keys, fake: zegotest.New(t, map[uint32]string{appID: secret}), logs: &webtest.SyncBuffer{}}
 	e.st = e.open(t)
 	if _, err := e.st.CreateProject(t.Context(), store.ProjectInput{Name: "Kicks", AppID: appID, Environment: "test",
 		DefaultTTL: time.Hour, MaxTTL: 24 * time.Hour, PublishAllowed: true, KickOnRevoke: true, ZegoServices: services},

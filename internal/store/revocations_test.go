@@ -6,9 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/stdlib"
-
-	"github.com/zegocloud-console/console/internal/pgtest"
 	"github.com/zegocloud-console/console/internal/token04"
 )
 
@@ -149,17 +146,7 @@ func TestRevocationFeed_WaitersWakeWhenAnotherInstanceRevokes(t *testing.T) {
 func TestMigration00008_TokensRevokedBeforeTheFeedExistedEnterIt(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	s, err := Open(ctx, pgtest.NewEmpty(t).OwnerURL, testKeyring(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Close)
-	db := stdlib.OpenDBFromPool(s.pool)
-	defer db.Close()
-	p, err := newMigrator(db)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, p := emptyDatabase(t)
 	if _, err := p.UpTo(ctx, 3); err != nil {
 		t.Fatal(err)
 	}

@@ -188,6 +188,12 @@ func TestAPIRevocationFeed_LongPollAnswersWhenARevocationCommits(t *testing.T) {
 	}
 }
 
+// snapshotAnswer is the API's answer with a snapshot of the revocations.
+type snapshotAnswer struct {
+	Seq         int64
+	Revocations []map[string]any
+}
+
 func TestAPIRevocationFeed_NeedsTheScopeAndShowsOnlyTheKeysProjects(t *testing.T) {
 	t.Parallel()
 	a := newAPIEnv(t)
@@ -211,10 +217,7 @@ func TestAPIRevocationFeed_NeedsTheScopeAndShowsOnlyTheKeysProjects(t *testing.T
 	if len(lines) != 1 || lines[0]["app_id"] != 1001.0 || res.header.Get("Revocation-Cursor") != "3" {
 		t.Fatalf("got %v, cursor %q; want project 1001's revocation only, cursor past the others (3)", lines, res.header.Get("Revocation-Cursor"))
 	}
-	var snap struct {
-		Seq         int64
-		Revocations []map[string]any
-	}
+	var snap snapshotAnswer
 	a.get(t, "/api/v1/revocations/snapshot", only1001).decode(t, &snap)
 	if snap.Seq != 3 || len(snap.Revocations) != 1 || snap.Revocations[0]["app_id"] != 1001.0 {
 		t.Fatalf("snapshot: got %+v, want seq 3 and project 1001's revocation", snap)
@@ -238,10 +241,7 @@ func TestAPIRevocationFeed_AnOldCursorIsGoneAndTheSnapshotRecovers(t *testing.T)
 	if !strings.Contains(p.Detail, "/api/v1/revocations/snapshot") {
 		t.Errorf("got detail %q, want it to point at the snapshot", p.Detail)
 	}
-	var snap struct {
-		Seq         int64
-		Revocations []map[string]any
-	}
+	var snap snapshotAnswer
 	res := a.get(t, "/api/v1/revocations/snapshot", key)
 	res.decode(t, &snap)
 	if snap.Seq != 2 || len(snap.Revocations) != 1 || snap.Revocations[0]["token_id"] != live.ID {
