@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/zegocloud-console/console/internal/kicker"
 	"github.com/zegocloud-console/console/internal/sink"
 	"github.com/zegocloud-console/console/internal/store"
 	"github.com/zegocloud-console/console/internal/web"
@@ -72,7 +73,16 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}
 
 	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopBackground()
+	kicksDone := make(chan struct{})
+	// A kick under way completes (and is recorded) before the store closes.
+	defer func() {
+		stopBackground()
+		<-kicksDone
+	}()
+	go func() {
+		defer close(kicksDone)
+		kicker.New(st, c.zegoClient(), logger, kicker.Options{}).Run(bg)
+	}()
 	go st.RunSealer(bg, c.SealInterval, logger)
 	go (&sink.Runner{Store: st, Deliverer: sink.NewDeliverer(sink.Options{Dir: c.SinkDir}), Interval: c.SealInterval,
 		Retry: c.SinkRetry, Log: logger}).Run(bg)
@@ -91,6 +101,10 @@ func runServe(ctx context.Context, e env, args []string) error {
 		_, err := st.PurgeIdempotencyKeys(ctx)
 		return err
 	})
+	go runPeriodically(bg, 10*time.Minute, logger, "prune revocation feed", func(ctx context.Context) error {
+		_, err := st.PruneRevocations(ctx, time.Now().Add(-revocationFeedGrace))
+		return err
+	})
 
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
@@ -98,6 +112,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	hs.RegisterOnShutdown(srv.Drain) // long polls of the revocation feed answer at once
 	errc := make(chan error, 2)
 	if c.MetricsAddr != "" {
 		mln, err := net.Listen("tcp", c.MetricsAddr)
@@ -126,9 +141,14 @@ func runServe(ctx context.Context, e env, args []string) error {
 		logger.Warn("audit tallies of refused requests at shutdown failed", "err", err)
 	}
 	stopBackground()
+	<-kicksDone
 	logger.Info("stopped")
 	return nil
 }
+
+// revocationFeedGrace is how long after its token expired a revocation
+// stays in the feed: a service whose cursor is older reloads the snapshot.
+const revocationFeedGrace = time.Hour
 
 // prepareSchema makes sure the console serves as a role that cannot change
 // the rules of its own audit trail, on a current schema. A superuser or the

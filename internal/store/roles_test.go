@@ -184,6 +184,10 @@ func TestRuntimeRole_HoldsExactlyThePrivilegesServeNeeds(t *testing.T) {
 		"oidc_states":         "DELETE, INSERT, SELECT",
 		"idempotency_keys":    "DELETE, INSERT, SELECT, UPDATE",
 		"audit_sinks":         "DELETE, INSERT, SELECT, UPDATE",
+		"revocation_feed":     "SELECT, UPDATE",
+		"revocations":         "DELETE, INSERT, SELECT",
+		"zego_kicks":          "INSERT, SELECT, UPDATE",
+		"zego_api_pace":       "INSERT, SELECT, UPDATE",
 	}
 	rows, err := b.owner.Pool().Query(b.ctx, `SELECT c.relname::text,
 			COALESCE((SELECT string_agg(a.privilege_type, ', ' ORDER BY a.privilege_type)
@@ -230,7 +234,8 @@ func TestRuntimeRole_HoldsExactlyThePrivilegesServeNeeds(t *testing.T) {
 	// The trigger functions are executable by everyone, as functions are by
 	// default, but only a trigger can call them.
 	wantFunctions := []string{"audit_events_guard()", "audit_events_no_delete()", "audit_events_no_truncate()",
-		"audit_events_scope_fixed()", "audit_resign(bigint[],bytea[],bytea[],bigint,bytea,bytea)", "audit_seal(bigint,bigint[],bytea[],bytea,bytea)"}
+		"audit_events_scope_fixed()", "audit_resign(bigint[],bytea[],bytea[],bigint,bytea,bytea)", "audit_seal(bigint,bigint[],bytea[],bytea,bytea)",
+		"revocations_append()"}
 	if err != nil || !slices.Equal(functions, wantFunctions) {
 		t.Errorf("functions the runtime role may execute: got %v (%v), want %v", functions, err, wantFunctions)
 	}

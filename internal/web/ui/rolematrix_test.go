@@ -100,7 +100,7 @@ func newRoleMatrixFixture(t *testing.T) roleMatrixFixture {
 		{"POST /projects", "/projects", projectForm("2001", "Matrix", webtest.TestSecret), 303},
 		{"GET /projects/{appID}", "/projects/1001", nil, 200},
 		{"GET /projects/{appID}/edit", "/projects/1001/edit", nil, 200},
-		{"POST /projects/{appID}", "/projects/1001", url.Values{"name": {"Renamed"}, "environment": {"prod"}, "default_ttl": {"1h"}, "max_ttl": {"2h"}}, 303},
+		{"POST /projects/{appID}", "/projects/1001", url.Values{"name": {"Renamed"}, "environment": {"prod"}, "default_ttl": {"1h"}, "max_ttl": {"2h"}, "zego_services": {"rtc"}}, 303},
 		{"POST /projects/{appID}/secret", "/projects/1001/secret", url.Values{"secret": {strings.Repeat("r", 32)}}, 303},
 		{"POST /projects/{appID}/disable", "/projects/1001/disable", nil, 303},
 		{"POST /projects/{appID}/enable", "/projects/1001/enable", nil, 303},

@@ -21,12 +21,14 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/zegocloud-console/console/internal/kicker"
 	"github.com/zegocloud-console/console/internal/pgtest"
 	"github.com/zegocloud-console/console/internal/store"
 	"github.com/zegocloud-console/console/internal/token04"
 	"github.com/zegocloud-console/console/internal/web"
 	"github.com/zegocloud-console/console/internal/web/api"
 	"github.com/zegocloud-console/console/internal/web/ui"
+	"github.com/zegocloud-console/console/internal/zego"
 )
 
 // TestSecret is the ServerSecret of projects made by Env.createProject.
@@ -61,6 +63,7 @@ type Env struct {
 	srv   *httptest.Server
 	URL   string
 	Logs  *SyncBuffer
+	stop  func()
 }
 
 // NewEnv starts a console server for t with its own migrated database.
@@ -73,17 +76,32 @@ func NewEnv(t *testing.T, mods ...func(*web.Config)) *Env {
 // that the test moves forward.
 func NewEnvWith(t *testing.T, opts []store.Option, mods ...func(*web.Config)) *Env {
 	t.Helper()
+	return startEnv(t, pgtest.New(t), opts, mods...)
+}
+
+// Another starts a second console on e's database, as another instance
+// behind a load balancer would run: a store (pool) and HTTP server of its own.
+func (e *Env) Another(t *testing.T, mods ...func(*web.Config)) *Env {
+	t.Helper()
+	return startEnv(t, e.DB, nil, mods...)
+}
+
+// Stop stops the console as a shutdown would, before the test ends: its
+// HTTP server (cutting long polls) and its store.
+func (e *Env) Stop() { e.stop() }
+
+// startEnv starts a console on db with the store options opts.
+func startEnv(t *testing.T, db pgtest.DB, opts []store.Option, mods ...func(*web.Config)) *Env {
+	t.Helper()
 	ctx := t.Context()
 	keys, err := store.NewKeyring(bytes.Repeat([]byte{9}, 32))
 	if err != nil {
 		t.Fatal(err)
 	}
-	db := pgtest.New(t)
 	st, err := store.Open(ctx, db.RuntimeURL, keys, opts...) // as console serve runs: the runtime role
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(st.Close)
 	logs := &SyncBuffer{}
 	cfg := web.Config{SessionIdle: 30 * time.Minute, SessionMax: 12 * time.Hour, APIRate: 1000, APIBurst: 1000,
 		UnauthRate: 1000, UnauthBurst: 1000}
@@ -93,11 +111,18 @@ func NewEnvWith(t *testing.T, opts []store.Option, mods ...func(*web.Config)) *E
 	srv, err := web.New(ctx, st, slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), cfg,
 		prometheus.NewRegistry(), ui.New, api.New)
 	if err != nil {
+		st.Close()
 		t.Fatal(err)
 	}
 	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(hs.Close)
-	return &Env{Web: srv, Store: st, DB: db, srv: hs, URL: hs.URL, Logs: logs}
+	e := &Env{Web: srv, Store: st, DB: db, srv: hs, URL: hs.URL, Logs: logs}
+	e.stop = sync.OnceFunc(func() {
+		srv.Drain()
+		hs.Close()
+		st.Close()
+	})
+	t.Cleanup(e.stop)
+	return e
 }
 
 var AdminActor = store.Actor{Type: store.ActorSystem, Name: "test-setup"}
@@ -306,4 +331,23 @@ func (e *Env) IssueAt(t *testing.T, appID uint32, userID string, now time.Time) 
 		t.Fatalf("issue a token for %s: %v", userID, err)
 	}
 	return it
+}
+
+// RunKicker delivers the kicks that revocations queue to ZEGO's server APIs
+// at zegoBase (a zegotest stand-in) until t ends, with quick retries.
+func (e *Env) RunKicker(t *testing.T, zegoBase string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	w := kicker.New(e.Store, &zego.Client{BaseURL: zegoBase, HTTP: &http.Client{}},
+		slog.New(slog.NewJSONHandler(e.Logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		kicker.Options{Poll: 50 * time.Millisecond, BackoffBase: 10 * time.Millisecond, BackoffMax: 100 * time.Millisecond})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		w.Run(ctx)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
 }
