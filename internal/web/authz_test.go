@@ -84,7 +84,7 @@ func TestRoutes_EveryRouteDeclaresItsPermission(t *testing.T) {
 		"api/routes.go": regexp.MustCompile(`^\s*mux\.Handle\("[A-Z]+ [^"]+", s\.api\((\w+), s\.\w+\)\)$`),
 	}
 	scopes := map[string]string{"allScopes": "", "scopeIssue": store.ScopeIssue, "scopeRevoke": store.ScopeRevoke,
-		"scopeIntrospect": store.ScopeIntrospect, "scopeAuditRead": store.ScopeAuditRead, "scopeSinksAdmin": store.ScopeSinksAdmin}
+		"scopeIntrospect": store.ScopeIntrospect, "scopeAuditRead": store.ScopeAuditRead, "scopeSinksAdmin": store.ScopeSinksAdmin, "scopeFeedRead": store.ScopeRevocationsRead}
 	for file, guard := range guarded {
 		src, err := os.ReadFile(file)
 		if err != nil {
