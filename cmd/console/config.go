@@ -55,6 +55,9 @@ type config struct {
 	AnchorInterval     time.Duration // how often the sealer emits audit.anchor; 0: never
 	SinkDir            string        // where file sinks write
 	SinkRetry          sink.Schedule // waits after consecutive delivery failures
+	MFA                string        // optional, admins or all: who must have a second factor
+	StepUpAge          time.Duration // how recently a person must have proved who they are before a dangerous action
+	PublicURL          string        // the console's public origin: the passkeys' relying party
 }
 
 // loadConfig reads the environment; a variable NAME that holds a secret may
@@ -131,6 +134,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 		OIDCRulesFile: get("CONSOLE_OIDC_RULES_FILE", ""),
 		LocalLogin:    strings.ToLower(get("CONSOLE_LOCAL_LOGIN", store.LocalLoginAll)),
 		SinkDir:       getenv("CONSOLE_SINK_DIR"),
+		MFA:           strings.ToLower(get("CONSOLE_MFA", web.MFAOptional)),
+		StepUpAge:     dur("CONSOLE_STEPUP_AGE", web.DefaultStepUpAge),
+		PublicURL:     strings.TrimSuffix(get("CONSOLE_PUBLIC_URL", ""), "/"),
 	}
 	if c.SinkDir == "" {
 		c.SinkDir = filepath.Join(c.DataDir, "audit-sinks")
@@ -187,7 +193,7 @@ func (c config) validate() error {
 	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
 		errs = append(errs, errors.New("CONSOLE_METRICS_TOKEN is shorter than 16 characters: make one with 'head -c 24 /dev/urandom | base64'"))
 	}
-	errs = append(errs, c.validateSSO())
+	errs = append(errs, c.validateSSO(), c.validateMFA())
 	if c.SessionIdle > c.SessionMax {
 		errs = append(errs, errors.New("CONSOLE_SESSION_IDLE is longer than CONSOLE_SESSION_MAX"))
 	}

@@ -26,6 +26,7 @@ const (
 	ActAccessReview  Action = "access.review"  // read the operators and API keys (and export them)
 	ActAccessManage  Action = "access.manage"  // manage operators, grants, SSO rules and API keys
 	ActSinkManage    Action = "audit.sinks"    // manage the audit sinks (admins, and keys with sinks:admin)
+	ActAccount       Action = "account"        // one's own password, second factors and sessions
 )
 
 // Principal kinds.
@@ -109,6 +110,7 @@ var permissions = map[Action]permission{
 	ActAccessReview:  {reviewers, noKey, true},
 	ActAccessManage:  {admins, noKey, true},
 	ActSinkManage:    {admins, store.ScopeSinksAdmin, false},
+	ActAccount:       {everyRole, noKey, false},
 }
 
 // Can decides every permission: whether p may do act on the project appID.

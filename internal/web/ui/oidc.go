@@ -168,7 +168,7 @@ func (s *Server) oidcCallback(w http.ResponseWriter, r *http.Request) {
 		s.Fail(w, r, err)
 		return
 	}
-	s.startSession(w, r, op, flow.Next)
+	s.startSession(w, r, op, store.SignInOIDC, flow.Next)
 }
 
 // redeem exchanges the code for tokens and verifies the ID token; on
