@@ -8,7 +8,10 @@ ALTER TABLE operators
     -- The first admin's generated one-time password: changed at first sign-in.
     ADD COLUMN must_change_password boolean NOT NULL DEFAULT false,
     -- The person's WebAuthn user handle: random, never their name or id.
-    ADD COLUMN webauthn_user_id     bytea UNIQUE CHECK (octet_length(webauthn_user_id) = 32);
+    ADD COLUMN webauthn_user_id     bytea UNIQUE CHECK (octet_length(webauthn_user_id) = 32),
+    -- A passkey alone (with its PIN or biometric) is a sign-in method too.
+    DROP CONSTRAINT operators_last_login_method_check,
+    ADD CONSTRAINT operators_last_login_method_check CHECK (last_login_method IN ('password', 'oidc', 'passkey'));
 
 ALTER TABLE web_sessions
     -- 'second_factor': the password was right, the second factor is awaited;
@@ -46,26 +49,24 @@ CREATE TABLE operator_recovery_codes (
     PRIMARY KEY (operator_id, code_hash)
 );
 
--- Passkeys and security keys (WebAuthn credentials): the public key, the
--- authenticator's flags and signature counter, never anything secret.
+-- Passkeys and security keys (WebAuthn credentials): the credential record
+-- as go-webauthn keeps it (public key, attestation, transports), its flags
+-- and signature counter, never anything secret.
 CREATE TABLE operator_passkeys (
-    id               bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    operator_id      bigint      NOT NULL REFERENCES operators (id) ON DELETE CASCADE,
-    name             text        NOT NULL CHECK (length(name) BETWEEN 1 AND 64),
-    credential_id    bytea       NOT NULL UNIQUE CHECK (octet_length(credential_id) BETWEEN 1 AND 1023),
-    public_key       bytea       NOT NULL CHECK (octet_length(public_key) BETWEEN 1 AND 4096),
-    attestation_type text        NOT NULL DEFAULT '' CHECK (length(attestation_type) <= 64),
-    aaguid           bytea       NOT NULL DEFAULT '' CHECK (octet_length(aaguid) IN (0, 16)),
-    transports       text[]      NOT NULL DEFAULT '{}',
-    attachment       text        NOT NULL DEFAULT '' CHECK (length(attachment) <= 32),
-    sign_count       bigint      NOT NULL DEFAULT 0 CHECK (sign_count >= 0),
-    user_present     boolean     NOT NULL,
-    user_verified    boolean     NOT NULL,
-    backup_eligible  boolean     NOT NULL,
-    backup_state     boolean     NOT NULL,
-    clone_warning    boolean     NOT NULL DEFAULT false,
-    created_at       timestamptz NOT NULL DEFAULT now(),
-    last_used_at     timestamptz
+    id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    operator_id     bigint      NOT NULL REFERENCES operators (id) ON DELETE CASCADE,
+    name            text        NOT NULL CHECK (length(name) BETWEEN 1 AND 64),
+    credential_id   bytea       NOT NULL UNIQUE CHECK (octet_length(credential_id) BETWEEN 1 AND 1023),
+    record          jsonb       NOT NULL CHECK (jsonb_typeof(record) = 'object'),
+    aaguid          bytea       NOT NULL DEFAULT '' CHECK (octet_length(aaguid) IN (0, 16)),
+    sign_count      bigint      NOT NULL DEFAULT 0 CHECK (sign_count >= 0),
+    user_present    boolean     NOT NULL,
+    user_verified   boolean     NOT NULL,
+    backup_eligible boolean     NOT NULL,
+    backup_state    boolean     NOT NULL,
+    clone_warning   boolean     NOT NULL DEFAULT false,
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    last_used_at    timestamptz
 );
 CREATE INDEX operator_passkeys_operator ON operator_passkeys (operator_id);
 
@@ -103,7 +104,10 @@ ALTER TABLE web_sessions
     DROP COLUMN verified_at,
     DROP COLUMN method,
     DROP COLUMN stage;
+UPDATE operators SET last_login_method = 'password' WHERE last_login_method = 'passkey';
 ALTER TABLE operators
+    DROP CONSTRAINT operators_last_login_method_check,
+    ADD CONSTRAINT operators_last_login_method_check CHECK (last_login_method IN ('password', 'oidc')),
     DROP COLUMN webauthn_user_id,
     DROP COLUMN must_change_password;
 SELECT regrant_runtime_roles();

@@ -163,24 +163,34 @@ func (s *Store) checkPasswordBounded(ctx context.Context, hash, password string)
 // succeed completes a check in tx: the attempt is no failure after all, nor
 // are the earlier failures of the account from this address (the owner's own
 // typos, as at a sign-in). A sign-in's second step is audited as
-// auth.second_factor and noted as the person's last sign-in; a step-up is
-// audited as auth.stepup and makes the session verified now.
+// auth.second_factor, a passkey sign-in as auth.login, and both are noted as
+// the person's last sign-in; a step-up is audited as auth.stepup and makes
+// the session verified now.
 func (s *Store) succeed(ctx context.Context, tx pgx.Tx, c FactorCheck, method string, attempt int64) error {
 	if _, err := tx.Exec(ctx, `DELETE FROM login_failures WHERE id = $1 OR (username = $2 AND client_ip = $3 AND $3 <> '')`,
 		attempt, c.Operator.Username, c.Origin.ClientIP); err != nil {
 		return fmt.Errorf("store: clear login failures: %w", err)
 	}
-	action := "auth.second_factor"
-	if c.Purpose == CheckStepUp {
+	action, details := "auth.second_factor", c.details(method)
+	switch c.Purpose {
+	case CheckStepUp:
 		action = "auth.stepup"
 		if err := markVerified(ctx, tx, c.SessionID); err != nil {
 			return err
 		}
-	} else if err := recordSignIn(ctx, tx, c.Operator.ID, SignInPassword); err != nil {
-		return err
+	case CheckPasskeySignIn:
+		action, details = "auth.login", s.passwordSignIn.details()
+		details["method"] = SignInPasskey
+		if err := recordSignIn(ctx, tx, c.Operator.ID, SignInPasskey); err != nil {
+			return err
+		}
+	default:
+		if err := recordSignIn(ctx, tx, c.Operator.ID, SignInPassword); err != nil {
+			return err
+		}
 	}
 	return s.insertAudit(ctx, tx, Event{Actor: operatorActor(c.Operator), Origin: c.Origin, Action: action,
-		Outcome: OutcomeSuccess, TargetType: "operator", TargetID: strconv.FormatInt(c.Operator.ID, 10), Details: c.details(method)})
+		Outcome: OutcomeSuccess, TargetType: "operator", TargetID: strconv.FormatInt(c.Operator.ID, 10), Details: details})
 }
 
 // recoveryEncoding spells recovery codes: lower-case base32, no padding.

@@ -51,31 +51,24 @@ func (s *Server) accountPasswordSubmit(w http.ResponseWriter, r *http.Request) {
 		s.renderPassword(w, r, http.StatusUnprocessableEntity, m)
 		return
 	}
-	admission, wait, err := s.Admit(r, "account.password_change")
-	if err != nil {
-		s.Fail(w, r, err)
+	var invalid map[string]string
+	refused, err := s.admitted(w, r, "account.password_change", func() error {
+		err := s.Store.ChangeOwnPassword(r.Context(), ws.Operator, r.PostFormValue("current_password"), next, rawID, s.Origin(r))
+		if invalid = store.FieldErrors(err); invalid != nil {
+			return nil // nothing was checked: no refusal
+		}
+		return err
+	})
+	switch {
+	case refused != nil:
+		m.Errors = map[string]string{"current_password": refused.msg}
+		s.renderPassword(w, r, refused.status, m)
 		return
-	}
-	if wait > 0 {
-		_, msg, _ := factorRefusal(w, &store.LoginThrottledError{RetryAfter: wait, Limit: "address"})
-		m.Errors = map[string]string{"current_password": msg}
-		s.renderPassword(w, r, http.StatusTooManyRequests, m)
-		return
-	}
-	err = s.Store.ChangeOwnPassword(r.Context(), ws.Operator, r.PostFormValue("current_password"), next, rawID, s.Origin(r))
-	if fe := store.FieldErrors(err); fe != nil {
-		admission.Release() // nothing was checked
-		m.Errors = fe
+	case invalid != nil:
+		m.Errors = invalid
 		s.renderPassword(w, r, http.StatusUnprocessableEntity, m)
 		return
-	}
-	if status, msg, refused := factorRefusal(w, err); refused {
-		m.Errors = map[string]string{"current_password": msg}
-		s.renderPassword(w, r, status, m)
-		return
-	}
-	admission.Release()
-	if err != nil {
+	case err != nil:
 		s.Fail(w, r, err)
 		return
 	}

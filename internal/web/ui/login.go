@@ -108,6 +108,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int, m LoginModel) {
 	s.ssoLoginModel(&m)
+	m.Passkey = m.Local && s.passkeysOn()
 	s.render(w, r, status, s.page(r, "Sign in", ""), LoginView(m))
 }
 

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	cdpwebauthn "github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
 
 	"github.com/zegocloud-console/console/internal/store"
@@ -121,5 +122,79 @@ func TestBrowser_TheLastAdminCanNeitherDemoteNorDisableThemselves(t *testing.T) 
 	}
 	if n := e.Count(t, `SELECT count(*) FROM web_sessions`); n != 1 {
 		t.Errorf("sessions after the refusals: got %d, want ada's 1", n)
+	}
+}
+
+// addVirtualAuthenticator gives the tab Chromium's virtual authenticator: a
+// platform passkey provider with a PIN or biometric that always succeeds.
+func (b *tab) addVirtualAuthenticator(t *testing.T) {
+	t.Helper()
+	if _, err := chromedp.Call(b.ctx, cdpwebauthn.Enable, cdpwebauthn.EnableParams{}); err != nil {
+		t.Fatalf("%s: enable WebAuthn: %v", b.who, err)
+	}
+	_, err := chromedp.Call(b.ctx, cdpwebauthn.AddVirtualAuthenticator, cdpwebauthn.AddVirtualAuthenticatorParams{
+		Options: &cdpwebauthn.VirtualAuthenticatorOptions{Protocol: cdpwebauthn.AuthenticatorProtocolCtap2,
+			Ctap2version: cdpwebauthn.Ctap2versionCtap21, Transport: cdpwebauthn.AuthenticatorTransportInternal,
+			HasResidentKey: true, HasUserVerification: true, IsUserVerified: true, AutomaticPresenceSimulation: true}})
+	if err != nil {
+		t.Fatalf("%s: add a virtual authenticator: %v", b.who, err)
+	}
+}
+
+// signOut signs the tab out and waits for the sign-in page.
+func (b *tab) signOut(t *testing.T) {
+	t.Helper()
+	b.follow(t, "sign out", tid("logout"), tid("login"))
+}
+
+func TestBrowserPasskey_RegisterThenSignInWithItAsSecondFactorAndAlone(t *testing.T) {
+	t.Parallel()
+	e := webtest.NewEnv(t, webtest.PasskeysOnLocalhost)
+	e.CreateOperator(t, "tina", store.RoleOperator)
+	h := newHeadless(t, true)
+	b := h.newTab(t, "tina", e.PublicURL) // http://localhost:…: a secure context, a domain for the relying party
+	b.addVirtualAuthenticator(t)
+
+	b.signIn(t, "tina", webtest.TestPassword, "")
+	b.open(t, "/account", "passkey-register")
+	b.do(t, "name and add a passkey",
+		chromedp.SendKeys(tid("passkey-new-name"), "Laptop key"),
+		chromedp.Click(tid("passkey-register")),
+		chromedp.WaitVisible(tid("recovery-list")),
+	)
+	b.capture(t, "mfa-07-passkey-added")
+	b.follow(t, "stored the codes", tid("recovery-done"), tid("passkeys"))
+	if got := run(t, b, "read the passkey's name", chromedp.Value(tid("passkey-name"))); got != "Laptop key" {
+		t.Errorf("passkey listed as %q, want Laptop key", got)
+	}
+	b.capture(t, "mfa-08-my-account-passkey")
+	if n := e.Count(t, `SELECT count(*) FROM operator_passkeys WHERE name = 'Laptop key' AND user_verified`); n != 1 {
+		t.Fatalf("the passkey was not stored as user-verified")
+	}
+
+	// Password, then the passkey as second factor.
+	b.signOut(t)
+	b.do(t, "fill the login form",
+		chromedp.SendKeys(tid("login-username"), "tina"),
+		chromedp.SendKeys(tid("login-password"), webtest.TestPassword),
+	)
+	b.follow(t, "the password", tid("login-submit"), tid("passkey-second_factor"))
+	b.capture(t, "mfa-09-second-factor")
+	b.do(t, "use the passkey", chromedp.Click(tid("passkey-second_factor")), chromedp.WaitVisible(tid("who")))
+	if n := eventsWith(t, e, "auth.second_factor", store.OutcomeSuccess, "method", "passkey"); n != 1 {
+		t.Errorf("auth.second_factor events by passkey: got %d, want 1", n)
+	}
+
+	// The passkey alone (it checked the PIN or biometric).
+	b.signOut(t)
+	b.do(t, "sign in with the passkey alone", chromedp.Click(tid("passkey-sign_in")), chromedp.WaitVisible(tid("who")))
+	if got := run(t, b, "read who is signed in", chromedp.Text(tid("who"))); got != "tina" {
+		t.Fatalf("signed in with a passkey as %q, want tina", got)
+	}
+	if n := eventsWith(t, e, "auth.login", store.OutcomeSuccess, "method", "passkey"); n != 1 {
+		t.Errorf("auth.login events by passkey: got %d, want 1", n)
+	}
+	if n := e.Count(t, `SELECT count(*) FROM operator_passkeys WHERE sign_count >= 2`); n != 1 {
+		t.Errorf("the passkey's signature counter was not kept")
 	}
 }

@@ -57,24 +57,16 @@ func (s *Server) secondFactorSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m := s.secondFactorModel(ws, next)
-	admission, wait, err := s.Admit(r, "auth.login_failed")
-	if err != nil {
-		s.Fail(w, r, err)
-		return
-	}
-	if wait > 0 {
-		_, m.Error, _ = factorRefusal(w, &store.LoginThrottledError{RetryAfter: wait, Limit: "address"})
-		s.renderSecondFactor(w, r, http.StatusTooManyRequests, m)
-		return
-	}
 	c := store.FactorCheck{Operator: ws.Operator, Purpose: store.CheckSignIn, SessionID: sess.ID, Origin: s.Origin(r)}
-	_, err = s.Store.VerifyCode(r.Context(), c, r.PostFormValue("code"))
-	if status, msg, refused := factorRefusal(w, err); refused {
-		m.Error = msg
-		s.renderSecondFactor(w, r, status, m)
+	refused, err := s.admitted(w, r, "auth.login_failed", func() error {
+		_, err := s.Store.VerifyCode(r.Context(), c, r.PostFormValue("code"))
+		return err
+	})
+	if refused != nil {
+		m.Error = refused.msg
+		s.renderSecondFactor(w, r, refused.status, m)
 		return
 	}
-	admission.Release() // signed in, or the console failed: not a refusal
 	if err != nil {
 		s.Fail(w, r, err)
 		return

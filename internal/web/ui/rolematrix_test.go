@@ -152,6 +152,12 @@ func newRoleMatrixFixture(t *testing.T) roleMatrixFixture {
 		{"POST /account/sessions/end-others", "/account/sessions/end-others", nil, 0},
 		{"GET /stepup", "/stepup", nil, 200},
 		{"POST /stepup", "/stepup", url.Values{"password": {"not the password"}}, 0},
+		{"POST /account/passkeys/options", "/account/passkeys/options", nil, 0},
+		{"POST /account/passkeys", "/account/passkeys", url.Values{"credential": {"{}"}}, 0},
+		{"POST /account/passkeys/{id}/rename", "/account/passkeys/1/rename", url.Values{"name": {"key"}}, 0},
+		{"POST /account/passkeys/{id}/remove", "/account/passkeys/1/remove", nil, 0},
+		{"POST /stepup/passkey/options", "/stepup/passkey/options", nil, 0},
+		{"POST /stepup/passkey", "/stepup/passkey", url.Values{"credential": {"{}"}}, 0},
 	}
 	return f
 }

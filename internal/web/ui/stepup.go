@@ -108,31 +108,22 @@ func (s *Server) stepUpSubmit(w http.ResponseWriter, r *http.Request) {
 	su, _ := stepUpFor(r.PostFormValue("for"))
 	m := s.stepUpModel(r, su, r.PostFormValue("next"))
 	ws, rawID := sessionOf(r)
-	admission, wait, err := s.Admit(r, "auth.stepup_failed")
-	if err != nil {
-		s.Fail(w, r, err)
-		return
-	}
-	if wait > 0 {
-		m.Error = "Too many failed attempts from your address; try again in " + waitText(web.SetRetryAfter(w, wait)) + "."
-		s.renderStepUp(w, r, http.StatusTooManyRequests, m)
-		return
-	}
 	c := store.FactorCheck{Operator: ws.Operator, Purpose: store.CheckStepUp, For: su.action, SessionID: rawID, Origin: s.Origin(r)}
-	switch {
-	case m.Code:
-		_, err = s.Store.VerifyCode(r.Context(), c, r.PostFormValue("code"))
-	case m.Password:
-		err = s.Store.VerifyPassword(r.Context(), c, r.PostFormValue("password"))
-	default:
-		err = store.ErrNoSecondFactor
-	}
-	if status, msg, refused := factorRefusal(w, err); refused {
-		m.Error = msg
-		s.renderStepUp(w, r, status, m)
+	refused, err := s.admitted(w, r, "auth.stepup_failed", func() error {
+		switch {
+		case m.Code:
+			_, err := s.Store.VerifyCode(r.Context(), c, r.PostFormValue("code"))
+			return err
+		case m.Password:
+			return s.Store.VerifyPassword(r.Context(), c, r.PostFormValue("password"))
+		}
+		return store.ErrNoSecondFactor
+	})
+	if refused != nil {
+		m.Error = refused.msg
+		s.renderStepUp(w, r, refused.status, m)
 		return
 	}
-	admission.Release() // verified, or the console failed: not a refusal
 	if err != nil {
 		s.Fail(w, r, err)
 		return
@@ -152,6 +143,10 @@ func factorRefusal(w http.ResponseWriter, err error) (status int, msg string, re
 		return http.StatusTooManyRequests, "Too many failed attempts; try again later.", true
 	case errors.Is(err, store.ErrBadCode):
 		return http.StatusUnauthorized, "That code is not right, or it was used already. Type the code your app shows now, or one of your recovery codes.", true
+	case errors.Is(err, store.ErrBadPasskey):
+		return http.StatusUnauthorized, "That passkey could not be verified. Try again, or use a code.", true
+	case errors.Is(err, store.ErrPasskeyCloned):
+		return http.StatusUnauthorized, "This passkey's signature counter went backwards, so it may have been copied: the console refused it and marked it. Use another factor, and remove that passkey on My account.", true
 	case errors.Is(err, store.ErrBadCredentials):
 		return http.StatusUnauthorized, "That password is not right.", true
 	case errors.Is(err, store.ErrNoSecondFactor):
