@@ -325,3 +325,39 @@ func dropRecoveryCodesWithoutFactor(ctx context.Context, tx pgx.Tx, operatorID i
 	}
 	return nil
 }
+
+// ResetSecondFactors removes every second factor of the operator named
+// username (authenticator app, passkeys, recovery codes) and ends their
+// sessions, for a person who lost them all; it audits mfa.reset with what
+// went and returns how many factors that was. Under CONSOLE_MFA they set one
+// up again at their next sign-in.
+func (s *Store) ResetSecondFactors(ctx context.Context, username string, actor Actor, origin Origin) (int64, error) {
+	var removed int64
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var id int64
+		err := tx.QueryRow(ctx, `SELECT id FROM operators WHERE username = $1 FOR UPDATE`, username).Scan(&id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ErrOperatorNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("store: reset second factors: %w", err)
+		}
+		counts := map[string]any{"username": username}
+		for _, table := range []string{"operator_totp", "operator_passkeys", "operator_recovery_codes"} {
+			tag, err := tx.Exec(ctx, `DELETE FROM `+table+` WHERE operator_id = $1`, id)
+			if err != nil {
+				return fmt.Errorf("store: reset second factors: %w", err)
+			}
+			counts[strings.TrimPrefix(table, "operator_")] = tag.RowsAffected()
+			if table != "operator_recovery_codes" {
+				removed += tag.RowsAffected()
+			}
+		}
+		if err := deleteOperatorSessions(ctx, tx, id); err != nil {
+			return err
+		}
+		return s.insertAudit(ctx, tx, Event{Actor: actor, Origin: origin, Action: "mfa.reset", Outcome: OutcomeSuccess,
+			TargetType: "operator", TargetID: strconv.FormatInt(id, 10), Details: counts})
+	})
+	return removed, err
+}

@@ -86,7 +86,7 @@ func (s *Server) stepUpModel(r *http.Request, su stepUp, next string) StepUpMode
 	case ws.HasPassword:
 		m.Password = true
 	case s.oidc != nil:
-		m.SSOName, m.SSOURL = s.Cfg.OIDC.Name, ssoStartURL(m.Next)
+		m.SSOName, m.SSOURL = s.Cfg.OIDC.Name, withReauth(ssoStartURL(m.Next))
 	}
 	return m
 }
@@ -153,4 +153,13 @@ func factorRefusal(w http.ResponseWriter, err error) (status int, msg string, re
 		return http.StatusConflict, "There is nothing to check here: sign in again.", true
 	}
 	return 0, "", false
+}
+
+// withReauth asks single sign-on to have the provider sign the person in
+// again (prompt=login), as a step-up.
+func withReauth(startURL string) string {
+	if strings.Contains(startURL, "?") {
+		return startURL + "&reauth=1"
+	}
+	return startURL + "?reauth=1"
 }

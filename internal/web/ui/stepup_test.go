@@ -1,8 +1,11 @@
 package ui_test
 
 import (
+	"html"
 	"net/http"
 	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -124,4 +127,37 @@ func TestStepUp_ANextOutsideTheConsoleGoesToTheDashboard(t *testing.T) {
 	staleSessions(t, e)
 	res, body := e.Post(t, c, "/stepup", url.Values{"next": {"//evil.example/x"}, "password": {webtest.TestPassword}})
 	expectRedirect(t, "step-up with a foreign next", res, body, "/?notice=stepped-up")
+}
+
+func TestStepUp_ASingleSignOnPersonWithoutASecondFactorSignsInAgainAtTheProvider(t *testing.T) {
+	t.Parallel()
+	e := newSSOEnv(t)
+	c := e.Browser(t)
+	e.signedInAs(t, e.signIn(t, c, person("sub-ada", "ada@acme.example", "admins")), c, "sub-ada")
+	staleSessions(t, e.Env)
+	res, body := e.Post(t, c, "/projects/"+strconv.Itoa(ssoAppA)+"/secret", url.Values{"secret": {strings.Repeat("r", 32)}})
+	expectStatus(t, "rotate with an old check", res.StatusCode, http.StatusForbidden, body)
+	start := testidHref(t, body, "stepup-sso")
+	res, _ = e.Fetch(t, c, start, nil)
+	u, err := url.Parse(res.Header.Get("Location"))
+	if err != nil || res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(u.String(), e.idp.AuthorizationEndpoint()) {
+		t.Fatalf("step-up by SSO: got %d to %q, want the provider", res.StatusCode, res.Header.Get("Location"))
+	}
+	if q := u.Query(); q.Get("prompt") != "login" || q.Get("max_age") != "0" {
+		t.Errorf("step-up by SSO: got prompt=%q max_age=%q, want the provider to sign the person in again (login, 0)", q.Get("prompt"), q.Get("max_age"))
+	}
+	hop := e.callback(t, c, e.authorize(t, c, u, person("sub-ada", "ada@acme.example", "admins")))
+	expectRedirect(t, "back from the provider", hop.res, hop.body, "/projects/"+strconv.Itoa(ssoAppA))
+	res, body = e.Post(t, c, "/projects/"+strconv.Itoa(ssoAppA)+"/secret", url.Values{"secret": {strings.Repeat("r", 32)}})
+	expectStatus(t, "rotate after signing in again", res.StatusCode, http.StatusSeeOther, body)
+}
+
+// testidHref returns the href of the link with data-testid id in page.
+func testidHref(t *testing.T, page, id string) string {
+	t.Helper()
+	m := regexp.MustCompile(`href="([^"]*)"[^>]*data-testid="` + regexp.QuoteMeta(id) + `"`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("page lacks a link with data-testid=%q:\n%.3000s", id, page)
+	}
+	return html.UnescapeString(m[1])
 }
