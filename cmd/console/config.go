@@ -60,6 +60,9 @@ type config struct {
 	ZegoAPIBase        string        // base URL of every ZEGO server API, in place of ZEGO's hosts (a stand-in, a proxy)
 	ZegoRTCAPIBase     string        // the same for RTC's server API alone
 	ZegoZIMAPIBase     string        // the same for In-app Chat's server API alone
+	MFA                string        // optional, admins or all: who must have a second factor
+	StepUpAge          time.Duration // how recently a person must have proved who they are before a dangerous action
+	PublicURL          string        // the console's public origin: the passkeys' relying party
 }
 
 // loadConfig reads the environment; a variable NAME that holds a secret may
@@ -139,6 +142,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 		ZegoAPIBase:    get("CONSOLE_ZEGO_API_BASE", ""),
 		ZegoRTCAPIBase: get("CONSOLE_ZEGO_RTC_API_BASE", ""),
 		ZegoZIMAPIBase: get("CONSOLE_ZEGO_ZIM_API_BASE", ""),
+		MFA:            strings.ToLower(get("CONSOLE_MFA", web.MFAOptional)),
+		StepUpAge:      dur("CONSOLE_STEPUP_AGE", web.DefaultStepUpAge),
+		PublicURL:      strings.TrimSuffix(get("CONSOLE_PUBLIC_URL", ""), "/"),
 	}
 	if c.SinkDir == "" {
 		c.SinkDir = filepath.Join(c.DataDir, "audit-sinks")
@@ -195,7 +201,7 @@ func (c config) validate() error {
 	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
 		errs = append(errs, errors.New("CONSOLE_METRICS_TOKEN is shorter than 16 characters: make one with 'head -c 24 /dev/urandom | base64'"))
 	}
-	errs = append(errs, c.validateSSO())
+	errs = append(errs, c.validateSSO(), c.validateMFA())
 	if c.SessionIdle > c.SessionMax {
 		errs = append(errs, errors.New("CONSOLE_SESSION_IDLE is longer than CONSOLE_SESSION_MAX"))
 	}

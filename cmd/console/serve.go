@@ -66,7 +66,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 		APIRate: c.APIRate, APIBurst: c.APIBurst, UnauthRate: c.UnauthRate, UnauthBurst: c.UnauthBurst, SealInterval: c.SealInterval,
 		MetricsToken: c.MetricsToken, Version: version,
 		ExportBatchTimeout: c.ExportBatchTimeout, ExportMaxDuration: c.ExportMaxDuration, ExportConcurrency: c.ExportConcurrency,
-		OIDC: c.OIDC, LocalLogin: c.LocalLogin, SinkDir: c.SinkDir},
+		OIDC: c.OIDC, LocalLogin: c.LocalLogin, SinkDir: c.SinkDir, MFA: c.MFA, StepUpAge: c.StepUpAge, PublicURL: c.PublicURL},
 		reg, ui.New, api.New)
 	if err != nil {
 		return err
@@ -225,12 +225,12 @@ func ensureAdmin(ctx context.Context, st *store.Store, c config, e env) error {
 		}
 		password = base64.RawURLEncoding.EncodeToString(b)
 	}
-	created, err := st.EnsureAdmin(ctx, "admin", password)
+	created, err := st.EnsureAdmin(ctx, "admin", password, generated)
 	if err != nil {
 		return fmt.Errorf("create first admin: %w", err)
 	}
 	if created && generated {
-		fmt.Fprintf(e.stderr, "\n  First admin created. Sign in as  admin  with the one-time password:\n\n      %s\n\n  It is not shown again; change it under Operators.\n\n", password)
+		fmt.Fprintf(e.stderr, "\n  First admin created. Sign in as  admin  with the one-time password:\n\n      %s\n\n  It is not shown again, and must be changed at the first sign-in.\n\n", password)
 	} else if created {
 		fmt.Fprintln(e.stderr, "First admin 'admin' created with CONSOLE_ADMIN_PASSWORD.")
 	}

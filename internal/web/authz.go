@@ -27,6 +27,7 @@ const (
 	ActAccessManage  Action = "access.manage"    // manage operators, grants, SSO rules and API keys
 	ActSinkManage    Action = "audit.sinks"      // manage the audit sinks (admins, and keys with sinks:admin)
 	ActFeedRead      Action = "revocations.read" // follow the revocation feed of one's projects (keys only)
+	ActAccount       Action = "account"          // one's own password, second factors and sessions
 )
 
 // Principal kinds.
@@ -111,6 +112,7 @@ var permissions = map[Action]permission{
 	ActAccessManage:  {admins, noKey, true},
 	ActSinkManage:    {admins, store.ScopeSinksAdmin, false},
 	ActFeedRead:      {nil, store.ScopeRevocationsRead, false},
+	ActAccount:       {everyRole, noKey, false},
 }
 
 // Can decides every permission: whether p may do act on the project appID.

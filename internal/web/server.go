@@ -38,8 +38,11 @@ type Config struct {
 	ExportBatchTimeout time.Duration
 	ExportMaxDuration  time.Duration
 	ExportConcurrency  int
-	OIDC               OIDCConfig // single sign-on; off without an issuer
-	LocalLogin         string     // who may sign in with a password: store.LocalLoginAll (""), LocalLoginAdmins, LocalLoginNone
+	OIDC               OIDCConfig    // single sign-on; off without an issuer
+	LocalLogin         string        // who may sign in with a password: store.LocalLoginAll (""), LocalLoginAdmins, LocalLoginNone
+	MFA                string        // who must have a second factor: MFAOptional (""), MFAAdmins, MFAAll
+	StepUpAge          time.Duration // dangerous actions want the person verified this recently (5m by default)
+	PublicURL          string        // the console's public origin, the passkeys' relying party; "": no passkeys
 }
 
 // OIDCConfig is the single sign-on setting (CONSOLE_OIDC_*): OpenID Connect's
@@ -130,6 +133,9 @@ func New(ctx context.Context, st *store.Store, logger *slog.Logger, cfg Config, 
 	})
 	if cfg.OIDC.Enabled() {
 		cfg.OIDC = cfg.OIDC.withDefaults()
+	}
+	if cfg.StepUpAge == 0 {
+		cfg.StepUpAge = DefaultStepUpAge
 	}
 	st.SetPasswordSignIn(store.PasswordSignIn{Policy: cfg.LocalLogin, SSOConfigured: cfg.OIDC.Enabled()})
 	if err := reg.Register(newSinkCollector(st)); err != nil {

@@ -8,6 +8,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -57,13 +58,14 @@ func (s *SyncBuffer) String() string {
 
 // Env is a console on a fresh database behind a real HTTP server.
 type Env struct {
-	Web   *web.Server  // the shared server, for what a test must trigger (FlushRefusals)
-	Store *store.Store // as the runtime role
-	DB    pgtest.DB    // the database, with its owner's and the superuser's URLs
-	srv   *httptest.Server
-	URL   string
-	Logs  *SyncBuffer
-	stop  func()
+	Web       *web.Server  // the shared server, for what a test must trigger (FlushRefusals)
+	Store     *store.Store // as the runtime role
+	DB        pgtest.DB    // the database, with its owner's and the superuser's URLs
+	srv       *httptest.Server
+	URL       string
+	PublicURL string // the console's CONSOLE_PUBLIC_URL, if any (see PasskeysOnLocalhost)
+	Logs      *SyncBuffer
+	stop      func()
 }
 
 // NewEnv starts a console server for t with its own migrated database.
@@ -108,14 +110,21 @@ func startEnv(t *testing.T, db pgtest.DB, opts []store.Option, mods ...func(*web
 	for _, m := range mods {
 		m(&cfg)
 	}
+	hs := httptest.NewUnstartedServer(nil) // listening already: its port is known
+	t.Cleanup(hs.Close)
+	if cfg.PublicURL == localhostSelf {
+		_, port, _ := net.SplitHostPort(hs.Listener.Addr().String())
+		cfg.PublicURL = "http://localhost:" + port
+	}
 	srv, err := web.New(ctx, st, slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), cfg,
 		prometheus.NewRegistry(), ui.New, api.New)
 	if err != nil {
 		st.Close()
 		t.Fatal(err)
 	}
-	hs := httptest.NewServer(srv.Handler())
-	e := &Env{Web: srv, Store: st, DB: db, srv: hs, URL: hs.URL, Logs: logs}
+	hs.Config.Handler = srv.Handler()
+	hs.Start()
+	e := &Env{Web: srv, Store: st, DB: db, srv: hs, URL: hs.URL, PublicURL: cfg.PublicURL, Logs: logs}
 	e.stop = sync.OnceFunc(func() {
 		srv.Drain()
 		hs.Close()
@@ -124,6 +133,14 @@ func startEnv(t *testing.T, db pgtest.DB, opts []store.Option, mods ...func(*web
 	t.Cleanup(e.stop)
 	return e
 }
+
+// localhostSelf stands for the Env's own address on localhost.
+const localhostSelf = "http://localhost:self"
+
+// PasskeysOnLocalhost makes the console the passkeys' relying party at
+// http://localhost:<its port> (Env.PublicURL), where browsers allow WebAuthn
+// without TLS.
+func PasskeysOnLocalhost(c *web.Config) { c.PublicURL = localhostSelf }
 
 var AdminActor = store.Actor{Type: store.ActorSystem, Name: "test-setup"}
 
