@@ -55,6 +55,10 @@ type config struct {
 	AnchorInterval     time.Duration // how often the sealer emits audit.anchor; 0: never
 	SinkDir            string        // where file sinks write
 	SinkRetry          sink.Schedule // waits after consecutive delivery failures
+	// Group commit of concurrent token issues: tokens per commit at most (1:
+	// each its own commit) and commits in flight at once.
+	IssueGroupMax     int
+	IssueGroupFlushes int
 }
 
 // loadConfig reads the environment; a variable NAME that holds a secret may
@@ -157,6 +161,12 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if c.UnauthBurst, err = strconv.Atoi(get("CONSOLE_UNAUTH_BURST", "20")); err != nil || c.UnauthBurst <= 0 {
 		errs = append(errs, fmt.Errorf("CONSOLE_UNAUTH_BURST: want a positive whole number"))
+	}
+	if c.IssueGroupMax, err = strconv.Atoi(get("CONSOLE_ISSUE_GROUP_MAX", "256")); err != nil || c.IssueGroupMax < 1 || c.IssueGroupMax > 1000 {
+		errs = append(errs, fmt.Errorf("CONSOLE_ISSUE_GROUP_MAX: want a whole number of tokens per commit from 1 (no group commit) to 1000"))
+	}
+	if c.IssueGroupFlushes, err = strconv.Atoi(get("CONSOLE_ISSUE_GROUP_FLUSHES", "2")); err != nil || c.IssueGroupFlushes < 1 {
+		errs = append(errs, fmt.Errorf("CONSOLE_ISSUE_GROUP_FLUSHES: want a positive whole number of group commits in flight at once"))
 	}
 	if c.ExportConcurrency, err = strconv.Atoi(get("CONSOLE_EXPORT_CONCURRENCY", strconv.Itoa(web.DefaultExportConcurrency))); err != nil || c.ExportConcurrency <= 0 {
 		errs = append(errs, fmt.Errorf("CONSOLE_EXPORT_CONCURRENCY: want a positive whole number of audit exports at once"))

@@ -74,6 +74,9 @@ func runServe(ctx context.Context, e env, args []string) error {
 	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBackground()
 	go st.RunSealer(bg, c.SealInterval, logger)
+	if c.IssueGroupMax > 1 {
+		go st.RunIssueGroupCommit(bg, store.GroupCommit{MaxBatch: c.IssueGroupMax, MaxFlushes: c.IssueGroupFlushes})
+	}
 	go (&sink.Runner{Store: st, Deliverer: sink.NewDeliverer(sink.Options{Dir: c.SinkDir}), Interval: c.SealInterval,
 		Retry: c.SinkRetry, Log: logger}).Run(bg)
 	go runPeriodically(bg, c.VerifyInterval, logger, "verify audit chain", func(ctx context.Context) error {

@@ -46,10 +46,12 @@ type Store struct {
 	verifyGate       auditVerifyGate
 	// beforeIssueInsert, when set (by tests only), runs in IssueToken between
 	// reading the project and its secret and writing the token's record: the
-	// window in which an admin may disable, delete or rotate.
-	beforeIssueInsert func()
-	passwordSignIn    PasswordSignIn // who may sign in with a password; see SetPasswordSignIn
-	anchorEvery       time.Duration  // how often the sealer emits audit.anchor; 0: never
+	// window in which an admin may disable, delete or rotate. It is given the
+	// connection's backend process id, when the write has one of its own.
+	beforeIssueInsert func(pid uint32)
+	group             atomic.Pointer[issueGroup] // set while RunIssueGroupCommit runs
+	passwordSignIn    PasswordSignIn             // who may sign in with a password; see SetPasswordSignIn
+	anchorEvery       time.Duration              // how often the sealer emits audit.anchor; 0: never
 }
 
 // dbtx is what both the pool and a transaction offer.

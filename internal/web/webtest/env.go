@@ -84,6 +84,13 @@ func NewEnvWith(t *testing.T, opts []store.Option, mods ...func(*web.Config)) *E
 		t.Fatal(err)
 	}
 	t.Cleanup(st.Close)
+	groupCtx, stopGroup := context.WithCancel(context.WithoutCancel(ctx))
+	groupDone := make(chan struct{})
+	go func() { // as console serve runs: concurrent issues share commits
+		defer close(groupDone)
+		st.RunIssueGroupCommit(groupCtx, store.GroupCommit{})
+	}()
+	t.Cleanup(func() { stopGroup(); <-groupDone })
 	logs := &SyncBuffer{}
 	cfg := web.Config{SessionIdle: 30 * time.Minute, SessionMax: 12 * time.Hour, APIRate: 1000, APIBurst: 1000,
 		UnauthRate: 1000, UnauthBurst: 1000}
