@@ -186,7 +186,7 @@ func (g *issueGroup) write(ctx context.Context, reqs []IssueRequest) ([]IssuedTo
 		return nil, nil, fmt.Errorf("store: acquire a connection: %w", err)
 	}
 	defer conn.Release()
-	return g.s.issueTokens(ctx, conn, reqs)
+	return g.s.issueTokens(ctx, conn, reqs, false)
 }
 
 // answer gives a call its result.

@@ -137,7 +137,7 @@ func (s *Store) IssueToken(ctx context.Context, r IssueRequest) (IssuedToken, er
 // without group commit and without telling the observer: the caller does
 // once db has committed.
 func (s *Store) issueOne(ctx context.Context, db dbtx, r IssueRequest) (IssuedToken, error) {
-	issued, errs, err := s.issueTokens(ctx, db, []IssueRequest{r})
+	issued, errs, err := s.issueTokens(ctx, db, []IssueRequest{r}, false)
 	if err != nil {
 		return IssuedToken{}, fmt.Errorf("issue token: %w", err)
 	}
@@ -160,8 +160,9 @@ func (s *Store) observeIssued(issued []IssuedToken) {
 // that passed. errs[i] is what kept reqs[i] from being issued (its input, or
 // its project disabled, deleted or rotated meanwhile), and issued[i] is its
 // token when errs[i] is nil; err is a failure of the whole, after which none
-// was written.
-func (s *Store) issueTokens(ctx context.Context, db dbtx, reqs []IssueRequest) (issued []IssuedToken, errs []error, err error) {
+// was written. With allOrNothing, nothing is written when any request is
+// refused before writing.
+func (s *Store) issueTokens(ctx context.Context, db dbtx, reqs []IssueRequest, allOrNothing bool) (issued []IssuedToken, errs []error, err error) {
 	appIDs := make([]int64, 0, 1)
 	for _, r := range reqs {
 		if !slices.Contains(appIDs, int64(r.AppID)) {
@@ -198,7 +199,7 @@ func (s *Store) issueTokens(ctx context.Context, db dbtx, reqs []IssueRequest) (
 			recs, events, made = append(recs, issued[i].Record), append(events, e), append(made, i)
 		}
 	}
-	if len(recs) == 0 {
+	if len(recs) == 0 || (allOrNothing && len(recs) < len(reqs)) {
 		return issued, errs, nil
 	}
 	if s.beforeIssueInsert != nil {

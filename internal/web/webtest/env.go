@@ -8,6 +8,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -256,6 +257,34 @@ func (e *Env) SendForm(t *testing.T, c *http.Client, path string, form url.Value
 		h[k] = vs
 	}
 	return e.send(t, c, http.MethodPost, path, strings.NewReader(form.Encode()), h)
+}
+
+// SendMultipart posts a multipart form, as a form with a file input does:
+// the fields, then each file by its input's name, with its content.
+func (e *Env) SendMultipart(t *testing.T, c *http.Client, path string, fields url.Values, files map[string]string) (*http.Response, string) {
+	t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	for name, values := range fields {
+		for _, v := range values {
+			if err := mw.WriteField(name, v); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for name, content := range files {
+		fw, err := mw.CreateFormFile(name, name+".csv")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := fw.Write([]byte(content)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := mw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return e.send(t, c, http.MethodPost, path, &body, http.Header{"Content-Type": {mw.FormDataContentType()}})
 }
 
 // Fetch GETs path with extra headers.
