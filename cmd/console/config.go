@@ -59,6 +59,7 @@ type config struct {
 	// each its own commit) and commits in flight at once.
 	IssueGroupMax     int
 	IssueGroupFlushes int
+	APIKeyCacheTTL    time.Duration // how long a verified API key is kept in memory; 0: not at all
 }
 
 // loadConfig reads the environment; a variable NAME that holds a secret may
@@ -138,6 +139,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if c.SinkDir == "" {
 		c.SinkDir = filepath.Join(c.DataDir, "audit-sinks")
+	}
+	if v := getenv("CONSOLE_API_KEY_CACHE_TTL"); v == "0" || v == "off" {
+		c.APIKeyCacheTTL = 0
+	} else {
+		c.APIKeyCacheTTL = dur("CONSOLE_API_KEY_CACHE_TTL", store.DefaultAPIKeyCacheTTL)
 	}
 	if v := getenv("CONSOLE_AUDIT_ANCHOR_INTERVAL"); v == "0" || v == "off" {
 		c.AnchorInterval = 0

@@ -3,6 +3,7 @@ package main
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestConfig_UnauthenticatedLimiterHasDefaultsAndRefusesNonsense(t *testing.T) {
@@ -56,5 +57,22 @@ func TestConfig_GroupCommitHasDefaultsAndRefusesNonsense(t *testing.T) {
 	}
 	if _, err := loadConfig(env(map[string]string{"CONSOLE_ISSUE_GROUP_MAX": "1001"})); err == nil {
 		t.Error("CONSOLE_ISSUE_GROUP_MAX=1001: got no error, want one (at most 1000)")
+	}
+}
+
+func TestConfig_APIKeyCacheTTLHasADefaultAndCanBeTurnedOff(t *testing.T) {
+	t.Parallel()
+	env := func(v string) func(string) string {
+		return func(k string) string {
+			return map[string]string{"DATABASE_URL": "postgres://x", "CONSOLE_DEV": "true", "CONSOLE_API_KEY_CACHE_TTL": v}[k]
+		}
+	}
+	for v, want := range map[string]time.Duration{"": 10 * time.Second, "2s": 2 * time.Second, "off": 0, "0": 0} {
+		if c, err := loadConfig(env(v)); err != nil || c.APIKeyCacheTTL != want {
+			t.Errorf("CONSOLE_API_KEY_CACHE_TTL=%q: got %v (%v), want %v", v, c.APIKeyCacheTTL, err, want)
+		}
+	}
+	if _, err := loadConfig(env("soon")); err == nil || !strings.Contains(err.Error(), "CONSOLE_API_KEY_CACHE_TTL") {
+		t.Errorf("CONSOLE_API_KEY_CACHE_TTL=soon: got %v, want an error naming it", err)
 	}
 }

@@ -74,6 +74,9 @@ func runServe(ctx context.Context, e env, args []string) error {
 	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBackground()
 	go st.RunSealer(bg, c.SealInterval, logger)
+	if c.APIKeyCacheTTL > 0 {
+		go st.RunAPIKeyCache(bg, c.APIKeyCacheTTL, logger)
+	}
 	if c.IssueGroupMax > 1 {
 		go st.RunIssueGroupCommit(bg, store.GroupCommit{MaxBatch: c.IssueGroupMax, MaxFlushes: c.IssueGroupFlushes})
 	}

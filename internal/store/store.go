@@ -49,9 +49,10 @@ type Store struct {
 	// window in which an admin may disable, delete or rotate. It is given the
 	// connection's backend process id, when the write has one of its own.
 	beforeIssueInsert func(pid uint32)
-	group             atomic.Pointer[issueGroup] // set while RunIssueGroupCommit runs
-	passwordSignIn    PasswordSignIn             // who may sign in with a password; see SetPasswordSignIn
-	anchorEvery       time.Duration              // how often the sealer emits audit.anchor; 0: never
+	group             atomic.Pointer[issueGroup]  // set while RunIssueGroupCommit runs
+	keyCache          atomic.Pointer[apiKeyCache] // set while RunAPIKeyCache runs
+	passwordSignIn    PasswordSignIn              // who may sign in with a password; see SetPasswordSignIn
+	anchorEvery       time.Duration               // how often the sealer emits audit.anchor; 0: never
 }
 
 // dbtx is what both the pool and a transaction offer.

@@ -87,11 +87,16 @@ func NewEnvWith(t *testing.T, opts []store.Option, mods ...func(*web.Config)) *E
 	t.Cleanup(st.Close)
 	groupCtx, stopGroup := context.WithCancel(context.WithoutCancel(ctx))
 	groupDone := make(chan struct{})
+	cacheDone := make(chan struct{})
 	go func() { // as console serve runs: concurrent issues share commits
 		defer close(groupDone)
 		st.RunIssueGroupCommit(groupCtx, store.GroupCommit{})
 	}()
-	t.Cleanup(func() { stopGroup(); <-groupDone })
+	go func() { // and verified API keys are kept in memory
+		defer close(cacheDone)
+		st.RunAPIKeyCache(groupCtx, store.DefaultAPIKeyCacheTTL, slog.New(slog.DiscardHandler))
+	}()
+	t.Cleanup(func() { stopGroup(); <-groupDone; <-cacheDone })
 	logs := &SyncBuffer{}
 	cfg := web.Config{SessionIdle: 30 * time.Minute, SessionMax: 12 * time.Hour, APIRate: 1000, APIBurst: 1000,
 		UnauthRate: 1000, UnauthBurst: 1000}
