@@ -13,7 +13,9 @@
 #   BENCH_CONCURRENCY     concurrent clients of each load run (default 32)
 #   BENCH_SEAL_SAMPLE     events sealed through the normal sealer, to time it (default 20000)
 #   BENCH_AUDIT_REQUESTS  timed requests per audit page (default 20)
-#   BENCH_PORT            port of the first console; the second uses the next (default 18080)
+#   BENCH_PORT            port of the first console; the others use the next ones (default 18080)
+#   BENCH_BATCH           tokens per request of the batch API run (default 100)
+#   BENCH_PARTS           what to run, comma-separated: gobench,issue,seal,audit (default all of them)
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,6 +28,9 @@ concurrency=${BENCH_CONCURRENCY:-32}
 seal_sample=${BENCH_SEAL_SAMPLE:-20000}
 audit_requests=${BENCH_AUDIT_REQUESTS:-20}
 port=${BENCH_PORT:-18080}
+batch=${BENCH_BATCH:-100}
+parts=",${BENCH_PARTS:-gobench,issue,seal,audit},"
+part() { [[ $parts == *",$1,"* ]]; }
 server_url=${TEST_DATABASE_URL:-$(scripts/devdb.sh test-url)}
 
 # db_url NAME: the server URL with its database replaced by NAME.
@@ -71,14 +76,16 @@ mkdir -p bin bench
 go build -trimpath -o bin/console ./cmd/console
 go build -trimpath -o bin/loadgen ./cmd/loadgen
 
-log "Go micro-benchmarks"
-failed=""
-for dir in $(grep -rl --include='*_test.go' '^func Benchmark' internal cmd 2>/dev/null | xargs -n1 dirname | sort -u); do
-  if ! TEST_DATABASE_URL="$server_url" go test -run '^$' -bench . -benchmem "./$dir/" 2>&1 | grep -v 'testdbconf:' | tee -a "$results/gobench.txt" >&2; then
-    failed="$failed $dir"
-  fi
-done
-fact gobench_failed "${failed# }"
+if part gobench; then
+  log "Go micro-benchmarks"
+  failed=""
+  for dir in $(grep -rl --include='*_test.go' '^func Benchmark' internal cmd 2>/dev/null | xargs -n1 dirname | sort -u); do
+    if ! TEST_DATABASE_URL="$server_url" go test -run '^$' -bench . -benchmem "./$dir/" 2>&1 | grep -v 'testdbconf:' | tee -a "$results/gobench.txt" >&2; then
+      failed="$failed $dir"
+    fi
+  done
+  fact gobench_failed "${failed# }"
+fi
 
 log "fresh database console_bench"
 sql "DROP DATABASE IF EXISTS console_bench WITH (FORCE)"
@@ -89,16 +96,18 @@ console_env=(DATABASE_URL="$runtime_url" CONSOLE_MIGRATE_DATABASE_URL="$bench_ur
   CONSOLE_MASTER_KEY="$master_key" CONSOLE_API_RATE=1000000 CONSOLE_API_BURST=1000000
   CONSOLE_ADMIN_PASSWORD="bench-$(head -c 12 /dev/urandom | base64 | tr -d '/+=')" CONSOLE_DATA_DIR="$results/data")
 
-# start_console PORT: starts a console and waits for its /readyz; sets
-# console_pid and ready_ms (from process start to the first 200).
+# start_console PORT [VAR=VALUE…]: starts a console (with the extra
+# settings) and waits for its /readyz; sets console_pid and ready_ms (from
+# process start to the first 200).
 start_console() {
-  local t0 out
+  local t0 out p=$1
+  shift
   t0=$(date +%s%N)
-  env "${console_env[@]}" CONSOLE_ADDR="127.0.0.1:$1" bin/console serve >>"$results/console-$1.log" 2>&1 &
+  env "${console_env[@]}" "$@" CONSOLE_ADDR="127.0.0.1:$p" bin/console serve >>"$results/console-$p.log" 2>&1 &
   console_pid=$!
   pids+=("$console_pid")
-  out=$(bin/loadgen --wait-ready --url "http://127.0.0.1:$1" --since-ns "$t0") ||
-    { tail -20 "$results/console-$1.log" >&2; exit 1; }
+  out=$(bin/loadgen --wait-ready --url "http://127.0.0.1:$p" --since-ns "$t0") ||
+    { tail -20 "$results/console-$p.log" >&2; exit 1; }
   ready_ms=$(echo "$out" | awk '{print $3}')
 }
 
@@ -125,42 +134,67 @@ url1="http://127.0.0.1:$port"
 url2="http://127.0.0.1:$((port + 1))"
 run_args=(--app-id 4242 --key "$issue_key" --concurrency "$concurrency" --duration "$duration")
 
-log "warm-up, then the issue API against one console"
-loadgen --url "$url1" "${run_args[@]}" --duration 2s >/dev/null
-fact loadavg_issue "$(cut -d' ' -f1-3 /proc/loadavg)"
-loadgen --url "$url1" "${run_args[@]}" --pid "$pid1" --json >"$results/issue-one.json"
-log "database ceiling: the same SQL through pgx"
-loadgen --ceiling "${run_args[@]}" --json >"$results/ceiling.json"
-loadgen --ceiling --ceiling-auth "${run_args[@]}" --json >"$results/ceiling-auth.json"
+if part issue; then
+  # The console as it was before group commit and the API-key cache, on the
+  # next port, measured side by side with the current one in this same run.
+  start_console "$((port + 2))" CONSOLE_ISSUE_GROUP_MAX=1 CONSOLE_API_KEY_CACHE_TTL=off
+  pid_before=$console_pid
+  url_before="http://127.0.0.1:$((port + 2))"
+  log "warm-up, then the issue API against one console, and the one before, side by side"
+  loadgen --url "$url1" "${run_args[@]}" --duration 2s >/dev/null
+  loadgen --url "$url_before" "${run_args[@]}" --duration 2s >/dev/null
+  fact loadavg_issue "$(cut -d' ' -f1-3 /proc/loadavg)"
+  loadgen --url "$url1" "${run_args[@]}" --pid "$pid1" --json >"$results/issue-one.json"
+  fact loadavg_before "$(cut -d' ' -f1-3 /proc/loadavg)"
+  loadgen --url "$url_before" "${run_args[@]}" --pid "$pid_before" --json >"$results/issue-before.json"
+  log "one client: the group commit must not delay a lone request"
+  fact loadavg_lone "$(cut -d' ' -f1-3 /proc/loadavg)"
+  loadgen --url "$url1" "${run_args[@]}" --concurrency 1 --json >"$results/issue-lone.json"
+  loadgen --url "$url_before" "${run_args[@]}" --concurrency 1 --json >"$results/issue-lone-before.json"
+  stop_console "$pid_before"
+  log "database ceiling: the same SQL through pgx, each token its own commit"
+  fact loadavg_ceiling "$(cut -d' ' -f1-3 /proc/loadavg)"
+  loadgen --ceiling "${run_args[@]}" --json >"$results/ceiling.json"
+  loadgen --ceiling --ceiling-auth "${run_args[@]}" --json >"$results/ceiling-auth.json"
+  log "the batch API, $batch tokens a request"
+  fact batch_concurrency "$((concurrency / 4 > 0 ? concurrency / 4 : 1))"
+  fact loadavg_batch "$(cut -d' ' -f1-3 /proc/loadavg)"
+  loadgen --url "$url1" "${run_args[@]}" --batch "$batch" --concurrency "$((concurrency / 4 > 0 ? concurrency / 4 : 1))" \
+    --pid "$pid1" --json >"$results/batch.json"
 
-log "a second console, and the issue API against both"
-start_console "$((port + 1))"
-pid2=$console_pid
-loadgen --url "$url1,$url2" "${run_args[@]}" --duration 2s >/dev/null
-loadgen --url "$url1,$url2" "${run_args[@]}" --pid "$pid1,$pid2" --json >"$results/issue-two.json"
-stop_console "$pid2"
+  log "a second console, and the issue API against both"
+  start_console "$((port + 1))"
+  pid2=$console_pid
+  loadgen --url "$url1,$url2" "${run_args[@]}" --duration 2s >/dev/null
+  loadgen --url "$url1,$url2" "${run_args[@]}" --pid "$pid1,$pid2" --json >"$results/issue-two.json"
+  stop_console "$pid2"
+fi
 
-log "the normal sealer on $seal_sample events"
-sql "DROP DATABASE IF EXISTS console_bench_seal WITH (FORCE)"
-sql "CREATE DATABASE console_bench_seal"
-env "${console_env[@]}" CONSOLE_MIGRATE_DATABASE_URL="$seal_url" bin/console dev seed --events "$seal_sample" --seal sealer --vacuum=false --json >"$results/seal-sample.json"
-sql "DROP DATABASE console_bench_seal WITH (FORCE)"
+if part seal; then
+  log "the normal sealer on $seal_sample events"
+  sql "DROP DATABASE IF EXISTS console_bench_seal WITH (FORCE)"
+  sql "CREATE DATABASE console_bench_seal"
+  env "${console_env[@]}" CONSOLE_MIGRATE_DATABASE_URL="$seal_url" bin/console dev seed --events "$seal_sample" --seal sealer --vacuum=false --json >"$results/seal-sample.json"
+  sql "DROP DATABASE console_bench_seal WITH (FORCE)"
+fi
 
-log "seed $events audit events"
-env "${console_env[@]}" bin/console dev seed --events "$events" --workers "$(nproc)" --json >"$results/seed.json"
-t0=$(date +%s.%N)
-verify=$(env "${console_env[@]}" bin/console audit verify 2>&1 | head -1) || true
-fact verify_seconds "$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')"
-fact verify_result "$verify"
+if part audit; then
+  log "seed $events audit events"
+  env "${console_env[@]}" bin/console dev seed --events "$events" --workers "$(nproc)" --json >"$results/seed.json"
+  t0=$(date +%s.%N)
+  verify=$(env "${console_env[@]}" bin/console audit verify 2>&1 | head -1) || true
+  fact verify_seconds "$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')"
+  fact verify_result "$verify"
 
-log "audit pages"
-audit_key=$(CONSOLE_MASTER_KEY="$master_key" loadgen --setup --app-ids 900001-900020 --scopes audit:read --name bench-audit)
-loadgen --audit --url "$url1" --key "$audit_key" --app-id 900001 --audit-requests "$audit_requests" --json >"$results/audit.json"
+  log "audit pages"
+  audit_key=$(CONSOLE_MASTER_KEY="$master_key" loadgen --setup --app-ids 900001-900020 --scopes audit:read --name bench-audit)
+  loadgen --audit --url "$url1" --key "$audit_key" --app-id 900001 --audit-requests "$audit_requests" --json >"$results/audit.json"
 
-log "audit export"
-for format in csv ndjson; do
-  loadgen --export "$format" --url "$url1" --key "$audit_key" --app-id 900001 --pid "$pid1" --json >"$results/export-$format.json"
-done
+  log "audit export"
+  for format in csv ndjson; do
+    loadgen --export "$format" --url "$url1" --key "$audit_key" --app-id 900001 --pid "$pid1" --json >"$results/export-$format.json"
+  done
+fi
 
 stop_console "$pid1"
 fact loadavg_end "$(cut -d' ' -f1-3 /proc/loadavg)"

@@ -63,6 +63,11 @@ type config struct {
 	MFA                string        // optional, admins or all: who must have a second factor
 	StepUpAge          time.Duration // how recently a person must have proved who they are before a dangerous action
 	PublicURL          string        // the console's public origin: the passkeys' relying party
+	// Group commit of concurrent token issues: tokens per commit at most (1:
+	// each its own commit) and commits in flight at once.
+	IssueGroupMax     int
+	IssueGroupFlushes int
+	APIKeyCacheTTL    time.Duration // how long a verified API key is kept in memory; 0: not at all
 }
 
 // loadConfig reads the environment; a variable NAME that holds a secret may
@@ -149,6 +154,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if c.SinkDir == "" {
 		c.SinkDir = filepath.Join(c.DataDir, "audit-sinks")
 	}
+	if v := getenv("CONSOLE_API_KEY_CACHE_TTL"); v == "0" || v == "off" {
+		c.APIKeyCacheTTL = 0
+	} else {
+		c.APIKeyCacheTTL = dur("CONSOLE_API_KEY_CACHE_TTL", store.DefaultAPIKeyCacheTTL)
+	}
 	if v := getenv("CONSOLE_AUDIT_ANCHOR_INTERVAL"); v == "0" || v == "off" {
 		c.AnchorInterval = 0
 	} else {
@@ -171,6 +181,12 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if c.UnauthBurst, err = strconv.Atoi(get("CONSOLE_UNAUTH_BURST", "20")); err != nil || c.UnauthBurst <= 0 {
 		errs = append(errs, fmt.Errorf("CONSOLE_UNAUTH_BURST: want a positive whole number"))
+	}
+	if c.IssueGroupMax, err = strconv.Atoi(get("CONSOLE_ISSUE_GROUP_MAX", "256")); err != nil || c.IssueGroupMax < 1 || c.IssueGroupMax > 1000 {
+		errs = append(errs, fmt.Errorf("CONSOLE_ISSUE_GROUP_MAX: want a whole number of tokens per commit from 1 (no group commit) to 1000"))
+	}
+	if c.IssueGroupFlushes, err = strconv.Atoi(get("CONSOLE_ISSUE_GROUP_FLUSHES", "2")); err != nil || c.IssueGroupFlushes < 1 {
+		errs = append(errs, fmt.Errorf("CONSOLE_ISSUE_GROUP_FLUSHES: want a positive whole number of group commits in flight at once"))
 	}
 	if c.ExportConcurrency, err = strconv.Atoi(get("CONSOLE_EXPORT_CONCURRENCY", strconv.Itoa(web.DefaultExportConcurrency))); err != nil || c.ExportConcurrency <= 0 {
 		errs = append(errs, fmt.Errorf("CONSOLE_EXPORT_CONCURRENCY: want a positive whole number of audit exports at once"))

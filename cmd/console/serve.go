@@ -84,6 +84,12 @@ func runServe(ctx context.Context, e env, args []string) error {
 		kicker.New(st, c.zegoClient(), logger, kicker.Options{}).Run(bg)
 	}()
 	go st.RunSealer(bg, c.SealInterval, logger)
+	if c.APIKeyCacheTTL > 0 {
+		go st.RunAPIKeyCache(bg, c.APIKeyCacheTTL, logger)
+	}
+	if c.IssueGroupMax > 1 {
+		go st.RunIssueGroupCommit(bg, store.GroupCommit{MaxBatch: c.IssueGroupMax, MaxFlushes: c.IssueGroupFlushes})
+	}
 	go (&sink.Runner{Store: st, Deliverer: sink.NewDeliverer(sink.Options{Dir: c.SinkDir}), Interval: c.SealInterval,
 		Retry: c.SinkRetry, Log: logger}).Run(bg)
 	go runPeriodically(bg, c.VerifyInterval, logger, "verify audit chain", func(ctx context.Context) error {

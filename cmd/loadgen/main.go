@@ -24,6 +24,7 @@ const usage = `Usage: loadgen [mode] [flags]
 Modes (default: the issue load run):
   (none)         POST /api/v1/projects/{appId}/tokens at --concurrency for --duration or --requests,
                  then (given DATABASE_URL) check records and audit events against the 201s
+  --batch N      the issue load run through POST …/tokens/batch, N tokens per request
   --ceiling      the issue path's SQL straight through pgx at the same concurrency (DATABASE_URL)
   --setup        create projects (--app-ids) and an API key (--scopes); prints the key
                  (DATABASE_URL, CONSOLE_MASTER_KEY)
@@ -49,7 +50,7 @@ func main() {
 type flags struct {
 	urls, key, dbURL, masterKey, appIDs, scopes, name, pids, export, report string
 	appID                                                                   uint
-	concurrency, requests, auditRequests, auditDeep                         int
+	concurrency, requests, auditRequests, auditDeep, batch                  int
 	duration, timeout, auditBudget, readyTimeout                            time.Duration
 	sinceNS                                                                 int64
 	asJSON, ceiling, ceilingAuth, setup, waitReady, audit, strict           bool
@@ -73,6 +74,7 @@ func parse(args []string, stderr io.Writer, getenv func(string) string) (*flags,
 	fs.StringVar(&f.pids, "pid", "", "console process `ids`, comma-separated, whose memory to sample during the run")
 	fs.BoolVar(&f.asJSON, "json", false, "print the result as JSON")
 	fs.BoolVar(&f.strict, "strict", false, "exit 1 when any request failed or the database check does not match")
+	fs.IntVar(&f.batch, "batch", 0, "issue this many tokens per request through /tokens/batch (0: single issues)")
 	fs.BoolVar(&f.ceiling, "ceiling", false, "run the issue SQL straight through pgx instead of the API")
 	fs.BoolVar(&f.ceilingAuth, "ceiling-auth", false, "with --ceiling, also authenticate --key per operation, as the API does")
 	fs.BoolVar(&f.setup, "setup", false, "create the projects of --app-ids and an API key; print the key")

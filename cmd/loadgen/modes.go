@@ -45,12 +45,18 @@ func runLoadMode(ctx context.Context, f *flags, stdout io.Writer) error {
 			appID: uint32(f.appID), key: f.key, prefix: prefix}
 		sampler := startRSSSampler(pids)
 		rec := newRecorder(f.concurrency)
-		elapsed := runWorkers(ctx, opts, rec, is.issue)
-		res = rec.summarise("issue", f.concurrency, elapsed)
+		mode, op := "issue", operation(is.issue)
+		if f.batch > 0 {
+			mode, op = "batch", is.issueBatch(f.batch)
+		}
+		elapsed := runWorkers(ctx, opts, rec, op)
+		res = rec.summarise(mode, f.concurrency, elapsed)
 		res.Targets, res.RSS = targets, sampler.finish()
 	}
+	res.TokensPerRequest = max(f.batch, 1)
+	res.TokensPerSecond = res.PerSecond * float64(res.TokensPerRequest)
 	if f.dbURL != "" {
-		if res.Check, err = checkRows(ctx, f.dbURL, prefix, res.OK); err != nil {
+		if res.Check, err = checkRows(ctx, f.dbURL, prefix, res.OK*res.TokensPerRequest); err != nil {
 			return err
 		}
 	}

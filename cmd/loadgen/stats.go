@@ -53,9 +53,13 @@ type Result struct {
 	Errors      int            `json:"errors"`
 	Outcomes    map[string]int `json:"outcomes"`
 	PerSecond   float64        `json:"per_second"`
-	LatencyMS   Latency        `json:"latency_ms"`
-	Check       *Check         `json:"check,omitempty"`
-	RSS         []RSS          `json:"rss,omitempty"`
+	// TokensPerRequest is 1 but for a batch run, whose requests issue
+	// that many each; TokensPerSecond counts tokens.
+	TokensPerRequest int     `json:"tokens_per_request"`
+	TokensPerSecond  float64 `json:"tokens_per_second"`
+	LatencyMS        Latency `json:"latency_ms"`
+	Check            *Check  `json:"check,omitempty"`
+	RSS              []RSS   `json:"rss,omitempty"`
 }
 
 // Latency summarises successful requests in milliseconds.
@@ -121,7 +125,11 @@ func (res Result) writeText(w io.Writer) {
 	if len(res.Targets) > 0 {
 		fmt.Fprintf(w, " against %s", strings.Join(res.Targets, ", "))
 	}
-	fmt.Fprintf(w, "\n  throughput  %.0f ok/s (%d ok, %d errors)\n", res.PerSecond, res.OK, res.Errors)
+	fmt.Fprintf(w, "\n  throughput  %.0f ok/s (%d ok, %d errors)", res.PerSecond, res.OK, res.Errors)
+	if res.TokensPerRequest > 1 {
+		fmt.Fprintf(w, ", %.0f tokens/s (%d per request)", res.TokensPerSecond, res.TokensPerRequest)
+	}
+	fmt.Fprintln(w)
 	l := res.LatencyMS
 	fmt.Fprintf(w, "  latency     p50 %.2f ms  p95 %.2f ms  p99 %.2f ms  max %.2f ms  mean %.2f ms\n", l.P50, l.P95, l.P99, l.Max, l.Mean)
 	keys := make([]string, 0, len(res.Outcomes))

@@ -209,6 +209,7 @@ func (s *Store) RevokeAPIKey(ctx context.Context, prefix string, actor Actor, or
 	if err != nil {
 		return APIKey{}, err
 	}
+	s.forgetAPIKeys(prefix) // at once here; other instances hear of it (migrations/00012)
 	return key, nil
 }
 
@@ -216,13 +217,12 @@ func (s *Store) RevokeAPIKey(ctx context.Context, prefix string, actor Actor, or
 type authKeyRow struct {
 	APIKey
 	SecretHash []byte `db:"secret_hash"`
-	Expired    bool   `db:"expired"`
-	TouchDue   bool   `db:"touch_due"`
 }
 
 // AuthenticateAPIKey returns the key that raw is, or ErrAPIKeyInvalid,
 // ErrAPIKeyRevoked or ErrAPIKeyExpired. Revocation and expiry are only told
-// to whoever holds the right secret. One query normally; last_used_at is
+// to whoever holds the right secret. A key this instance verified recently
+// costs no query while RunAPIKeyCache runs; else one. last_used_at is
 // written at most once a minute.
 func (s *Store) AuthenticateAPIKey(ctx context.Context, raw string) (APIKey, error) {
 	prefix, ok := parseAPIKey(raw)
@@ -230,28 +230,37 @@ func (s *Store) AuthenticateAPIKey(ctx context.Context, raw string) (APIKey, err
 		return APIKey{}, ErrAPIKeyInvalid
 	}
 	sum := sha256.Sum256([]byte(raw))
-	rows, _ := s.pool.Query(ctx, `SELECT `+apiKeyColumns+`, k.secret_hash,
-			(k.expires_at IS NOT NULL AND k.expires_at <= now()) AS expired,
-			(k.last_used_at IS NULL OR k.last_used_at < now() - interval '1 minute') AS touch_due
-		FROM api_keys k WHERE k.prefix = $1`, prefix)
-	row, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[authKeyRow])
-	if errors.Is(err, pgx.ErrNoRows) {
+	now := time.Now()
+	cache := s.keyCache.Load()
+	k, gen, cached := cache.lookup(prefix, now)
+	if k == nil {
+		rows, _ := s.pool.Query(ctx, `SELECT `+apiKeyColumns+`, k.secret_hash FROM api_keys k WHERE k.prefix = $1`, prefix)
+		row, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[authKeyRow])
+		if errors.Is(err, pgx.ErrNoRows) {
+			return APIKey{}, ErrAPIKeyInvalid
+		}
+		if err != nil {
+			return APIKey{}, fmt.Errorf("store: authenticate api key: %w", err)
+		}
+		k = &cachedKey{row: row, fetchedAt: now}
+		if row.LastUsedAt != nil {
+			k.touchedAt = *row.LastUsedAt
+		}
+		if cached && subtle.ConstantTimeCompare(sum[:], row.SecretHash) == 1 {
+			cache.keep(gen, k)
+		}
+	}
+	if subtle.ConstantTimeCompare(sum[:], k.row.SecretHash) != 1 {
 		return APIKey{}, ErrAPIKeyInvalid
 	}
-	if err != nil {
-		return APIKey{}, fmt.Errorf("store: authenticate api key: %w", err)
-	}
-	if subtle.ConstantTimeCompare(sum[:], row.SecretHash) != 1 {
-		return APIKey{}, ErrAPIKeyInvalid
-	}
-	if row.RevokedAt != nil {
+	if k.row.RevokedAt != nil {
 		return APIKey{}, ErrAPIKeyRevoked
 	}
-	if row.Expired {
+	if k.row.ExpiresAt != nil && !now.Before(*k.row.ExpiresAt) {
 		return APIKey{}, ErrAPIKeyExpired
 	}
-	key := row.APIKey
-	if row.TouchDue {
+	key := k.row.APIKey
+	if (cache == nil || !cached) && now.Sub(k.touchedAt) >= apiKeyTouchEvery || cached && cache.touchDue(k, now) {
 		var at time.Time
 		err := s.pool.QueryRow(ctx, `UPDATE api_keys SET last_used_at = now() WHERE id = $1 RETURNING last_used_at`,
 			key.ID).Scan(&at)

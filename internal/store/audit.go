@@ -81,19 +81,21 @@ func (s *Store) insertAudit(ctx context.Context, db dbtx, e Event) error {
 var auditArgTypes = []string{"text", "text", "text", "text", "text", "bigint",
 	"text", "text", "text", "text", "text", "jsonb", "bytea", "bigint"}
 
-// auditInsertSQL renders "INSERT INTO audit_events … SELECT $n, …" with
-// parameters numbered from first, so that it can follow another statement's
-// CTE (the caller appends FROM/WHERE as needed). An event that names an
-// AppID but no project gets the live project with that AppID, found in the
-// same statement.
-func auditInsertSQL(e Event, first int) (string, []any, error) {
+// auditInsertColumns are the columns an audit insert writes, in the order of
+// auditValues; the database stamps the rest.
+const auditInsertColumns = `actor_type, actor_id, actor_name, action, outcome, app_id,
+			target_type, target_id, request_id, client_ip, user_agent, details, token_fingerprint, project_id`
+
+// auditValues are the values of auditInsertColumns for e, in that order,
+// bounded as the trail keeps them.
+func auditValues(e Event) ([]any, error) {
 	details, _ := auditDetails(e.Details).(map[string]any)
 	if details == nil {
 		details = map[string]any{}
 	}
 	js, err := json.Marshal(details)
 	if err != nil {
-		return "", nil, fmt.Errorf("store: audit details: %w", err)
+		return nil, fmt.Errorf("store: audit details: %w", err)
 	}
 	var appID, projectID *int64
 	if e.AppID != 0 {
@@ -104,14 +106,30 @@ func auditInsertSQL(e Event, first int) (string, []any, error) {
 		projectID = &e.ProjectID
 	}
 	f := maxAuditField
-	args := []any{e.Actor.Type, auditText(e.Actor.ID, f), auditText(e.Actor.Name, f), e.Action, e.Outcome, appID,
+	return []any{e.Actor.Type, auditText(e.Actor.ID, f), auditText(e.Actor.Name, f), e.Action, e.Outcome, appID,
 		auditText(e.TargetType, f), auditText(e.TargetID, maxAuditTargetID), auditText(e.Origin.RequestID, f),
-		auditText(e.Origin.ClientIP, f), auditText(e.Origin.UserAgent, f), js, e.TokenFingerprint, projectID}
+		auditText(e.Origin.ClientIP, f), auditText(e.Origin.UserAgent, f), js, e.TokenFingerprint, projectID}, nil
+}
+
+// auditProjectOf is the SQL of an event's project: the one it names, else
+// the live project with its AppID, found in the same statement.
+func auditProjectOf(project, app string) string {
+	return "COALESCE(" + project + ", (SELECT id FROM projects WHERE app_id = " + app + " AND deleted_at IS NULL))"
+}
+
+// auditInsertSQL renders "INSERT INTO audit_events … SELECT $n, …" with
+// parameters numbered from first, so that it can follow another statement's
+// CTE (the caller appends FROM/WHERE as needed). An event that names an
+// AppID but no project gets the live project with that AppID, found in the
+// same statement.
+func auditInsertSQL(e Event, first int) (string, []any, error) {
+	args, err := auditValues(e)
+	if err != nil {
+		return "", nil, err
+	}
 	ph := typedPlaceholders(first, auditArgTypes)
-	app, project := ph[5], ph[len(ph)-1]
-	ph[len(ph)-1] = "COALESCE(" + project + ", (SELECT id FROM projects WHERE app_id = " + app + " AND deleted_at IS NULL))"
-	return `INSERT INTO audit_events (actor_type, actor_id, actor_name, action, outcome, app_id,
-			target_type, target_id, request_id, client_ip, user_agent, details, token_fingerprint, project_id)
+	ph[len(ph)-1] = auditProjectOf(ph[len(ph)-1], ph[5])
+	return `INSERT INTO audit_events (` + auditInsertColumns + `)
 		SELECT ` + strings.Join(ph, ", "), args, nil
 }
 

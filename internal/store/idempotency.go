@@ -76,7 +76,7 @@ func answerAD(apiKeyID int64, keyHash []byte) []byte {
 func (s *Store) IssueTokenOnce(ctx context.Context, r IssueRequest, idem Idempotency, answer func(IssuedToken) (Answer, error)) (Answer, bool, error) {
 	var issued *IssuedToken
 	a, replayed, err := s.once(ctx, idem, func(tx pgx.Tx) (Answer, error) {
-		it, err := s.issueToken(ctx, tx, r)
+		it, err := s.issueOne(ctx, tx, r)
 		if err != nil {
 			return Answer{}, err
 		}
@@ -84,7 +84,7 @@ func (s *Store) IssueTokenOnce(ctx context.Context, r IssueRequest, idem Idempot
 		return answer(it)
 	})
 	if err == nil && issued != nil {
-		s.observeTokensIssued(issued.Record.AppID, issued.Record.Channel, 1)
+		s.observeIssued([]IssuedToken{*issued})
 	}
 	return a, replayed, err
 }

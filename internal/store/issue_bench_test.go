@@ -20,6 +20,15 @@ import (
 // time per token across all of them, the inverse of the store's throughput
 // on this machine. No HTTP.
 func BenchmarkIssueToken(b *testing.B) {
+	benchmarkIssueToken(b, nil)
+}
+
+// BenchmarkIssueTokenGroupCommit is BenchmarkIssueToken with group commit.
+func BenchmarkIssueTokenGroupCommit(b *testing.B) {
+	benchmarkIssueToken(b, &GroupCommit{})
+}
+
+func benchmarkIssueToken(b *testing.B, group *GroupCommit) {
 	ctx := b.Context()
 	keys, err := NewKeyring(bytes.Repeat([]byte{7}, 32))
 	if err != nil {
@@ -36,6 +45,9 @@ func BenchmarkIssueToken(b *testing.B) {
 		b.Fatal(err)
 	}
 	actor := Actor{Type: ActorAPIKey, ID: "zc_benchmrk", Name: "bench"}
+	if group != nil {
+		go st.RunIssueGroupCommit(ctx, *group)
+	}
 	var n atomic.Int64
 	b.SetParallelism(max(1, 32/runtime.GOMAXPROCS(0)))
 	b.ReportAllocs()

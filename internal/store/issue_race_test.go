@@ -44,7 +44,7 @@ func TestIssueToken_RefusedWhenTheProjectChangesBetweenReadingAndWriting(t *test
 			t.Parallel()
 			b := setup(t)
 			b.createProject(t, 1001)
-			b.st.beforeIssueInsert = func() {
+			b.st.beforeIssueInsert = func(uint32) {
 				if err := tt.change(b.ctx, b.owner); err != nil {
 					t.Errorf("project %s: %v", tt.name, err)
 				}

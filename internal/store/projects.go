@@ -244,7 +244,7 @@ func (s *Store) SetProjectDisabled(ctx context.Context, appID uint32, disabled b
 // DeleteProject removes a project from use: its secrets are destroyed, its
 // token records and audit events stay. The AppID may then be added again.
 func (s *Store) DeleteProject(ctx context.Context, appID uint32, actor Actor, origin Origin) error {
-	return s.inTx(ctx, func(tx pgx.Tx) error {
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		p, err := projectByAppID(ctx, tx, appID, "FOR UPDATE")
 		if err != nil {
 			return err
@@ -261,4 +261,8 @@ func (s *Store) DeleteProject(ctx context.Context, appID uint32, actor Actor, or
 		return s.insertAudit(ctx, tx, Event{Actor: actor, Origin: origin, Action: "project.delete", Outcome: OutcomeSuccess,
 			AppID: appID, ProjectID: p.ID, TargetType: "project", TargetID: fmt.Sprint(appID), Details: map[string]any{"name": p.Name}})
 	})
+	if err == nil {
+		s.forgetAPIKeys("*") // the project is no longer any key's
+	}
+	return err
 }

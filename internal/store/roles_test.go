@@ -237,7 +237,7 @@ func TestRuntimeRole_HoldsExactlyThePrivilegesServeNeeds(t *testing.T) {
 	}
 	// The trigger functions are executable by everyone, as functions are by
 	// default, but only a trigger can call them.
-	wantFunctions := []string{"audit_events_guard()", "audit_events_no_delete()", "audit_events_no_truncate()",
+	wantFunctions := []string{"api_keys_notify()", "audit_events_guard()", "audit_events_no_delete()", "audit_events_no_truncate()",
 		"audit_events_scope_fixed()", "audit_resign(bigint[],bytea[],bytea[],bigint,bytea,bytea)", "audit_seal(bigint,bigint[],bytea[],bytea,bytea)",
 		"revocations_append()"}
 	if err != nil || !slices.Equal(functions, wantFunctions) {

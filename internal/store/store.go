@@ -46,11 +46,14 @@ type Store struct {
 	verifyGate       auditVerifyGate
 	// beforeIssueInsert, when set (by tests only), runs in IssueToken between
 	// reading the project and its secret and writing the token's record: the
-	// window in which an admin may disable, delete or rotate.
-	beforeIssueInsert func()
-	passwordSignIn    PasswordSignIn // who may sign in with a password; see SetPasswordSignIn
-	anchorEvery       time.Duration  // how often the sealer emits audit.anchor; 0: never
-	feed              *feedWatch     // wakes those who wait for the revocation feed to move
+	// window in which an admin may disable, delete or rotate. It is given the
+	// connection's backend process id, when the write has one of its own.
+	beforeIssueInsert func(pid uint32)
+	group             atomic.Pointer[issueGroup]  // set while RunIssueGroupCommit runs
+	keyCache          atomic.Pointer[apiKeyCache] // set while RunAPIKeyCache runs
+	passwordSignIn    PasswordSignIn              // who may sign in with a password; see SetPasswordSignIn
+	anchorEvery       time.Duration               // how often the sealer emits audit.anchor; 0: never
+	feed              *feedWatch                  // wakes those who wait for the revocation feed to move
 }
 
 // dbtx is what both the pool and a transaction offer.

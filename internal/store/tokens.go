@@ -3,9 +3,8 @@ package store
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
-	"strings"
+	"slices"
 	"time"
 	"unicode/utf8"
 
@@ -117,34 +116,124 @@ func (r *IssueRequest) validate(p Project) (time.Duration, *token04.Privilege, e
 }
 
 // IssueToken validates the request, makes the token, and commits its record
-// and its token.issue audit event in one statement; the token is returned,
-// and the observer told, only once both are committed (fail closed).
+// and its token.issue audit event; the token is returned, and the observer
+// told, only once both are committed (fail closed). While group commit runs
+// (RunIssueGroupCommit), concurrent calls share one statement and commit.
 func (s *Store) IssueToken(ctx context.Context, r IssueRequest) (IssuedToken, error) {
-	issued, err := s.issueToken(ctx, s.pool, r)
+	if g := s.group.Load(); g != nil {
+		if issued, err, ok := g.issue(ctx, r); ok {
+			return issued, err
+		}
+	}
+	issued, err := s.issueOne(ctx, s.pool, r)
 	if err != nil {
 		return IssuedToken{}, err
 	}
-	s.observeTokensIssued(issued.Record.AppID, issued.Record.Channel, 1)
+	s.observeIssued([]IssuedToken{issued})
 	return issued, nil
 }
 
-// issueToken is IssueToken on db, a pool or a transaction, without telling
-// the observer: the caller does once db has committed.
-func (s *Store) issueToken(ctx context.Context, db dbtx, r IssueRequest) (IssuedToken, error) {
-	p, sec, err := activeSecret(ctx, db, r.AppID)
+// issueOne is IssueToken for one request on db, a pool or a transaction,
+// without group commit and without telling the observer: the caller does
+// once db has committed.
+func (s *Store) issueOne(ctx context.Context, db dbtx, r IssueRequest) (IssuedToken, error) {
+	issued, errs, err := s.issueTokens(ctx, db, []IssueRequest{r}, false)
 	if err != nil {
 		return IssuedToken{}, fmt.Errorf("issue token: %w", err)
 	}
+	if errs[0] != nil {
+		return IssuedToken{}, errs[0]
+	}
+	return issued[0], nil
+}
+
+// observeIssued tells the observer of tokens committed.
+func (s *Store) observeIssued(issued []IssuedToken) {
+	for _, it := range issued {
+		s.observeTokensIssued(it.Record.AppID, it.Record.Channel, 1)
+	}
+}
+
+// issueTokens issues the tokens of reqs on db (a pool or a transaction): one
+// read of their projects and active secrets, the tokens made here, then one
+// statement that writes the record and token.issue event of each request
+// that passed. errs[i] is what kept reqs[i] from being issued (its input, or
+// its project disabled, deleted or rotated meanwhile), and issued[i] is its
+// token when errs[i] is nil; err is a failure of the whole, after which none
+// was written. With allOrNothing, nothing is written when any request is
+// refused before writing.
+func (s *Store) issueTokens(ctx context.Context, db dbtx, reqs []IssueRequest, allOrNothing bool) (issued []IssuedToken, errs []error, err error) {
+	appIDs := make([]int64, 0, 1)
+	for _, r := range reqs {
+		if !slices.Contains(appIDs, int64(r.AppID)) {
+			appIDs = append(appIDs, int64(r.AppID))
+		}
+	}
+	projects, err := activeSecrets(ctx, db, appIDs)
+	if err != nil {
+		return nil, nil, err
+	}
+	secrets := map[uint32][]byte{}
+	defer func() {
+		for _, secret := range secrets {
+			clear(secret)
+		}
+	}()
+	issued, errs = make([]IssuedToken, len(reqs)), make([]error, len(reqs))
+	recs, events, made := make([]TokenRecord, 0, len(reqs)), make([]Event, 0, len(reqs)), make([]int, 0, len(reqs))
+	for i, r := range reqs {
+		ps, found := projects[r.AppID]
+		if !found {
+			errs[i] = fmt.Errorf("issue token: store: project %d: %w", r.AppID, ErrProjectNotFound)
+			continue
+		}
+		secret, opened := secrets[r.AppID]
+		if !opened && ps.secret.KeyID != "" {
+			if secret, err = s.open(ps.secret); err != nil {
+				return nil, nil, fmt.Errorf("issue token: %w", err)
+			}
+			secrets[r.AppID] = secret
+		}
+		var e Event
+		if issued[i], e, errs[i] = makeToken(ps.project, secret, r); errs[i] == nil {
+			recs, events, made = append(recs, issued[i].Record), append(events, e), append(made, i)
+		}
+	}
+	if len(recs) == 0 || (allOrNothing && len(recs) < len(reqs)) {
+		return issued, errs, nil
+	}
+	if s.beforeIssueInsert != nil {
+		var pid uint32
+		if c, ok := db.(interface{ Conn() *pgx.Conn }); ok {
+			pid = c.Conn().PgConn().PID()
+		}
+		s.beforeIssueInsert(pid)
+	}
+	refused, err := s.insertTokensAndAudit(ctx, db, recs, events)
+	if err != nil {
+		return nil, nil, err
+	}
+	for k, i := range made {
+		if refused[k] != nil {
+			issued[i], errs[i] = IssuedToken{}, fmt.Errorf("issue token: %w", refused[k])
+		}
+	}
+	return issued, errs, nil
+}
+
+// makeToken validates r against its project p and makes its token with the
+// project's opened secret (nil when it has none): the token, its record and
+// its token.issue event, not yet written.
+func makeToken(p Project, secret []byte, r IssueRequest) (IssuedToken, Event, error) {
 	if p.Disabled {
-		return IssuedToken{}, fmt.Errorf("issue token: project %d: %w", r.AppID, ErrProjectDisabled)
+		return IssuedToken{}, Event{}, fmt.Errorf("issue token: project %d: %w", r.AppID, ErrProjectDisabled)
+	}
+	if secret == nil {
+		return IssuedToken{}, Event{}, fmt.Errorf("issue token: store: project %d: %w", r.AppID, errNoActiveSecret)
 	}
 	ttl, priv, err := r.validate(p)
 	if err != nil {
-		return IssuedToken{}, err
-	}
-	secret, err := s.open(sec)
-	if err != nil {
-		return IssuedToken{}, fmt.Errorf("issue token: %w", err)
+		return IssuedToken{}, Event{}, err
 	}
 	payload := ""
 	if priv != nil {
@@ -152,121 +241,63 @@ func (s *Store) issueToken(ctx context.Context, db dbtx, r IssueRequest) (Issued
 	}
 	token, claims, err := token04.Generate(token04.Params{AppID: r.AppID, UserID: r.UserID, Secret: secret,
 		EffectiveSeconds: int64(ttl / time.Second), Payload: payload, Mode: r.Mode, Now: r.Now})
-	clear(secret)
 	if err != nil {
-		return IssuedToken{}, fmt.Errorf("issue token: %w", err)
+		return IssuedToken{}, Event{}, fmt.Errorf("issue token: %w", err)
 	}
 	uuid, err := newUUID()
 	if err != nil {
-		return IssuedToken{}, fmt.Errorf("issue token: %w", err)
-	}
-	if s.beforeIssueInsert != nil {
-		s.beforeIssueInsert()
+		return IssuedToken{}, Event{}, fmt.Errorf("issue token: %w", err)
 	}
 	fp := token04.FingerprintSum(token)
 	rec, event := tokenIssue{id: formatUUID(uuid), project: p, userID: r.UserID, privilege: priv,
 		ctime: time.Unix(claims.CTime, 0), ttl: ttl, nonce: claims.Nonce, fingerprint: fp[:], mode: r.Mode,
 		channel: r.Channel, actor: r.Actor, origin: r.Origin}.recordAndEvent()
-	if err := s.insertTokenAndAudit(ctx, db, rec, event); err != nil {
-		return IssuedToken{}, fmt.Errorf("issue token: %w", err)
-	}
-	return IssuedToken{Token: token, Record: rec, Project: p}, nil
+	return IssuedToken{Token: token, Record: rec, Project: p}, event, nil
 }
 
-// issuedTokenArgTypes are the column types of the token record's parameters
-// in insertTokenAndAudit's INSERT … SELECT.
-var issuedTokenArgTypes = []string{"uuid", "bigint", "bigint", "integer", "text", "text", "boolean", "boolean", "text[]",
-	"timestamptz", "timestamptz", "integer", "bytea", "text", "text", "text", "text", "text", "text"}
-
-// insertTokenAndAudit writes the record and the event in one statement, which
-// PostgreSQL commits atomically: one round trip on the hottest path. It
-// writes them only if the project is still live and enabled and the secret
-// that sealed the token still its active one: what activeSecret read may
-// have changed since. The check locks the project's row, then the secret's,
-// and looks again at what a transaction it waited for committed: the
-// project FOR KEY SHARE (which the record's foreign key takes anyway), which
-// waits for an admin who holds it FOR UPDATE, as disabling, deleting and
-// rotating do; the secret FOR SHARE, which waits for any change to it (a
-// rotation retires it, a deletion removes it), where KEY SHARE would let a
-// change that keeps its key through unseen. An admin who comes second waits
-// for the issue. Either the token was issued before the change or it is not
-// issued at all. The project is locked first, as the admins lock it, so that
-// no admin waits for a secret the issue holds while the issue waits for it.
-func (s *Store) insertTokenAndAudit(ctx context.Context, db dbtx, rec TokenRecord, e Event) error {
-	start := time.Now()
-	auditSQL, auditArgs, err := auditInsertSQL(e, len(issuedTokenArgTypes)+1)
-	if err != nil {
-		return err
-	}
-	args := append([]any{rec.ID, rec.ProjectID, rec.AppID, rec.SecretVersion, rec.UserID, rec.RoomID,
-		rec.PrivilegeLogin, rec.PrivilegePublish, rec.StreamIDs, rec.CTime, rec.Expire, rec.Nonce,
-		rec.Fingerprint, rec.Mode, rec.Channel, rec.IssuedByType, rec.IssuedByID, rec.IssuedByName, rec.ClientIP}, auditArgs...)
-	tag, err := db.Exec(ctx, `
-		WITH live AS (
-			SELECT FROM projects p JOIN project_secrets sec ON sec.project_id = p.id
-			WHERE p.id = $2 AND NOT p.disabled AND p.deleted_at IS NULL AND sec.version = $4 AND sec.active
-			FOR KEY SHARE OF p FOR SHARE OF sec
-		), t AS (
-			INSERT INTO issued_tokens (id, project_id, app_id, secret_version, user_id, room_id,
-				privilege_login, privilege_publish, stream_ids, ctime, expire, nonce, fingerprint, mode,
-				channel, issued_by_type, issued_by_id, issued_by_name, client_ip)
-			SELECT `+strings.Join(typedPlaceholders(1, issuedTokenArgTypes), ", ")+` FROM live
-			RETURNING id
-		) `+auditSQL+` FROM t`, args...)
-	if err != nil {
-		return fmt.Errorf("store: insert token record and audit event: %w", err)
-	}
-	if tag.RowsAffected() == 0 {
-		return s.whyNotIssued(ctx, db, rec)
-	}
-	s.observeAuditWrite(start)
-	return nil
+// projectSecret is a live project with its active sealed secret (KeyID
+// empty when it has none).
+type projectSecret struct {
+	project Project
+	secret  sealedSecret
 }
 
-// whyNotIssued tells why insertTokenAndAudit found the project of rec no
-// longer as activeSecret had read it.
-func (s *Store) whyNotIssued(ctx context.Context, db dbtx, rec TokenRecord) error {
-	var disabled, deleted bool
-	var active *int32
-	err := db.QueryRow(ctx, `SELECT p.disabled, p.deleted_at IS NOT NULL,
-			(SELECT version FROM project_secrets sec WHERE sec.project_id = p.id AND sec.active)
-		FROM projects p WHERE p.id = $1`, rec.ProjectID).Scan(&disabled, &deleted, &active)
-	switch {
-	case err != nil:
-		return fmt.Errorf("store: project %d changed while the token was being issued: %w", rec.AppID, err)
-	case deleted:
-		return fmt.Errorf("store: project %d: %w", rec.AppID, ErrProjectDeleted)
-	case active == nil || *active != rec.SecretVersion:
-		return fmt.Errorf("store: project %d: secret version %d: %w", rec.AppID, rec.SecretVersion, ErrSecretRotated)
-	default:
-		// Versions only grow and deletion is final: the project was disabled,
-		// perhaps enabled again since.
-		return fmt.Errorf("store: project %d: %w", rec.AppID, ErrProjectDisabled)
-	}
-}
-
-// activeSecret returns a live project and its active sealed secret.
-func activeSecret(ctx context.Context, db dbtx, appID uint32) (Project, sealedSecret, error) {
-	var p Project
-	var sec sealedSecret
-	err := db.QueryRow(ctx, `
+// activeSecrets reads the live projects with the given AppIDs and their
+// active sealed secrets, by AppID; an AppID without a live project is left
+// out.
+func activeSecrets(ctx context.Context, db dbtx, appIDs []int64) (map[uint32]projectSecret, error) {
+	rows, err := db.Query(ctx, `
 		SELECT p.id, p.app_id, p.name, p.environment, p.default_ttl_seconds, p.max_ttl_seconds,
 			p.publish_allowed, p.disabled, p.created_at, p.updated_at,
 			s.version, s.key_id, s.ciphertext, s.created_at, s.created_by
 		FROM projects p LEFT JOIN project_secrets s ON s.project_id = p.id AND s.active
-		WHERE p.app_id = $1 AND p.deleted_at IS NULL`, int64(appID)).Scan(
-		&p.ID, &p.AppID, &p.Name, &p.Environment, &p.DefaultTTLSeconds, &p.MaxTTLSeconds,
-		&p.PublishAllowed, &p.Disabled, &p.CreatedAt, &p.UpdatedAt,
-		&sec.Version, &sec.KeyID, &sec.Ciphertext, &sec.CreatedAt, &sec.CreatedBy)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return p, sec, fmt.Errorf("store: project %d: %w", appID, ErrProjectNotFound)
-	}
+		WHERE p.app_id = ANY($1) AND p.deleted_at IS NULL`, appIDs)
 	if err != nil {
-		return p, sec, fmt.Errorf("store: project %d: %w", appID, err)
+		return nil, fmt.Errorf("store: projects %v: %w", appIDs, err)
 	}
-	if sec.KeyID == "" {
-		return p, sec, fmt.Errorf("store: project %d: %w", appID, errNoActiveSecret)
+	out := make(map[uint32]projectSecret, len(appIDs))
+	var p Project
+	var sec struct {
+		Version    *int32
+		KeyID      *string
+		Ciphertext []byte
+		CreatedAt  *time.Time
+		CreatedBy  *string
 	}
-	p.SecretVersion, sec.ProjectID, sec.Active = sec.Version, p.ID, true
-	return p, sec, nil
+	_, err = pgx.ForEachRow(rows, []any{&p.ID, &p.AppID, &p.Name, &p.Environment, &p.DefaultTTLSeconds, &p.MaxTTLSeconds,
+		&p.PublishAllowed, &p.Disabled, &p.CreatedAt, &p.UpdatedAt,
+		&sec.Version, &sec.KeyID, &sec.Ciphertext, &sec.CreatedAt, &sec.CreatedBy}, func() error {
+		ps := projectSecret{project: p}
+		if sec.KeyID != nil {
+			ps.project.SecretVersion = *sec.Version
+			ps.secret = sealedSecret{ProjectID: p.ID, Version: *sec.Version, KeyID: *sec.KeyID, Ciphertext: sec.Ciphertext,
+				Active: true, CreatedAt: *sec.CreatedAt, CreatedBy: *sec.CreatedBy}
+		}
+		out[uint32(p.AppID)] = ps
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: projects %v: %w", appIDs, err)
+	}
+	return out, nil
 }

@@ -54,22 +54,29 @@ func newUnauthGate(perSecond float64, burst int, now func() time.Time) *unauthGa
 		buckets: map[string]*rate.Limiter{}, tallies: map[tallyKey]*tally{}}
 }
 
-// An Admission is an unauthenticated request's share of its address's
-// budget of refusals; Release gives it back once the request authenticated.
+// An Admission is a request let through its address's budget of refusals
+// before its credentials are looked at; Refused spends a share of that
+// budget when they turn out wrong. Only refusals spend it, so that any number
+// of concurrent requests with good credentials from one address go through
+// (a budget taken up front and given back would refuse the requests past
+// its size while they are in flight). Concurrent refusals may each be let
+// through before the first of them spends: the budget is exceeded by at most
+// the requests in flight.
 type Admission struct {
-	res *rate.Reservation
-	at  time.Time
+	bucket *rate.Limiter
+	now    func() time.Time
 }
 
-// Release gives the admission's share back: the request authenticated.
-func (a Admission) Release() {
-	if a.res != nil {
-		a.res.CancelAt(a.at)
+// Refused spends the admission's share of the budget: its credentials were
+// wrong, or its sign-in throttled.
+func (a Admission) Refused() {
+	if a.bucket != nil {
+		a.bucket.AllowN(a.now(), 1)
 	}
 }
 
-// Admit takes a share of the budget of refusals of the request's address
-// before its credentials are looked at. With none left it returns how long
+// Admit lets a request through when its address has budget of refusals
+// left, before its credentials are looked at. With none left it returns how long
 // to wait (the caller answers 429 with Retry-After) after counting the
 // request in its address's tally for action (authz.denied or
 // auth.login_failed) instead of auditing it on its own. When that tally's
@@ -80,15 +87,12 @@ func (s *Server) Admit(r *http.Request, action string) (Admission, time.Duration
 	g := s.unauth
 	now := g.now()
 	address := addressKey(s.ClientIP(r))
-	res := g.bucket(address, now).ReserveN(now, 1)
-	if wait := res.DelayFrom(now); res.OK() && wait == 0 {
-		return Admission{res: res, at: now}, 0, nil
+	b := g.bucket(address, now)
+	tokens := b.TokensAt(now)
+	if tokens >= 1 {
+		return Admission{bucket: b, now: g.now}, 0, nil
 	}
-	wait := tallyWindow
-	if res.OK() {
-		wait = res.DelayFrom(now)
-	}
-	res.CancelAt(now)
+	wait := time.Duration((1 - tokens) / float64(g.rate) * float64(time.Second))
 	e := store.Event{Actor: store.Actor{Type: store.ActorAnonymous}, Origin: s.Origin(r), Action: action,
 		Outcome: store.OutcomeDenied, TargetType: "route", TargetID: r.Method + " " + r.URL.EscapedPath()}
 	e.Origin.ClientIP = address

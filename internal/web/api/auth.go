@@ -32,6 +32,7 @@ func (s *Server) api(scope string, h http.HandlerFunc) http.Handler {
 		scheme, raw, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 		if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(raw) == "" { // the scheme is case-insensitive (RFC 9110)
 			w.Header().Set("WWW-Authenticate", `Bearer realm="console"`)
+			admission.Refused()
 			s.refuse(w, r, "missing bearer API key", http.StatusUnauthorized, "unauthorized", "Send an API key as 'Authorization: Bearer <key>'.")
 			return
 		}
@@ -39,14 +40,13 @@ func (s *Server) api(scope string, h http.HandlerFunc) http.Handler {
 		if err != nil {
 			if errors.Is(err, store.ErrAPIKeyInvalid) || errors.Is(err, store.ErrAPIKeyRevoked) || errors.Is(err, store.ErrAPIKeyExpired) {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="console", error="invalid_token"`)
+				admission.Refused()
 				s.refuse(w, r, keyReason(err), http.StatusUnauthorized, "unauthorized", "The API key is "+keyReason(err)+".")
 				return
 			}
-			admission.Release() // not a refusal: the console failed (503 while the database is away)
-			s.Fail(w, r, err)
+			s.Fail(w, r, err) // not a refusal: the console failed (503 while the database is away)
 			return
 		}
-		admission.Release()
 		r = web.WithAPIKey(r, key)
 		q := s.limiter.take(key.Prefix)
 		s.limiter.writeHeaders(w.Header(), q) // on every answer from here on

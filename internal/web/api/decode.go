@@ -76,8 +76,13 @@ func (p *fieldProblems) err() *bodyError {
 // decode reads the request's JSON body into dst strictly (see
 // decodeJSONBody); on failure it answers with the problem and returns false.
 func (s *Server) decode(w http.ResponseWriter, r *http.Request, dst any, allowEmpty bool) bool {
-	body := http.MaxBytesReader(w, r.Body, web.MaxBodyBytes)
-	err := decodeJSONBody(r.Header.Get("Content-Type"), r.Header.Get("Content-Encoding"), body, dst, allowEmpty)
+	return s.decodeUpTo(w, r, dst, allowEmpty, web.MaxBodyBytes)
+}
+
+// decodeUpTo is decode for a body of up to maxBytes.
+func (s *Server) decodeUpTo(w http.ResponseWriter, r *http.Request, dst any, allowEmpty bool, maxBytes int) bool {
+	body := http.MaxBytesReader(w, r.Body, int64(maxBytes))
+	err := decodeJSONBodyUpTo(r.Header.Get("Content-Type"), r.Header.Get("Content-Encoding"), body, dst, allowEmpty, maxBytes)
 	if err == nil {
 		return true
 	}
@@ -94,11 +99,16 @@ func (s *Server) decode(w http.ResponseWriter, r *http.Request, dst any, allowEm
 // repeated fields, values of the wrong type (null included), and trailing
 // data. Every field at fault is named at once.
 func decodeJSONBody(contentType, contentEncoding string, body io.Reader, dst any, allowEmpty bool) *bodyError {
-	data, err := io.ReadAll(io.LimitReader(body, web.MaxBodyBytes+1))
+	return decodeJSONBodyUpTo(contentType, contentEncoding, body, dst, allowEmpty, web.MaxBodyBytes)
+}
+
+// decodeJSONBodyUpTo is decodeJSONBody for a body of up to maxBytes.
+func decodeJSONBodyUpTo(contentType, contentEncoding string, body io.Reader, dst any, allowEmpty bool, maxBytes int) *bodyError {
+	data, err := io.ReadAll(io.LimitReader(body, int64(maxBytes)+1))
 	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) || len(data) > web.MaxBodyBytes {
+	if errors.As(err, &tooLarge) || len(data) > maxBytes {
 		return &bodyError{status: http.StatusRequestEntityTooLarge, slug: "body-too-large",
-			detail: fmt.Sprintf("The body is larger than %d bytes.", web.MaxBodyBytes)}
+			detail: fmt.Sprintf("The body is larger than %d bytes.", maxBytes)}
 	}
 	if err != nil {
 		return badBody("malformed-json", "The body could not be read.")
@@ -279,6 +289,9 @@ func jsonFields(t reflect.Type) map[string]int {
 
 // jsonTypeName says in JSON's words what a Go type accepts.
 func jsonTypeName(t reflect.Type) string {
+	if t == reflect.TypeFor[json.RawMessage]() { // decoded later, as an object
+		return "an object"
+	}
 	switch t.Kind() {
 	case reflect.String:
 		return "a string"

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -114,5 +115,66 @@ func TestAPIAuth_ATallyThatCannotBeWrittenFailsTheRequestThatWritesIt(t *testing
 	if got := a.Count(t, `SELECT coalesce(sum(coalesce((details->>'repeated')::int, 1)), 0) FROM audit_events
 		WHERE action = 'authz.denied'`); got != 6 {
 		t.Errorf("refusals in the audit trail: got %d, want all 6", got)
+	}
+}
+
+func TestAPIAuth_MoreConcurrentCallsWithARealKeyThanTheRefusalBudgetAreAllServed(t *testing.T) {
+	t.Parallel()
+	const burst, calls = 3, 8
+	a := newAPIEnv(t, func(c *web.Config) { c.TrustProxy = true; c.UnauthRate = 0.0001; c.UnauthBurst = burst })
+	a.CreateProject(t, 1001)
+	key := a.key(t, allAPIScopes, 1001)
+	// The key's first use records it (last_used_at): holding its row keeps
+	// every call between admission and authentication at once.
+	hold, err := a.Store.Pool().Begin(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hold.Rollback(context.WithoutCancel(t.Context())) //nolint:errcheck // no-op after commit
+	if _, err := hold.Exec(t.Context(), `SELECT 1 FROM api_keys FOR UPDATE`); err != nil {
+		t.Fatal(err)
+	}
+	statuses := make(chan int, calls)
+	for range calls {
+		go func() {
+			req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, a.URL+"/api/v1/projects", nil)
+			req.Header.Set("Authorization", "Bearer "+key)
+			req.Header.Set("X-Forwarded-For", "203.0.113.66")
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				statuses <- 0
+				return
+			}
+			res.Body.Close()
+			statuses <- res.StatusCode
+		}()
+	}
+	// Wait until every call either waits for the held row or has answered.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var waiting int
+		if err := a.Store.Pool().QueryRow(t.Context(), `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting+len(statuses) >= calls {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 10 s: %d calls wait, %d answered, want all %d", waiting, len(statuses), calls)
+		}
+	}
+	if err := hold.Commit(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	got := map[int]int{}
+	for range calls {
+		got[<-statuses]++
+	}
+	if got[http.StatusOK] != calls {
+		t.Errorf("%d concurrent calls with a real key from one address (refusal budget %d): got statuses %v, want %d × 200", calls, burst, got, calls)
+	}
+	if res := a.callWith(t, http.MethodGet, "/api/v1/projects", key, "", nil, webtest.FromAddress("203.0.113.66")); res.status != http.StatusOK {
+		t.Errorf("a real key afterwards: got %d (%s), want 200", res.status, res.body)
 	}
 }

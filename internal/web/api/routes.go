@@ -22,6 +22,7 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/openapi.json", s.openAPI)
 	mux.Handle("GET /api/v1/projects", s.api(allScopes, s.projectList))
 	mux.Handle("POST /api/v1/projects/{appId}/tokens", s.api(scopeIssue, s.tokenIssue))
+	mux.Handle("POST /api/v1/projects/{appId}/tokens/batch", s.api(scopeIssue, s.tokenIssueBatch))
 	mux.Handle("GET /api/v1/projects/{appId}/tokens/{id}", s.api(scopeIntrospect, s.tokenGet))
 	mux.Handle("POST /api/v1/projects/{appId}/tokens/{id}/revoke", s.api(scopeRevoke, s.tokenRevoke))
 	mux.Handle("POST /api/v1/projects/{appId}/users/{userId}/revoke", s.api(scopeRevoke, s.userRevoke))

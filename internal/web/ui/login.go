@@ -54,8 +54,8 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	op, err := s.Store.Authenticate(r.Context(), m.Username, password, s.Origin(r))
-	if !errors.Is(err, store.ErrBadCredentials) && !errors.Is(err, store.ErrLoginThrottled) {
-		admission.Release() // signed in, or the console failed: not a refusal
+	if errors.Is(err, store.ErrBadCredentials) || errors.Is(err, store.ErrLoginThrottled) {
+		admission.Refused() // not when signed in, or when the console failed
 	}
 	switch {
 	case errors.Is(err, store.ErrLoginThrottled):

@@ -97,8 +97,14 @@ func (s *Server) writeAccessCSV(w http.ResponseWriter, r *http.Request, what str
 		s.Fail(w, r, err)
 		return
 	}
+	writeCSV(w, what, rows)
+}
+
+// writeCSV sends rows as the download name-<UTC time>.csv, each cell kept
+// from running as a formula in a spreadsheet.
+func writeCSV(w http.ResponseWriter, name string, rows [][]string) {
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="`+what+`-`+time.Now().UTC().Format("20060102T150405Z")+`.csv"`)
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`-`+time.Now().UTC().Format("20060102T150405Z")+`.csv"`)
 	cw := csv.NewWriter(w)
 	for _, row := range rows {
 		for i, cell := range row {

@@ -240,8 +240,8 @@ func (s *Server) admitted(w http.ResponseWriter, r *http.Request, action string,
 	}
 	err = check()
 	if status, msg, refused := factorRefusal(w, err); refused {
+		admission.Refused() // only refusals spend the address's budget
 		return &refusal{status, msg}, nil
 	}
-	admission.Release() // verified, or the console failed: not a refusal
 	return nil, err
 }

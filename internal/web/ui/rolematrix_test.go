@@ -109,6 +109,8 @@ func newRoleMatrixFixture(t *testing.T) roleMatrixFixture {
 		{"POST /projects/{appID}/delete", "/projects/1002/delete", url.Values{"confirm": {"1002"}}, 303},
 		{"GET /issue", "/issue", nil, 0},
 		{"POST /issue", "/issue", url.Values{"app_id": {"1001"}, "user_id": {"user-2"}}, 0},
+		{"GET /issue/list", "/issue/list", nil, 0},
+		{"POST /issue/list", "/issue/list", url.Values{"app_id": {"1001"}, "users": {"user-3\nuser-4"}}, 0},
 		{"GET /tokens", "/tokens", nil, 0},
 		{"POST /projects/{appID}/tokens/{id}/revoke", "/projects/1001/tokens/" + tok.Record.ID + "/revoke", url.Values{"reason": {"matrix"}}, 0},
 		{"POST /tokens/revoke-user", "/tokens/revoke-user", url.Values{"app_id": {"1001"}, "user_id": {"user-1"}}, 0},

@@ -40,6 +40,8 @@ func (s *Server) Routes(mux *http.ServeMux) {
 
 	mux.Handle("GET /issue", s.ui(web.ActIssue, s.tokenIssueForm))
 	mux.Handle("POST /issue", s.ui(web.ActIssue, s.tokenIssue))
+	mux.Handle("GET /issue/list", s.ui(web.ActIssue, s.tokenIssueListForm))
+	mux.Handle("POST /issue/list", s.ui(web.ActIssue, s.tokenIssueList))
 	mux.Handle("GET /tokens", s.ui(web.ActView, s.tokenList))
 	mux.Handle("POST /projects/{appID}/tokens/{id}/revoke", s.ui(web.ActRevoke, s.tokenRevoke))
 	mux.Handle("POST /tokens/revoke-user", s.ui(web.ActRevoke, s.tokenRevokeUser))

@@ -8,6 +8,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"mime/multipart"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -104,6 +105,18 @@ func startEnv(t *testing.T, db pgtest.DB, opts []store.Option, mods ...func(*web
 	if err != nil {
 		t.Fatal(err)
 	}
+	groupCtx, stopGroup := context.WithCancel(context.WithoutCancel(ctx))
+	groupDone := make(chan struct{})
+	cacheDone := make(chan struct{})
+	go func() { // as console serve runs: concurrent issues share commits
+		defer close(groupDone)
+		st.RunIssueGroupCommit(groupCtx, store.GroupCommit{})
+	}()
+	go func() { // and verified API keys are kept in memory
+		defer close(cacheDone)
+		st.RunAPIKeyCache(groupCtx, store.DefaultAPIKeyCacheTTL, slog.New(slog.DiscardHandler))
+	}()
+	stopBackground := func() { stopGroup(); <-groupDone; <-cacheDone }
 	logs := &SyncBuffer{}
 	cfg := web.Config{SessionIdle: 30 * time.Minute, SessionMax: 12 * time.Hour, APIRate: 1000, APIBurst: 1000,
 		UnauthRate: 1000, UnauthBurst: 1000}
@@ -119,6 +132,7 @@ func startEnv(t *testing.T, db pgtest.DB, opts []store.Option, mods ...func(*web
 	srv, err := web.New(ctx, st, slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), cfg,
 		prometheus.NewRegistry(), ui.New, api.New)
 	if err != nil {
+		stopBackground()
 		st.Close()
 		t.Fatal(err)
 	}
@@ -128,6 +142,7 @@ func startEnv(t *testing.T, db pgtest.DB, opts []store.Option, mods ...func(*web
 	e.stop = sync.OnceFunc(func() {
 		srv.Drain()
 		hs.Close()
+		stopBackground()
 		st.Close()
 	})
 	t.Cleanup(e.stop)
@@ -291,6 +306,34 @@ func (e *Env) SendForm(t *testing.T, c *http.Client, path string, form url.Value
 		h[k] = vs
 	}
 	return e.send(t, c, http.MethodPost, path, strings.NewReader(form.Encode()), h)
+}
+
+// SendMultipart posts a multipart form, as a form with a file input does:
+// the fields, then each file by its input's name, with its content.
+func (e *Env) SendMultipart(t *testing.T, c *http.Client, path string, fields url.Values, files map[string]string) (*http.Response, string) {
+	t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	for name, values := range fields {
+		for _, v := range values {
+			if err := mw.WriteField(name, v); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for name, content := range files {
+		fw, err := mw.CreateFormFile(name, name+".csv")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := fw.Write([]byte(content)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := mw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return e.send(t, c, http.MethodPost, path, &body, http.Header{"Content-Type": {mw.FormDataContentType()}})
 }
 
 // Fetch GETs path with extra headers.
