@@ -263,4 +263,5 @@ func TestPasskey_AConsoleReachedByABareIPOffersAuthenticatorAppsOnly(t *testing.
 	expectStatus(t, "account page", status, http.StatusOK, page)
 	expectIn(t, "account page", page, `data-testid="passkeys-off"`, `data-testid="totp-setup"`)
 	expectNotIn(t, "account page", page, `data-testid="passkey-register"`)
+	expectIn(t, "logs", e.Logs.String(), "passkeys need a domain name")
 }
