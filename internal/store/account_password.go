@@ -27,15 +27,9 @@ func (s *Store) ChangeOwnPassword(ctx context.Context, op Operator, current, nex
 	if err != nil {
 		return err
 	}
-	var hash string
-	if err := s.pool.QueryRow(ctx, `SELECT coalesce(password_hash, '') FROM operators WHERE id = $1`, op.ID).Scan(&hash); err != nil {
-		return fmt.Errorf("store: change password: %w", err)
-	}
-	ok := false
-	if hash != "" {
-		if ok, err = s.checkPasswordBounded(ctx, hash, current); err != nil {
-			return err
-		}
+	ok, err := s.checkOwnPassword(ctx, op.ID, current)
+	if err != nil {
+		return err
 	}
 	if !ok {
 		return s.loginFailed(ctx, who, reasonBadPassword, origin, ErrBadCredentials, nil)

@@ -128,15 +128,9 @@ func (s *Store) VerifyPassword(ctx context.Context, c FactorCheck, password stri
 	if err != nil {
 		return err
 	}
-	var hash string
-	if err := s.pool.QueryRow(ctx, `SELECT coalesce(password_hash, '') FROM operators WHERE id = $1`, c.Operator.ID).Scan(&hash); err != nil {
-		return fmt.Errorf("store: verify password: %w", err)
-	}
-	ok := false
-	if hash != "" {
-		if ok, err = s.checkPasswordBounded(ctx, hash, password); err != nil {
-			return err
-		}
+	ok, err := s.checkOwnPassword(ctx, c.Operator.ID, password)
+	if err != nil {
+		return err
 	}
 	if !ok {
 		return s.loginFailed(ctx, c.who(), reasonBadPassword, c.Origin, ErrBadCredentials, c.details(FactorPassword))
@@ -144,9 +138,16 @@ func (s *Store) VerifyPassword(ctx context.Context, c FactorCheck, password stri
 	return s.inTx(ctx, func(tx pgx.Tx) error { return s.succeed(ctx, tx, c, FactorPassword, attempt) })
 }
 
-// checkPasswordBounded checks a password like Authenticate, within the
-// bound of argon2 checks running at once.
-func (s *Store) checkPasswordBounded(ctx context.Context, hash, password string) (bool, error) {
+// checkOwnPassword tells whether password is the operator's (false for
+// someone without one), within the bound of argon2 checks running at once.
+func (s *Store) checkOwnPassword(ctx context.Context, operatorID int64, password string) (bool, error) {
+	var hash string
+	if err := s.pool.QueryRow(ctx, `SELECT coalesce(password_hash, '') FROM operators WHERE id = $1`, operatorID).Scan(&hash); err != nil {
+		return false, fmt.Errorf("store: check password: %w", err)
+	}
+	if hash == "" {
+		return false, nil
+	}
 	select {
 	case s.passwordChecks <- struct{}{}:
 		defer func() { <-s.passwordChecks }()

@@ -52,24 +52,22 @@ func (s *Server) accountPasswordSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var invalid map[string]string
-	refused, err := s.admitted(w, r, "account.password_change", func() error {
+	refused := func(status int, msg string) {
+		m.Errors = map[string]string{"current_password": msg}
+		s.renderPassword(w, r, status, m)
+	}
+	if !s.checked(w, r, "account.password_change", refused, func() error {
 		err := s.Store.ChangeOwnPassword(r.Context(), ws.Operator, r.PostFormValue("current_password"), next, rawID, s.Origin(r))
 		if invalid = store.FieldErrors(err); invalid != nil {
 			return nil // nothing was checked: no refusal
 		}
 		return err
-	})
-	switch {
-	case refused != nil:
-		m.Errors = map[string]string{"current_password": refused.msg}
-		s.renderPassword(w, r, refused.status, m)
+	}) {
 		return
-	case invalid != nil:
+	}
+	if invalid != nil {
 		m.Errors = invalid
 		s.renderPassword(w, r, http.StatusUnprocessableEntity, m)
-		return
-	case err != nil:
-		s.Fail(w, r, err)
 		return
 	}
 	seeOther(w, r, "/account", "password-changed")
@@ -118,16 +116,12 @@ func (s *Server) totpConfirm(w http.ResponseWriter, r *http.Request) {
 		s.showTOTP(w, r, http.StatusUnprocessableEntity, fe)
 		return
 	}
-	if errors.Is(err, store.ErrTOTPEnrolled) {
+	if errors.Is(err, store.ErrTOTPEnrolled) || err == nil && len(codes) == 0 { // on already, or codes kept from before
 		seeOther(w, r, "/account", "totp-enabled")
 		return
 	}
 	if err != nil {
 		s.Fail(w, r, err)
-		return
-	}
-	if len(codes) == 0 {
-		seeOther(w, r, "/account", "totp-enabled")
 		return
 	}
 	s.renderRecoveryCodes(w, r, codes, "totp-enabled")

@@ -15,10 +15,7 @@ import (
 // sends header (an address, a User-Agent).
 func signInFrom(t *testing.T, e *webtest.Env, username string, header http.Header) *http.Client {
 	t.Helper()
-	c := e.Browser(t)
-	res, body := e.SendForm(t, c, "/login", url.Values{"username": {username}, "password": {webtest.TestPassword}}, header)
-	expectRedirect(t, "sign in "+username, res, body, "/")
-	return c
+	return passwordAt(t, e, username, header, "/")
 }
 
 func TestAccount_ChangingThePasswordNeedsTheCurrentOneAndEndsTheOtherSessions(t *testing.T) {

@@ -12,7 +12,9 @@ import (
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 
+	"github.com/zegocloud-console/console/internal/store"
 	"github.com/zegocloud-console/console/internal/testclock"
+	"github.com/zegocloud-console/console/internal/web"
 	"github.com/zegocloud-console/console/internal/web/webtest"
 )
 
@@ -62,14 +64,47 @@ func enrolTOTP(t *testing.T, e *webtest.Env, c *http.Client, clock *testclock.Cl
 	return secret, codes
 }
 
+// totpFixture is a console whose sign-in clock the test moves, with one
+// person signed in (browser c) who set up an authenticator app.
+type totpFixture struct {
+	*webtest.Env
+	clock  *testclock.Clock
+	c      *http.Client
+	secret string
+	codes  []string // the recovery codes shown once
+}
+
+// newTOTPFixture signs username in with role and sets up their app.
+func newTOTPFixture(t *testing.T, username, role string, mods ...func(*web.Config)) totpFixture {
+	t.Helper()
+	f := totpFixture{clock: testclock.New(totpStart)}
+	f.Env = webtest.NewEnvWith(t, []store.Option{store.WithLoginClock(f.clock.Now)}, mods...)
+	f.c = f.SignIn(t, username, role)
+	f.secret, f.codes = enrolTOTP(t, f.Env, f.c, f.clock)
+	return f
+}
+
+// code is the code the person's app shows at the fixture's time plus d.
+func (f totpFixture) code(t *testing.T, d time.Duration) string {
+	t.Helper()
+	return totpAt(t, f.secret, f.clock.Now().Add(d))
+}
+
+// passwordAt signs username in with TestPassword in a fresh browser that
+// sends header, and expects to be sent to want.
+func passwordAt(t *testing.T, e *webtest.Env, username string, header http.Header, want string) *http.Client {
+	t.Helper()
+	c := e.Browser(t)
+	res, body := e.SendForm(t, c, "/login", url.Values{"username": {username}, "password": {webtest.TestPassword}}, header)
+	expectRedirect(t, "password of "+username, res, body, want)
+	return c
+}
+
 // passwordStep signs username in with the password in a fresh browser and
 // expects to be sent to the second-factor page.
 func passwordStep(t *testing.T, e *webtest.Env, username string, header http.Header) *http.Client {
 	t.Helper()
-	c := e.Browser(t)
-	res, body := e.SendForm(t, c, "/login", url.Values{"username": {username}, "password": {webtest.TestPassword}}, header)
-	expectRedirect(t, "password of "+username, res, body, "/login/second-factor")
-	return c
+	return passwordAt(t, e, username, header, "/login/second-factor")
 }
 
 // secondStep posts a code to the second-factor page.

@@ -44,10 +44,19 @@ func (s *Server) secondFactorModel(ws store.WebSession, next string) SecondFacto
 }
 
 // secondFactorSubmit checks the code of a sign-in's second step (a TOTP or
-// a recovery code). A refusal spends the address's budget and counts towards
-// the account's throttling like a wrong password; a success signs the
-// person in with a fresh session id.
+// a recovery code).
 func (s *Server) secondFactorSubmit(w http.ResponseWriter, r *http.Request) {
+	s.secondFactorWith(w, r, func(c store.FactorCheck) error {
+		_, err := s.Store.VerifyCode(r.Context(), c, r.PostFormValue("code"))
+		return err
+	})
+}
+
+// secondFactorWith finishes a sign-in's second step whose proof check
+// verifies. A refusal spends the address's budget and counts towards the
+// account's throttling like a wrong password; a success signs the person in
+// with a fresh session id.
+func (s *Server) secondFactorWith(w http.ResponseWriter, r *http.Request, check func(store.FactorCheck) error) {
 	if !s.readForm(w, r) {
 		return
 	}
@@ -58,17 +67,11 @@ func (s *Server) secondFactorSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	m := s.secondFactorModel(ws, next)
 	c := store.FactorCheck{Operator: ws.Operator, Purpose: store.CheckSignIn, SessionID: sess.ID, Origin: s.Origin(r)}
-	refused, err := s.admitted(w, r, "auth.login_failed", func() error {
-		_, err := s.Store.VerifyCode(r.Context(), c, r.PostFormValue("code"))
-		return err
-	})
-	if refused != nil {
-		m.Error = refused.msg
-		s.renderSecondFactor(w, r, refused.status, m)
-		return
+	refused := func(status int, msg string) {
+		m.Error = msg
+		s.renderSecondFactor(w, r, status, m)
 	}
-	if err != nil {
-		s.Fail(w, r, err)
+	if !s.checked(w, r, "auth.login_failed", refused, func() error { return check(c) }) {
 		return
 	}
 	s.completeSignIn(w, r, sess, ws.Operator, next)

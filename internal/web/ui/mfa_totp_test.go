@@ -93,10 +93,8 @@ func TestTOTP_EnrolShowsAQRCodeMadeHereAndNeedsOneValidCode(t *testing.T) {
 
 func TestTOTP_SignInReplaySkewAndRecoveryCodeOnce(t *testing.T) {
 	t.Parallel()
-	clock := testclock.New(totpStart)
-	e := webtest.NewEnvWith(t, []store.Option{store.WithLoginClock(clock.Now)})
-	c := e.SignIn(t, "tina", store.RoleOperator)
-	secret, codes := enrolTOTP(t, e, c, clock)
+	f := newTOTPFixture(t, "tina", store.RoleOperator)
+	e, clock, c, secret, codes := f.Env, f.clock, f.c, f.secret, f.codes
 
 	// The password alone reaches nothing but the second-factor page.
 	pending := passwordStep(t, e, "tina", nil)
@@ -161,12 +159,10 @@ func TestTOTP_SignInReplaySkewAndRecoveryCodeOnce(t *testing.T) {
 
 func TestSecondFactor_WrongCodesCountTowardsSignInThrottling(t *testing.T) {
 	t.Parallel()
-	clock := testclock.New(totpStart)
-	e := webtest.NewEnvWith(t, []store.Option{store.WithLoginClock(clock.Now)}, func(c *web.Config) { c.TrustProxy = true })
-	c := e.SignIn(t, "tina", store.RoleOperator)
-	secret, _ := enrolTOTP(t, e, c, clock)
-	clock.Advance(30 * time.Second)
-	right := totpAt(t, secret, clock.Now())
+	f := newTOTPFixture(t, "tina", store.RoleOperator, func(c *web.Config) { c.TrustProxy = true })
+	e := f.Env
+	f.clock.Advance(30 * time.Second)
+	right := f.code(t, 0)
 	wrong := wrongCode(t, right)
 
 	guesser := webtest.FromAddress("203.0.113.66")
@@ -203,12 +199,10 @@ func wrongCode(t *testing.T, right string) string {
 
 func TestSecondFactor_GivingThePasswordAgainDoesNotForgiveWrongCodes(t *testing.T) {
 	t.Parallel()
-	clock := testclock.New(totpStart)
-	e := webtest.NewEnvWith(t, []store.Option{store.WithLoginClock(clock.Now)}, func(c *web.Config) { c.TrustProxy = true })
-	c := e.SignIn(t, "tina", store.RoleOperator)
-	secret, _ := enrolTOTP(t, e, c, clock)
-	clock.Advance(30 * time.Second)
-	right := totpAt(t, secret, clock.Now())
+	f := newTOTPFixture(t, "tina", store.RoleOperator, func(c *web.Config) { c.TrustProxy = true })
+	e := f.Env
+	f.clock.Advance(30 * time.Second)
+	right := f.code(t, 0)
 
 	guesser := webtest.FromAddress("203.0.113.66")
 	b := passwordStep(t, e, "tina", guesser)
@@ -222,9 +216,9 @@ func TestSecondFactor_GivingThePasswordAgainDoesNotForgiveWrongCodes(t *testing.
 	res, body = secondStep(t, e, b, right, guesser)
 	expectStatus(t, "the right code after 5 wrong ones", res.StatusCode, http.StatusTooManyRequests, body)
 
-	clock.Advance(16 * time.Minute) // past the window: the owner gets in, and her typos are forgiven
+	f.clock.Advance(16 * time.Minute) // past the window: the owner gets in, and her typos are forgiven
 	b = passwordStep(t, e, "tina", guesser)
-	res, body = secondStep(t, e, b, totpAt(t, secret, clock.Now()), guesser)
+	res, body = secondStep(t, e, b, f.code(t, 0), guesser)
 	expectRedirect(t, "the right code later", res, body, "/")
 	if n := e.Count(t, `SELECT count(*) FROM login_failures WHERE username = 'tina' AND client_ip = '203.0.113.66'`); n != 0 {
 		t.Errorf("failures of tina from her address after she signed in: got %d, want 0", n)

@@ -173,14 +173,20 @@ func (s *Server) passkeyRegisterOptions(w http.ResponseWriter, r *http.Request) 
 	}
 	creation, sd, err := s.webauthn.BeginRegistration(u, webauthn.WithExclusions(webauthn.Credentials(u.creds).CredentialDescriptors()),
 		webauthn.WithResidentKeyRequirement(protocol.ResidentKeyRequirementPreferred))
+	s.answerOptions(w, r, creation, sd, err, store.Ceremony{Purpose: store.CeremonyRegister, OperatorID: ws.ID, SessionID: rawID})
+}
+
+// answerOptions keeps the session data of a ceremony just begun (unless
+// beginning failed: err) and answers its options to the browser.
+func (s *Server) answerOptions(w http.ResponseWriter, r *http.Request, options any, sd *webauthn.SessionData, err error, c store.Ceremony) {
 	if err == nil {
-		err = s.beginCeremony(r.Context(), sd, store.Ceremony{Purpose: store.CeremonyRegister, OperatorID: ws.ID, SessionID: rawID})
+		err = s.beginCeremony(r.Context(), sd, c)
 	}
 	if err != nil {
 		s.passkeyOptionsFailed(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, creation)
+	writeJSON(w, http.StatusOK, options)
 }
 
 // passkeyRegister finishes a registration (POST /account/passkeys, a form

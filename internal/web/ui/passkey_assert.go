@@ -29,14 +29,7 @@ func (s *Server) assertionOptions(w http.ResponseWriter, r *http.Request, op sto
 		return
 	}
 	assertion, sd, err := s.webauthn.BeginLogin(u)
-	if err == nil {
-		err = s.beginCeremony(r.Context(), sd, store.Ceremony{Purpose: purpose, OperatorID: op.ID, SessionID: rawID})
-	}
-	if err != nil {
-		s.passkeyOptionsFailed(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, assertion)
+	s.answerOptions(w, r, assertion, sd, err, store.Ceremony{Purpose: purpose, OperatorID: op.ID, SessionID: rawID})
 }
 
 // verifyAssertion checks the browser's answer (the form's credential) to a
@@ -107,27 +100,9 @@ func (s *Server) secondFactorPasskeyOptions(w http.ResponseWriter, r *http.Reque
 
 // secondFactorPasskey finishes a sign-in's second step with a passkey.
 func (s *Server) secondFactorPasskey(w http.ResponseWriter, r *http.Request) {
-	if !s.readForm(w, r) {
-		return
+	if s.passkeysAvailable(w, r) {
+		s.secondFactorWith(w, r, func(c store.FactorCheck) error { return s.verifyAssertion(r, c, store.CeremonySecondFactor) })
 	}
-	next := localPath(r.PostFormValue("next"))
-	sess, ws, ok := s.pendingSignIn(w, r, next)
-	if !ok || !s.passkeysAvailable(w, r) {
-		return
-	}
-	m := s.secondFactorModel(ws, next)
-	c := store.FactorCheck{Operator: ws.Operator, Purpose: store.CheckSignIn, SessionID: sess.ID, Origin: s.Origin(r)}
-	refused, err := s.admitted(w, r, "auth.login_failed", func() error { return s.verifyAssertion(r, c, store.CeremonySecondFactor) })
-	if refused != nil {
-		m.Error = refused.msg
-		s.renderSecondFactor(w, r, refused.status, m)
-		return
-	}
-	if err != nil {
-		s.Fail(w, r, err)
-		return
-	}
-	s.completeSignIn(w, r, sess, ws.Operator, next)
 }
 
 // stepUpPasskeyOptions begins the passkey check of a step-up (POST
@@ -139,24 +114,9 @@ func (s *Server) stepUpPasskeyOptions(w http.ResponseWriter, r *http.Request) {
 
 // stepUpPasskey finishes a step-up with a passkey.
 func (s *Server) stepUpPasskey(w http.ResponseWriter, r *http.Request) {
-	if !s.readForm(w, r) || !s.passkeysAvailable(w, r) {
-		return
+	if s.passkeysAvailable(w, r) {
+		s.stepUpWith(w, r, func(_ StepUpModel, c store.FactorCheck) error { return s.verifyAssertion(r, c, store.CeremonyStepUp) })
 	}
-	su, _ := stepUpFor(r.PostFormValue("for"))
-	m := s.stepUpModel(r, su, r.PostFormValue("next"))
-	ws, rawID := sessionOf(r)
-	c := store.FactorCheck{Operator: ws.Operator, Purpose: store.CheckStepUp, For: su.action, SessionID: rawID, Origin: s.Origin(r)}
-	refused, err := s.admitted(w, r, "auth.stepup_failed", func() error { return s.verifyAssertion(r, c, store.CeremonyStepUp) })
-	if refused != nil {
-		m.Error = refused.msg
-		s.renderStepUp(w, r, refused.status, m)
-		return
-	}
-	if err != nil {
-		s.Fail(w, r, err)
-		return
-	}
-	http.Redirect(w, r, withNotice(localPath(m.Next), "stepped-up"), http.StatusSeeOther)
 }
 
 // signInPasskeyOptions begins a sign-in with a passkey alone (POST
@@ -168,14 +128,7 @@ func (s *Server) signInPasskeyOptions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	assertion, sd, err := s.webauthn.BeginDiscoverableLogin(webauthn.WithUserVerification(protocol.VerificationRequired))
-	if err == nil {
-		err = s.beginCeremony(r.Context(), sd, store.Ceremony{Purpose: store.CeremonySignIn})
-	}
-	if err != nil {
-		s.passkeyOptionsFailed(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, assertion)
+	s.answerOptions(w, r, assertion, sd, err, store.Ceremony{Purpose: store.CeremonySignIn})
 }
 
 // signInPasskey finishes a sign-in with a passkey alone: the passkey names
@@ -190,7 +143,11 @@ func (s *Server) signInPasskey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var op store.Operator
-	refused, err := s.admitted(w, r, "auth.login_failed", func() error {
+	refused := func(status int, msg string) {
+		m.Error = msg
+		s.renderLogin(w, r, status, m)
+	}
+	if !s.checked(w, r, "auth.login_failed", refused, func() error {
 		parsed, err := protocol.ParseCredentialRequestResponseBytes([]byte(r.PostFormValue("credential")))
 		if err != nil {
 			return s.Store.PasskeySignInFailed(r.Context(), s.Origin(r), passkeyErrorText(err))
@@ -206,42 +163,36 @@ func (s *Server) signInPasskey(w http.ResponseWriter, r *http.Request) {
 		return s.Store.VerifyPasskey(r.Context(), c, func(stored []store.PasskeyCredential) (store.PasskeyCredential, error) {
 			return s.validateAssertion(r.Context(), op, sd, parsed, stored)
 		})
-	})
-	if refused != nil {
-		m.Error = refused.msg
-		s.renderLogin(w, r, refused.status, m)
-		return
-	}
-	if err != nil {
-		s.Fail(w, r, err)
+	}) {
 		return
 	}
 	s.startSession(w, r, op, store.SignInPasskey, m.Next)
 }
 
-// refusal is how to answer a refused check.
-type refusal struct {
-	status int
-	msg    string
-}
-
-// admitted runs check within the address's budget of refusals (web.Admit,
-// counted as action): past the budget it is not run (429); a refused check
-// spends the budget, anything else gives it back. It returns the refusal, or
-// check's error when that is no refusal.
-func (s *Server) admitted(w http.ResponseWriter, r *http.Request, action string, check func() error) (*refusal, error) {
+// checked runs check within the address's budget of refusals (web.Admit,
+// counted as action): past the budget it is not run. A refused check (see
+// factorRefusal) spends the budget and is answered by refused; anything else
+// gives it back, and an error of the console's is answered by the error
+// page. It tells whether check passed.
+func (s *Server) checked(w http.ResponseWriter, r *http.Request, action string, refused func(status int, msg string), check func() error) bool {
 	admission, wait, err := s.Admit(r, action)
 	if err != nil {
-		return nil, err
+		s.Fail(w, r, err)
+		return false
 	}
 	if wait > 0 {
-		msg := "Too many failed attempts from your address; try again in " + waitText(web.SetRetryAfter(w, wait)) + "."
-		return &refusal{http.StatusTooManyRequests, msg}, nil
+		refused(http.StatusTooManyRequests, "Too many failed attempts from your address; try again in "+waitText(web.SetRetryAfter(w, wait))+".")
+		return false
 	}
 	err = check()
-	if status, msg, refused := factorRefusal(w, err); refused {
+	if status, msg, ok := factorRefusal(w, err); ok {
 		admission.Refused() // only refusals spend the address's budget
-		return &refusal{status, msg}, nil
+		refused(status, msg)
+		return false
 	}
-	return nil, err
+	if err != nil {
+		s.Fail(w, r, err)
+		return false
+	}
+	return true
 }

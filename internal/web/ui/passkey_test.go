@@ -55,6 +55,14 @@ func (k *softKey) register(t *testing.T, e *webtest.Env, c *http.Client, name st
 	return res, body
 }
 
+// mustRegister registers the key as a person's first second factor.
+func (k *softKey) mustRegister(t *testing.T, e *webtest.Env, c *http.Client, name string) {
+	t.Helper()
+	if res, body := k.register(t, e, c, name); res.StatusCode != http.StatusOK {
+		t.Fatalf("register %s: got %d, want 200 (the recovery codes)\n%.500s", name, res.StatusCode, body)
+	}
+}
+
 // assert answers the options of optionsPath with the key (its counter
 // moved to count) and posts the answer to finishPath with form.
 func (k *softKey) assert(t *testing.T, e *webtest.Env, c *http.Client, optionsPath, finishPath string, count uint32, form url.Values) (*http.Response, string) {
@@ -162,9 +170,7 @@ func TestPasskey_ACounterThatGoesBackIsRefusedMarkedAndAudited(t *testing.T) {
 	e := passkeyEnv(t)
 	c := e.SignIn(t, "tina", store.RoleOperator)
 	key := newSoftKey(e, virtualwebauthn.AuthenticatorOptions{})
-	if res, body := key.register(t, e, c, "YubiKey"); res.StatusCode != http.StatusOK {
-		t.Fatalf("register: got %d\n%.500s", res.StatusCode, body)
-	}
+	key.mustRegister(t, e, c, "YubiKey")
 	b := passwordStep(t, e, "tina", nil)
 	res, body := key.assert(t, e, b, "/login/second-factor/passkey/options", "/login/second-factor/passkey", 7, nil)
 	expectRedirect(t, "counter 7", res, body, "/")
@@ -189,9 +195,7 @@ func TestPasskey_SignInWithAPasskeyAloneNeedsItsPINOrBiometric(t *testing.T) {
 	e := passkeyEnv(t)
 	c := e.SignIn(t, "tina", store.RoleOperator)
 	key := newSoftKey(e, virtualwebauthn.AuthenticatorOptions{})
-	if res, body := key.register(t, e, c, "phone"); res.StatusCode != http.StatusOK {
-		t.Fatalf("register: got %d\n%.500s", res.StatusCode, body)
-	}
+	key.mustRegister(t, e, c, "phone")
 	status, page := e.Get(t, e.Browser(t), "/login")
 	expectStatus(t, "sign-in page", status, http.StatusOK, page)
 	expectIn(t, "sign-in page", page, `data-testid="passkey-sign_in"`)
@@ -236,9 +240,7 @@ func TestPasskey_StepUpWithAPasskey(t *testing.T) {
 	e := passkeyEnv(t)
 	c := e.SignIn(t, "ada", store.RoleAdmin)
 	key := newSoftKey(e, virtualwebauthn.AuthenticatorOptions{})
-	if res, body := key.register(t, e, c, "YubiKey"); res.StatusCode != http.StatusOK {
-		t.Fatalf("register: got %d\n%.500s", res.StatusCode, body)
-	}
+	key.mustRegister(t, e, c, "YubiKey")
 	staleSessions(t, e)
 	res, body := e.Post(t, c, "/apikeys", url.Values{"name": {"svc"}, "scopes": {"issue"}, "expiry": {"30d"}})
 	expectStatus(t, "an API key with an old check", res.StatusCode, http.StatusForbidden, body)
@@ -261,4 +263,5 @@ func TestPasskey_AConsoleReachedByABareIPOffersAuthenticatorAppsOnly(t *testing.
 	expectStatus(t, "account page", status, http.StatusOK, page)
 	expectIn(t, "account page", page, `data-testid="passkeys-off"`, `data-testid="totp-setup"`)
 	expectNotIn(t, "account page", page, `data-testid="passkey-register"`)
+	expectIn(t, "logs", e.Logs.String(), "passkeys need a domain name")
 }

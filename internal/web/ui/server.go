@@ -32,6 +32,10 @@ func New(ctx context.Context, base *web.Server) (web.Face, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ui: %w", err)
 	}
+	if rp == nil && base.Cfg.PublicURL != "" {
+		base.Log.Warn("CONSOLE_PUBLIC_URL names a bare IP address: passkeys need a domain name, so this console offers authenticator apps (TOTP) only",
+			"public_url", base.Cfg.PublicURL)
+	}
 	s := &Server{Server: base, sessions: sessions, webauthn: rp}
 	if base.Cfg.OIDC.Enabled() {
 		s.oidc = &oidcClient{cfg: base.Cfg.OIDC}

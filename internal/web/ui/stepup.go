@@ -97,19 +97,9 @@ func (s *Server) stepUpPage(w http.ResponseWriter, r *http.Request) {
 	s.renderStepUp(w, r, http.StatusOK, s.stepUpModel(r, su, r.URL.Query().Get("next")))
 }
 
-// stepUpSubmit checks the code (or password) of a step-up. A refusal spends
-// the address's budget and counts towards the account's sign-in throttling,
-// like a wrong password; a success makes the session verified now (audited
-// as auth.stepup with the action) and goes back to the action's page.
+// stepUpSubmit checks the code (or password) of a step-up.
 func (s *Server) stepUpSubmit(w http.ResponseWriter, r *http.Request) {
-	if !s.readForm(w, r) {
-		return
-	}
-	su, _ := stepUpFor(r.PostFormValue("for"))
-	m := s.stepUpModel(r, su, r.PostFormValue("next"))
-	ws, rawID := sessionOf(r)
-	c := store.FactorCheck{Operator: ws.Operator, Purpose: store.CheckStepUp, For: su.action, SessionID: rawID, Origin: s.Origin(r)}
-	refused, err := s.admitted(w, r, "auth.stepup_failed", func() error {
+	s.stepUpWith(w, r, func(m StepUpModel, c store.FactorCheck) error {
 		switch {
 		case m.Code:
 			_, err := s.Store.VerifyCode(r.Context(), c, r.PostFormValue("code"))
@@ -119,13 +109,26 @@ func (s *Server) stepUpSubmit(w http.ResponseWriter, r *http.Request) {
 		}
 		return store.ErrNoSecondFactor
 	})
-	if refused != nil {
-		m.Error = refused.msg
-		s.renderStepUp(w, r, refused.status, m)
+}
+
+// stepUpWith finishes a step-up whose proof check verifies. A refusal
+// spends the address's budget and counts towards the account's sign-in
+// throttling, like a wrong password; a success makes the session verified
+// now (audited as auth.stepup with the action) and goes back to the
+// action's page.
+func (s *Server) stepUpWith(w http.ResponseWriter, r *http.Request, check func(StepUpModel, store.FactorCheck) error) {
+	if !s.readForm(w, r) {
 		return
 	}
-	if err != nil {
-		s.Fail(w, r, err)
+	su, _ := stepUpFor(r.PostFormValue("for"))
+	m := s.stepUpModel(r, su, r.PostFormValue("next"))
+	ws, rawID := sessionOf(r)
+	c := store.FactorCheck{Operator: ws.Operator, Purpose: store.CheckStepUp, For: su.action, SessionID: rawID, Origin: s.Origin(r)}
+	refused := func(status int, msg string) {
+		m.Error = msg
+		s.renderStepUp(w, r, status, m)
+	}
+	if !s.checked(w, r, "auth.stepup_failed", refused, func() error { return check(m, c) }) {
 		return
 	}
 	http.Redirect(w, r, withNotice(localPath(m.Next), "stepped-up"), http.StatusSeeOther)

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/zegocloud-console/console/internal/store"
-	"github.com/zegocloud-console/console/internal/testclock"
 	"github.com/zegocloud-console/console/internal/web/webtest"
 )
 
@@ -52,10 +51,8 @@ func stepUpCases(t *testing.T, e *webtest.Env) []stepUpCase {
 
 func TestStepUp_EachDangerousActionWantsTheSecondFactorAgainWhenTheLastCheckIsOld(t *testing.T) {
 	t.Parallel()
-	clock := testclock.New(totpStart)
-	e := webtest.NewEnvWith(t, []store.Option{store.WithLoginClock(clock.Now)})
-	admin := e.SignIn(t, "ada", store.RoleAdmin)
-	secret, _ := enrolTOTP(t, e, admin, clock)
+	f := newTOTPFixture(t, "ada", store.RoleAdmin)
+	e, clock, admin, secret := f.Env, f.clock, f.c, f.secret
 	cases := stepUpCases(t, e)
 
 	for _, c := range cases {
