@@ -80,3 +80,31 @@ for (const input of document.querySelectorAll("input[data-filter]")) {
     }
   });
 }
+
+// The menu button of small screens shows and hides the navigation.
+for (const btn of document.querySelectorAll("[data-testid=nav-toggle]")) {
+  btn.addEventListener("click", () => {
+    const open = btn.closest(".topbar").classList.toggle("open");
+    btn.setAttribute("aria-expanded", String(open));
+  });
+}
+
+// Tables in a .table-wrap become stacked cards on small screens (app.css):
+// each cell is labelled with its column's header. The roles keep them
+// tables for screen readers when CSS lays them out as blocks.
+for (const table of document.querySelectorAll(".table-wrap > table")) {
+  const heads = table.tHead ? [...table.tHead.rows[0].cells].map((th) => (th.dataset.cardLabel ?? th.textContent).trim()) : [];
+  table.setAttribute("role", "table");
+  for (const group of [table.tHead, ...table.tBodies]) group?.setAttribute("role", "rowgroup");
+  for (const row of table.rows) {
+    row.setAttribute("role", "row");
+    [...row.cells].forEach((cell, i) => {
+      if (cell.tagName === "TH") {
+        cell.setAttribute("role", "columnheader");
+      } else {
+        cell.setAttribute("role", "cell");
+        cell.dataset.label = heads[i] ?? "";
+      }
+    });
+  }
+}

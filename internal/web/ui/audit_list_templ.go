@@ -116,7 +116,7 @@ func AuditListView(m AuditList) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		} else {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "<div class=\"table-wrap\"><table id=\"audit-table\" class=\"audit-table\"><thead><tr><th>When</th><th>Actor</th><th>Action</th><th>Outcome</th><th>Project</th><th>Target</th><th class=\"details-head\"><span class=\"sr-only\">Details</span></th></tr></thead> <tbody>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "<div class=\"table-wrap\"><table id=\"audit-table\" class=\"audit-table\"><thead><tr><th>When</th><th>Actor</th><th>Action</th><th>Outcome</th><th>Project</th><th>Target</th><th class=\"details-head\" data-card-label=\"\"><span class=\"sr-only\">Details</span></th></tr></thead> <tbody>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
