@@ -108,3 +108,34 @@ for (const table of document.querySelectorAll(".table-wrap > table")) {
     });
   }
 }
+
+// Forms whose fields depend on a project: <select data-project-select="/issue">
+// fetches the form the server renders for the chosen project and swaps in
+// its [data-project-part] blocks (presets, policy, privileges), keeping what
+// was typed there. Without JavaScript a "Show this project's options"
+// button asks the server for the same form.
+for (const select of document.querySelectorAll("select[data-project-select]")) {
+  const form = select.form;
+  select.addEventListener("change", async () => {
+    const url = select.dataset.projectSelect + "?" + new URLSearchParams({ app_id: select.value });
+    let doc;
+    try {
+      const res = await fetch(url, { credentials: "same-origin", headers: { Accept: "text/html" } });
+      if (!res.ok) return; // the server checks the choice again on submit
+      doc = new DOMParser().parseFromString(await res.text(), "text/html");
+    } catch {
+      return;
+    }
+    if (select.value !== new URLSearchParams(url.split("?")[1]).get("app_id")) return; // chosen again since
+    for (const part of form.querySelectorAll("[data-project-part]")) {
+      const fresh = doc.querySelector(`[data-project-part="${part.dataset.projectPart}"]`);
+      if (!fresh) continue;
+      const typed = part.querySelector("input[name=ttl_custom]")?.value;
+      const login = part.querySelector("input[name=login]")?.checked;
+      const next = document.importNode(fresh, true);
+      if (typed !== undefined) next.querySelector("input[name=ttl_custom]").value = typed;
+      if (login !== undefined) next.querySelector("input[name=login]").checked = login;
+      part.replaceWith(next);
+    }
+  });
+}
