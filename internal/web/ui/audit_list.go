@@ -71,9 +71,16 @@ func (m AuditList) ExportURL(format string) string {
 var fingerprintRe = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
 
 // auditQuery reads the filter parameters; the "find by token" field takes a
-// token or a fingerprint, told apart by shape.
+// token or a fingerprint, told apart by shape. From and To, typed as dates
+// or datetime-local values, are in the viewer's zone.
 func auditQuery(r *http.Request) url.Values {
 	q := r.URL.Query()
+	loc := zoneOf(r.Context()).loc
+	for _, name := range []string{"from", "to"} {
+		if t, ok := parseLocalBound(q.Get(name), loc, name == "to"); ok {
+			q.Set(name, t.UTC().Format(time.RFC3339))
+		}
+	}
 	if t := strings.TrimSpace(q.Get("token")); fingerprintRe.MatchString(t) {
 		q.Del("token")
 		q.Set("fingerprint", strings.ToLower(t))
@@ -91,7 +98,7 @@ func (s *Server) auditList(w http.ResponseWriter, r *http.Request) {
 	f, err := store.ParseAuditFilter(q)
 	if err != nil {
 		m.Form = AuditFilterForm{AppID: q.Get("app_id"), Actor: q.Get("actor"), Action: q.Get("action"), Outcome: q.Get("outcome"),
-			From: q.Get("from"), To: q.Get("to"), Text: q.Get("q"), Find: q.Get("fingerprint")}
+			From: r.URL.Query().Get("from"), To: r.URL.Query().Get("to"), Text: q.Get("q"), Find: q.Get("fingerprint")}
 		m.Error = "The filter was not applied: " + orAny(joinFieldErrors(store.FieldErrors(err)), err.Error())
 		s.renderAudit(w, r, http.StatusBadRequest, m)
 		return
@@ -105,7 +112,7 @@ func (s *Server) auditList(w http.ResponseWriter, r *http.Request) {
 	if f.AppID != 0 && !s.allowApp(w, r, web.ActAuditRead, f.AppID) {
 		return
 	}
-	m.Form, m.Query, m.Cursor = auditFormOf(f), f.Values().Encode(), q.Get("cursor")
+	m.Form, m.Query, m.Cursor = auditFormOf(f, zoneOf(r.Context()).loc), f.Values().Encode(), q.Get("cursor")
 	page, err := s.auditPage(r, f, m.Cursor, auditPageSize)
 	if errors.Is(err, store.ErrBadCursor) {
 		m.Error, m.Cursor = "This page link is not valid (bad cursor). Start again from the newest events.", ""
@@ -156,25 +163,42 @@ func (s *Server) renderAudit(w http.ResponseWriter, r *http.Request, status int,
 	s.render(w, r, status, s.page(r, "Audit trail", "audit"), AuditListView(m))
 }
 
-// auditFormOf shows a parsed filter in the form's fields.
-func auditFormOf(f store.AuditFilter) AuditFilterForm {
+// parseLocalBound reads a bound typed without a zone (2006-01-02,
+// 2006-01-02T15:04 or 2006-01-02T15:04:05) as a time in loc; a date as the
+// end bound means the whole day, up to the next midnight. ok is false for
+// anything else (RFC 3339 carries its own zone).
+func parseLocalBound(s string, loc *time.Location, end bool) (time.Time, bool) {
+	s = strings.TrimSpace(s)
+	for _, layout := range []string{"2006-01-02T15:04:05", "2006-01-02T15:04", time.DateOnly} {
+		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
+			if layout == time.DateOnly && end {
+				t = t.AddDate(0, 0, 1)
+			}
+			return t, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// auditFormOf shows a parsed filter in the form's fields, times in loc.
+func auditFormOf(f store.AuditFilter, loc *time.Location) AuditFilterForm {
 	form := AuditFilterForm{Actor: f.Actor, Action: f.Action, Outcome: f.Outcome, Text: f.Text,
-		From: datetimeLocal(f.From), To: datetimeLocal(f.To), Find: hex.EncodeToString(f.Fingerprint)}
+		From: datetimeLocal(f.From, loc), To: datetimeLocal(f.To, loc), Find: hex.EncodeToString(f.Fingerprint)}
 	if f.AppID != 0 {
 		form.AppID = strconv.FormatUint(uint64(f.AppID), 10)
 	}
 	return form
 }
 
-// datetimeLocal writes t (UTC) for an <input type="datetime-local">.
-func datetimeLocal(t time.Time) string {
+// datetimeLocal writes t in loc for an <input type="datetime-local">.
+func datetimeLocal(t time.Time, loc *time.Location) string {
 	switch {
 	case t.IsZero():
 		return ""
 	case t.Second() == 0 && t.Nanosecond() == 0:
-		return t.UTC().Format("2006-01-02T15:04")
+		return t.In(loc).Format("2006-01-02T15:04")
 	default:
-		return t.UTC().Format("2006-01-02T15:04:05")
+		return t.In(loc).Format("2006-01-02T15:04:05")
 	}
 }
 

@@ -40,7 +40,7 @@ func (s *Server) ui(act web.Action, h http.HandlerFunc) http.Handler {
 			http.Redirect(w, r, "/login", http.StatusSeeOther)
 			return
 		}
-		r = web.WithOperator(r, op)
+		r = s.withZone(w, web.WithOperator(r, op))
 		if !may(r, act, 0) {
 			reason := "role " + op.Role + " may not use this page"
 			msg := "Your role (" + op.Role + ") cannot do this. Ask an admin if you need it."

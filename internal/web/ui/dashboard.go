@@ -35,7 +35,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 			stats = append(stats, p)
 		}
 	}
-	days, err := s.Store.IssuedPerDayIn(ctx, web.PrincipalOf(r).AppIDsFor(web.ActView), dashboardDays)
+	days, err := s.Store.IssuedPerDayIn(ctx, web.PrincipalOf(r).AppIDsFor(web.ActView), dashboardDays, zoneOf(ctx).loc)
 	if err != nil {
 		s.Fail(w, r, err)
 		return
@@ -46,7 +46,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m := DashboardModel{Projects: stats, Events: events.Events, IsAdmin: isAdmin(r), CanIssue: canIssue(r),
-		Chart: newChart("dashboard-chart", "Tokens issued per day, last 30 days (UTC)", days)}
+		Chart: newChart("dashboard-chart", "Tokens issued per day, last 30 days ("+zoneName(ctx)+")", days)}
 	for _, p := range stats {
 		m.Total.Issued24h += p.Issued24h
 		m.Total.Issued7d += p.Issued7d

@@ -3,13 +3,9 @@ package ui
 import (
 	"strconv"
 	"strings"
-	"time"
 )
 
 // Small formatters the templates share.
-
-// fmtWhen is a time as shown before JavaScript localises it.
-func fmtWhen(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
 
 // envBadge is the badge class of an environment label: production stands out.
 func envBadge(env string) string {

@@ -169,8 +169,6 @@ func (res InspectResult) Expired() bool {
 	return res.In.Decoded != nil && res.Now.Unix() >= res.In.Decoded.Claims.Expire
 }
 
-// utcUnix shows a Unix time in UTC.
-func utcUnix(sec int64) string { return utcString(time.Unix(sec, 0)) }
 
 // urlQueryEscape escapes a query parameter value.
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }

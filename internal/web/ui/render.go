@@ -15,6 +15,11 @@ func (s *Server) page(r *http.Request, title, nav string) Page {
 	if op, ok := web.OperatorFrom(r); ok {
 		p.Operator = &op
 	}
+	z := zoneOf(r.Context())
+	p.Zone = PageZone{Name: z.loc.String(), Known: z.known}
+	if r.Method == http.MethodGet { // the answer to a form has no address of its own to show again
+		p.Zone.UTCURL, p.Zone.LocalURL = zoneSwitchURL(r, "UTC"), zoneSwitchURL(r, "local")
+	}
 	return p
 }
 

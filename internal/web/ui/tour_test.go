@@ -1,9 +1,11 @@
 package ui_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/zegocloud-console/console/internal/store"
@@ -64,6 +66,9 @@ func tour(t *testing.T, screen viewport) {
 	e, revoked := tourEnv(t)
 	h := newHeadlessAt(t, true, screen)
 	admin := h.newTab(t, "admin", e.URL)
+	if _, err := chromedp.Call(admin.ctx, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "Asia/Shanghai"}); err != nil {
+		t.Fatalf("put the browser in Shanghai: %v", err)
+	}
 	admin.signIn(t, "ada", webtest.TestPassword, "")
 	for _, p := range []struct{ name, path, waitFor string }{
 		{"tour-01-dashboard", "/", "dashboard-totals"},
@@ -81,6 +86,9 @@ func tour(t *testing.T, screen viewport) {
 		{"tour-14-sso", "/sso", "sso-rules"},
 	} {
 		admin.open(t, p.path, p.waitFor)
+		if got := run(t, admin, "read the time zone", chromedp.JavascriptAttribute[string](tid("zone"), "textContent")); !strings.Contains(got, "Asia/Shanghai") {
+			t.Errorf("%s: the footer says %q, want the browser's zone Asia/Shanghai (remembered since the first page)", p.path, got)
+		}
 		admin.capture(t, p.name)
 		if p.path == "/inspect" {
 			admin.do(t, "paste a revoked token", chromedp.SetValue(tid("inspect-token"), revoked.Token))
