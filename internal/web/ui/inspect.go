@@ -169,7 +169,6 @@ func (res InspectResult) Expired() bool {
 	return res.In.Decoded != nil && res.Now.Unix() >= res.In.Decoded.Claims.Expire
 }
 
-
 // urlQueryEscape escapes a query parameter value.
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }
 
