@@ -178,6 +178,17 @@ func revokedNote(by, reason *string) string {
 	return note
 }
 
+// tokenRecordURL is the token's row in the tokens list: its project and
+// user's tokens, scrolled to it (the row's id). notice, when not "", is the
+// one-line message shown above.
+func tokenRecordURL(rec store.TokenRecord, notice string) string {
+	v := url.Values{"app_id": {appIDString(rec.AppID)}, "user": {rec.UserID}}
+	if notice != "" {
+		v.Set("notice", notice)
+	}
+	return "/tokens?" + v.Encode() + "#token-" + rec.ID
+}
+
 // tokenRevokeURL is where a row's revoke form posts.
 func tokenRevokeURL(rec store.TokenRecord) string {
 	return fmt.Sprintf("/projects/%d/tokens/%s/revoke", rec.AppID, url.PathEscape(rec.ID))
