@@ -205,7 +205,7 @@ func Layout(p Page, body templ.Component) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if p.may(web.ActAccessReview) {
-				templ_7745c5c3_Err = navLink(p, "operators", "/operators", "Operators").Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = navLink(p, "operators", "/operators", "People").Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
