@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 )
 
@@ -89,7 +90,8 @@ const sidewaysScroll = `(() => {
 })()`
 
 // checkPage fails the test when the page the tab shows has a serious or
-// critical axe-core violation or scrolls sideways outside code blocks.
+// critical axe-core violation, in the light or the dark colour scheme, or
+// scrolls sideways outside code blocks.
 func (b *tab) checkPage(t *testing.T, name string) {
 	t.Helper()
 	script, err := axeScript()
@@ -99,11 +101,16 @@ func (b *tab) checkPage(t *testing.T, name string) {
 	if !run(t, b, "look for axe", chromedp.Evaluate[bool](`typeof axe === "object"`)) {
 		b.do(t, "load axe-core", chromedp.Evaluate[chromedp.Void](string(script)))
 	}
-	where := name + " at " + b.h.screen.name + " size"
-	violations := run(t, b, "run axe-core on "+name, chromedp.Evaluate[[]axeViolation](axeRun, chromedp.EvalAwaitPromise))
-	for _, v := range violations {
-		t.Errorf("%s: axe %s violation %s (%s):\n\t%s", where, v.Impact, v.ID, v.Help, strings.Join(v.Nodes, "\n\t"))
+	for _, scheme := range []string{"light", "dark"} {
+		b.colorScheme(t, scheme)
+		where := name + " at " + b.h.screen.name + " size, " + scheme
+		violations := run(t, b, "run axe-core on "+name, chromedp.Evaluate[[]axeViolation](axeRun, chromedp.EvalAwaitPromise))
+		for _, v := range violations {
+			t.Errorf("%s: axe %s violation %s (%s):\n\t%s", where, v.Impact, v.ID, v.Help, strings.Join(v.Nodes, "\n\t"))
+		}
 	}
+	b.colorScheme(t, "light")
+	where := name + " at " + b.h.screen.name + " size"
 	for _, s := range run(t, b, "measure "+name, chromedp.Evaluate[[]string](sidewaysScroll)) {
 		t.Errorf("%s: %s", where, s)
 	}
@@ -118,4 +125,14 @@ func (b *tab) navTo(t *testing.T, key string, waitFor chromedp.CSS) {
 		b.do(t, "open the menu", chromedp.Click(tid("nav-toggle")), chromedp.WaitVisible(tid("nav-"+key)))
 	}
 	b.follow(t, "open "+key, tid("nav-"+key), waitFor)
+}
+
+// colorScheme makes the tab's pages see prefers-color-scheme: scheme.
+func (b *tab) colorScheme(t *testing.T, scheme string) {
+	t.Helper()
+	_, err := chromedp.Call(b.ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+		Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}}})
+	if err != nil {
+		t.Fatalf("%s: emulate the %s colour scheme: %v", b.who, scheme, err)
+	}
 }

@@ -108,6 +108,15 @@ func tour(t *testing.T, screen viewport) {
 	}
 	admin.do(t, "see the errors", chromedp.WaitVisible(tid("issue-errors")))
 	admin.capture(t, "tour-15-issue-errors")
+	// Dark mode: the screenshot shows it; checkPage checks both schemes anyway.
+	for _, p := range []struct{ name, path, waitFor string }{
+		{"tour-18-dashboard-dark", "/", "dashboard-totals"},
+		{"tour-19-tokens-dark", "/tokens", "tokens-filter"},
+	} {
+		admin.open(t, p.path, p.waitFor)
+		admin.colorScheme(t, "dark")
+		admin.capture(t, p.name)
+	}
 	if screen.mobile {
 		requireFoldedMenu(t, admin)
 	}
