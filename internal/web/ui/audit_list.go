@@ -42,6 +42,7 @@ type AuditList struct {
 	SealInterval time.Duration
 	ShowSinks    bool         // the viewer is an admin: the sinks' delivery state and buttons
 	Sinks        []store.Sink // every sink, for admins
+	Names        auditNames   // who and what the events name
 }
 
 // PageURL links to the page at cursor with the same filter.
@@ -142,6 +143,10 @@ func (s *Server) renderAudit(w http.ResponseWriter, r *http.Request, status int,
 		return
 	}
 	m.Projects = projects
+	if m.Names, err = s.auditNamesFor(r, m.Events, projects); err != nil {
+		s.Fail(w, r, err)
+		return
+	}
 	switch v, err := s.Store.LastVerification(ctx); {
 	case err == nil:
 		m.Verification = &v

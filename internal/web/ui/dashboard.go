@@ -14,6 +14,7 @@ type DashboardModel struct {
 	Total    store.ProjectStats // sums over every project
 	Chart    ChartModel
 	Events   []store.AuditEvent
+	Names    auditNames // who and what the events name
 	IsAdmin  bool
 	CanIssue bool
 }
@@ -45,7 +46,17 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 		s.Fail(w, r, err)
 		return
 	}
-	m := DashboardModel{Projects: stats, Events: events.Events, IsAdmin: isAdmin(r), CanIssue: canIssue(r),
+	projects, err := s.listProjects(r, web.ActView)
+	if err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	names, err := s.auditNamesFor(r, events.Events, projects)
+	if err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	m := DashboardModel{Names: names, Projects: stats, Events: events.Events, IsAdmin: isAdmin(r), CanIssue: canIssue(r),
 		Chart: newChart("dashboard-chart", "Tokens issued per day, last 30 days ("+zoneName(ctx)+")", days)}
 	for _, p := range stats {
 		m.Total.Issued24h += p.Issued24h
@@ -54,14 +65,6 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 		m.Total.Revoked += p.Revoked
 	}
 	s.render(w, r, http.StatusOK, s.page(r, "Dashboard", "dashboard"), DashboardView(m))
-}
-
-// auditAppID writes an event's AppID, or "" when it concerns no project.
-func auditAppID(e store.AuditEvent) string {
-	if e.AppID == nil {
-		return ""
-	}
-	return i64(*e.AppID)
 }
 
 // actorTypeLabel names an audit actor type for people: "operator" means a

@@ -175,6 +175,29 @@ func (res InspectResult) Expired() bool {
 	return res.In.Decoded != nil && res.Now.Unix() >= res.In.Decoded.Claims.Expire
 }
 
+// reasonText says in plain words why a token is not active; the API's
+// code stays in the page's data-reason.
+func reasonText(reason string) string {
+	switch reason {
+	case store.ReasonMalformed:
+		return "this is not a well-formed Token04"
+	case store.ReasonUnknownSecret:
+		return "no ServerSecret kept here verifies it"
+	case store.ReasonExpired:
+		return "it has expired"
+	case store.ReasonNotYetValid:
+		return "it is not valid yet (created in the future)"
+	case store.ReasonRevoked:
+		return "it was revoked here"
+	case store.ReasonAppIDMismatch:
+		return "it was issued for another AppID"
+	case store.ReasonWrongSecret:
+		return "the secret you typed does not verify it"
+	default:
+		return reason
+	}
+}
+
 // urlQueryEscape escapes a query parameter value.
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }
 

@@ -294,7 +294,7 @@ func requireAuditRows(t *testing.T, b *tab, what, id, onlyAction string, wants .
 	t.Helper()
 	rows := run(t, b, what+": read the audit table", chromedp.Evaluate[[]shownAuditRow](
 		`[...document.querySelectorAll('#audit-table tbody tr[data-action]')].map(r => ({
-			testid: r.dataset.testid, action: r.dataset.action, target: r.cells[5].textContent.trim()}))`))
+			testid: r.dataset.testid, action: r.dataset.action, target: r.dataset.targetId}))`))
 	found := map[string]string{}
 	for _, r := range rows {
 		if onlyAction != "" && r.Action != onlyAction {

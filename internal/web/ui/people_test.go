@@ -3,9 +3,12 @@ package ui_test
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/zegocloud-console/console/internal/store"
+	"github.com/zegocloud-console/console/internal/token04"
 	"github.com/zegocloud-console/console/internal/web/webtest"
 )
 
@@ -27,4 +30,37 @@ func TestPeoplePage_SaysWhoWasAddedByTheirRole(t *testing.T) {
 			expectNotIn(t, "after adding an "+role, page, "Operator created", "Operator added")
 		}
 	}
+}
+
+func TestReadableNames_AuditAndDashboardNamePeopleTokensAndProjects(t *testing.T) {
+	t.Parallel()
+	e := webtest.NewEnv(t)
+	if _, err := e.Store.CreateProject(t.Context(), store.ProjectInput{Name: "Live classes", AppID: 1234567890, Environment: "production",
+		DefaultTTL: time.Hour, MaxTTL: 24 * time.Hour, PublishAllowed: true}, []byte(webtest.TestSecret), webtest.AdminActor, store.Origin{}); err != nil {
+		t.Fatal(err)
+	}
+	op := e.SignIn(t, "otto", store.RoleOperator)
+	res, body := e.Post(t, op, "/issue", url.Values{"app_id": {"1234567890"}, "user_id": {"alice"}, "room_id": {"room-1"}, "login": {"1"}, "mode": {"gcm"}})
+	expectStatus(t, "issue", res.StatusCode, http.StatusOK, body)
+	aud := e.SignIn(t, "audrey", store.RoleAuditor)
+	for _, path := range []string{"/audit?action=token.issue", "/"} {
+		_, page := e.Get(t, aud, path)
+		expectIn(t, path, page, `otto <span class="muted">(operator)</span>`, "alice @ room-1", "Live classes (1234567890)")
+	}
+	_, tokens := e.Get(t, aud, "/tokens")
+	expectIn(t, "tokens", tokens, `<td class="project-cell">Live classes (1234567890)</td>`)
+}
+
+func TestReadableNames_InspectorHeadlinesInPlainWords(t *testing.T) {
+	t.Parallel()
+	e := webtest.NewEnv(t)
+	e.CreateProject(t, 1001)
+	other, _, err := token04.Generate(token04.Params{AppID: 1001, UserID: "ivan", Secret: []byte(strings.Repeat("f", 32)),
+		EffectiveSeconds: 3600, Mode: token04.ModeGCM})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, body := e.Post(t, e.SignIn(t, "audrey", store.RoleAuditor), "/inspect", url.Values{"token": {other}})
+	expectIn(t, "inspect a token of another secret", body, `data-reason="unknown_secret"`, "<strong>Not active: no ServerSecret kept here verifies it.</strong>")
+	expectNotIn(t, "inspect a token of another secret", body, "<strong>Not active: unknown_secret")
 }

@@ -67,6 +67,16 @@ type TokenList struct {
 	RevokePasted RevokePastedForm
 }
 
+// projectName is the name of the listed project appID, "" when not listed.
+func (m TokenList) projectName(appID int64) string {
+	for _, p := range m.Projects {
+		if p.AppID == appID {
+			return p.Name
+		}
+	}
+	return ""
+}
+
 // PageURL links to the list with the same filter, older than before.
 func (m TokenList) PageURL(before string) string {
 	v := m.Filter.Values()
