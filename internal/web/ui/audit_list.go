@@ -43,16 +43,48 @@ type AuditList struct {
 	ShowSinks    bool         // the viewer is an admin: the sinks' delivery state and buttons
 	Sinks        []store.Sink // every sink, for admins
 	Names        auditNames   // who and what the events name
+	Start        int64        // the position of the page's first event, from 1
+	Total        int64        // events the filter selects, up to auditCountMax+1; -1: not known
+	Now          time.Time
 }
 
-// PageURL links to the page at cursor with the same filter.
-func (m AuditList) PageURL(cursor string) string {
+// auditCountMax is how far the audit page counts the events a filter
+// selects; past it the page says "more than".
+const auditCountMax = 10_000
+
+// Showing says which part of the trail the page shows: "1–50 of 1,234".
+func (m AuditList) Showing() string {
+	of := thousands(m.Total)
+	switch {
+	case m.Total < 0:
+		of = "many"
+	case m.Total > auditCountMax:
+		of = "more than " + thousands(auditCountMax)
+	}
+	if len(m.Events) == 0 {
+		return "0 of " + of
+	}
+	return thousands(m.Start) + "–" + thousands(m.Start+int64(len(m.Events))-1) + " of " + of
+}
+
+// RangeURL is the trail with the same filter over the last d, from the
+// newest event.
+func (m AuditList) RangeURL(d time.Duration) string {
+	v, _ := url.ParseQuery(m.Query)
+	v.Del("to")
+	v.Set("from", m.Now.Add(-d).UTC().Truncate(time.Second).Format(time.RFC3339))
+	return "/audit?" + v.Encode()
+}
+
+// PageURL links to the page at cursor with the same filter; start is the
+// position of its first event.
+func (m AuditList) PageURL(cursor string, start int64) string {
 	q := m.Query
 	if cursor != "" {
 		if q != "" {
 			q += "&"
 		}
-		q += "cursor=" + url.QueryEscape(cursor)
+		q += "cursor=" + url.QueryEscape(cursor) + "&start=" + strconv.FormatInt(start, 10)
 	}
 	if q == "" {
 		return "/audit"
@@ -95,7 +127,7 @@ func auditQuery(r *http.Request) url.Values {
 // pagination and the integrity status of the hash chain.
 func (s *Server) auditList(w http.ResponseWriter, r *http.Request) {
 	q := auditQuery(r)
-	m := AuditList{SealInterval: s.Cfg.SealInterval}
+	m := AuditList{SealInterval: s.Cfg.SealInterval, Start: 1, Now: time.Now()}
 	f, err := store.ParseAuditFilter(q)
 	if err != nil {
 		m.Form = AuditFilterForm{AppID: q.Get("app_id"), Actor: q.Get("actor"), Action: q.Get("action"), Outcome: q.Get("outcome"),
@@ -130,6 +162,13 @@ func (s *Server) auditList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m.Events, m.Next = page.Events, page.Next
+	if n, err := strconv.ParseInt(q.Get("start"), 10, 64); err == nil && n > 1 && m.Cursor != "" {
+		m.Start = n
+	}
+	if m.Total, err = s.auditCount(r, f, auditCountMax); err != nil {
+		s.Fail(w, r, err)
+		return
+	}
 	s.renderAudit(w, r, http.StatusOK, m)
 }
 

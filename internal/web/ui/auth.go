@@ -117,6 +117,16 @@ func scopeAudit(r *http.Request, f store.AuditFilter) (store.AuditFilter, bool) 
 	return f, len(apps) > 0
 }
 
+// auditCount counts the audit events f selects among those the signed-in
+// person may read, up to limit (store.CountAudit).
+func (s *Server) auditCount(r *http.Request, f store.AuditFilter, limit int) (int64, error) {
+	f, ok := scopeAudit(r, f)
+	if !ok {
+		return 0, nil
+	}
+	return s.Store.CountAudit(r.Context(), f, limit)
+}
+
 // auditPage is a page of the audit events f selects among those the
 // signed-in person may read.
 func (s *Server) auditPage(r *http.Request, f store.AuditFilter, cursor string, limit int) (store.AuditPage, error) {

@@ -10,13 +10,14 @@ import (
 // DashboardModel is the overview: token counts per project, tokens issued per
 // day and the latest audit events.
 type DashboardModel struct {
-	Projects []store.ProjectStats
-	Total    store.ProjectStats // sums over every project
-	Chart    ChartModel
-	Events   []store.AuditEvent
-	Names    auditNames // who and what the events name
-	IsAdmin  bool
-	CanIssue bool
+	Projects    []store.ProjectStats
+	Total       store.ProjectStats // sums over every project
+	Chart       ChartModel
+	Events      []store.AuditEvent
+	Names       auditNames // who and what the events name
+	AllActivity bool       // inspections are listed too (?activity=all)
+	IsAdmin     bool
+	CanIssue    bool
 }
 
 // dashboardDays is how far back the chart looks.
@@ -41,7 +42,13 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 		s.Fail(w, r, err)
 		return
 	}
-	events, err := s.auditPage(r, store.AuditFilter{}, "", 10)
+	// Inspections are many and change nothing: left out unless asked for.
+	showAll := r.URL.Query().Get("activity") == "all"
+	latest := store.AuditFilter{ExceptActions: quietActions}
+	if showAll {
+		latest = store.AuditFilter{}
+	}
+	events, err := s.auditPage(r, latest, "", 10)
 	if err != nil {
 		s.Fail(w, r, err)
 		return
@@ -56,7 +63,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 		s.Fail(w, r, err)
 		return
 	}
-	m := DashboardModel{Names: names, Projects: stats, Events: events.Events, IsAdmin: isAdmin(r), CanIssue: canIssue(r),
+	m := DashboardModel{Names: names, AllActivity: showAll, Projects: stats, Events: events.Events, IsAdmin: isAdmin(r), CanIssue: canIssue(r),
 		Chart: newChart("dashboard-chart", "Tokens issued per day, last 30 days ("+zoneName(ctx)+")", days)}
 	for _, p := range stats {
 		m.Total.Issued24h += p.Issued24h
@@ -66,6 +73,10 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 	}
 	s.render(w, r, http.StatusOK, s.page(r, "Dashboard", "dashboard"), DashboardView(m))
 }
+
+// quietActions are the events the dashboard's latest activity leaves out
+// unless asked: looking at tokens, which changes nothing.
+var quietActions = []string{"token.inspect", "token.introspect"}
 
 // actorTypeLabel names an audit actor type for people: "operator" means a
 // person signed in to the console, whatever their role.

@@ -30,6 +30,20 @@ func plural[T ~int | ~int64](n T, one, many string) string {
 	return i64(n) + " " + many
 }
 
+// thousands writes n with a comma between groups of three digits: 1,234.
+func thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	if neg {
+		return "-" + s
+	}
+	return s
+}
+
 // ifThen picks one of two texts.
 func ifThen(cond bool, yes, no string) string {
 	if cond {

@@ -35,6 +35,7 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	mux.Handle("GET /issue", s.ui(web.ActIssue, s.tokenIssueForm))
 	mux.Handle("POST /issue", s.ui(web.ActIssue, s.tokenIssue))
 	mux.Handle("GET /tokens", s.ui(web.ActView, s.tokenList))
+	mux.Handle("GET /tokens/export", s.ui(web.ActView, s.tokenExport))
 	mux.Handle("POST /projects/{appID}/tokens/{id}/revoke", s.ui(web.ActRevoke, s.tokenRevoke))
 	mux.Handle("POST /tokens/revoke-user", s.ui(web.ActRevoke, s.tokenRevokeUser))
 	mux.Handle("POST /tokens/revoke-pasted", s.ui(web.ActRevoke, s.tokenRevokePasted))
