@@ -24,8 +24,8 @@ func TestTokensPage_FindsByPrefixChannelAndTimeCountsAndExports(t *testing.T) {
 	c := e.SignIn(t, "audrey", store.RoleAuditor)
 
 	for _, tc := range []struct {
-		query       string
-		total       string
+		query         string
+		total         string
 		want, wantNot []string
 	}{
 		{"user=stud", "Tokens 1–2 of 2", []string{"student-1", "student-2"}, []string{">teacher<"}},
