@@ -156,3 +156,13 @@ for (const select of document.querySelectorAll("select[data-project-select]")) {
     }
   });
 }
+
+// Fields with an error: marked invalid and described by their message, so
+// that screen readers say both (app.css outlines them with or without this).
+document.querySelectorAll(".field-error").forEach((msg, i) => {
+  const field = msg.closest("label, fieldset")?.querySelector("input:not([type=hidden]), select, textarea");
+  if (!field) return;
+  msg.id ||= "field-error-" + i;
+  field.setAttribute("aria-invalid", "true");
+  field.setAttribute("aria-describedby", msg.id);
+});

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -263,12 +262,18 @@ func optInt(p *int64) string {
 	return strconv.FormatInt(*p, 10)
 }
 
-// sealLagText says how many events wait for their place in the chain.
+// sealLagText says in one sentence how many events wait for their place
+// in the chain.
 func sealLagText(n int64, oldest time.Duration) string {
-	if n == 0 {
+	wait := strconv.FormatFloat(oldest.Seconds(), 'f', 1, 64) + " s"
+	switch n {
+	case 0:
 		return "Every event is sealed into the chain."
+	case 1:
+		return "1 event waiting to be sealed, for " + wait + "."
+	default:
+		return thousands(n) + " events waiting to be sealed, the oldest for " + wait + "."
 	}
-	return fmt.Sprintf("%d events waiting to be sealed, oldest %.1fs", n, oldest.Seconds())
 }
 
 // auditActions are suggestions for the action filter.

@@ -66,6 +66,7 @@ func TestAuditPage_CountsQuickRangesAndTheDashboardHidesInspections(t *testing.T
 	expectStatus(t, "inspect", res.StatusCode, http.StatusOK, body)
 
 	_, page := e.Get(t, c, "/audit?action=token.*")
+	expectNotIn(t, "audit", page, "..", "1 events")
 	expectIn(t, "audit", page, `data-testid="audit-total">Events 1–2 of 2<`, `data-testid="audit-range-24h"`, "action=token.%2A&amp;from=")
 	_, dash := e.Get(t, c, "/")
 	expectNotIn(t, "dashboard", dash, ">token.inspect<")

@@ -273,10 +273,15 @@ func copyToken(t *testing.T, b *tab) string {
 	if _, err := chromedp.Call(b.ctx, emulation.SetFocusEmulationEnabled, emulation.SetFocusEmulationEnabledParams{Enabled: true}); err != nil {
 		t.Fatalf("emulate focus: %v", err)
 	}
+	width := `document.querySelector("[data-testid=copy-token]").getBoundingClientRect().width`
+	before := run(t, b, "measure Copy", chromedp.Evaluate[float64](width))
 	b.do(t, "click Copy",
 		chromedp.Click(tid("copy-token")),
 		chromedp.WaitReady(chromedp.CSS(`[data-testid="copy-token"][data-copied="true"]`)),
 	)
+	if after := run(t, b, "measure Copied", chromedp.Evaluate[float64](width)); after != before {
+		t.Errorf("the Copy button is %.1f px wide, and %.1f px as Copied: want the same width", before, after)
+	}
 	return run(t, b, "read the clipboard", chromedp.Evaluate[string](`navigator.clipboard.readText()`, chromedp.EvalAwaitPromise))
 }
 

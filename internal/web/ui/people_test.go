@@ -64,3 +64,16 @@ func TestReadableNames_InspectorHeadlinesInPlainWords(t *testing.T) {
 	expectIn(t, "inspect a token of another secret", body, `data-reason="unknown_secret"`, "<strong>Not active: no ServerSecret kept here verifies it.</strong>")
 	expectNotIn(t, "inspect a token of another secret", body, "<strong>Not active: unknown_secret")
 }
+
+func TestProjectForm_ATakenAppIDIsReportedWithTheOtherErrorsAndLinksToItsProject(t *testing.T) {
+	t.Parallel()
+	e := webtest.NewEnv(t)
+	e.CreateProject(t, 1001)
+	admin := e.SignIn(t, "root", store.RoleAdmin)
+	form := projectForm("1001", "Again", webtest.TestSecret)
+	form.Set("max_ttl", "forever")
+	res, body := e.Post(t, admin, "/projects", form)
+	expectStatus(t, "create a project with a taken AppID and a bad maximum", res.StatusCode, http.StatusUnprocessableEntity, body)
+	expectIn(t, "the form", body, `data-testid="error-max_ttl"`, `data-testid="error-app_id"`, "already exists",
+		`href="/projects/1001" data-testid="project-existing"`)
+}
