@@ -31,11 +31,13 @@ type viewport struct {
 	mobile        bool // a phone: mobile layout, touch, portrait
 }
 
-// The two screens every page is checked at: a laptop and a phone.
+// The two screens every page is checked at, a laptop and a phone, and the
+// narrowest phone the console is made for (the tour checks it too).
 var (
-	desktop   = viewport{name: "desktop", width: 1366, height: 900}
-	phone     = viewport{name: "phone", width: 390, height: 844, mobile: true}
-	viewports = []viewport{desktop, phone}
+	desktop     = viewport{name: "desktop", width: 1366, height: 900}
+	phone       = viewport{name: "phone", width: 390, height: 844, mobile: true}
+	narrowPhone = viewport{name: "phone360", width: 360, height: 740, mobile: true}
+	viewports   = []viewport{desktop, phone}
 )
 
 // chromePath finds the Chromium the browser tests drive: $CHROME_BIN, else the

@@ -13,10 +13,11 @@ import (
 )
 
 // The tour visits the pages the journey does not pass (or passes only in
-// one state), each captured and so checked (checkPage) at both sizes.
+// one state), each captured and so checked (checkPage) at both sizes and on
+// a 360 px phone.
 func TestBrowserTour_EveryPageIsAccessibleAndFitsTheScreenAtBothSizes(t *testing.T) {
 	t.Parallel()
-	for _, screen := range viewports {
+	for _, screen := range append(viewports, narrowPhone) {
 		t.Run(screen.name, func(t *testing.T) {
 			t.Parallel()
 			tour(t, screen)
@@ -119,6 +120,8 @@ func tour(t *testing.T, screen viewport) {
 	}
 	if screen.mobile {
 		requireFoldedMenu(t, admin)
+	} else {
+		requireSkipLink(t, admin)
 	}
 	admin.do(t, "open a missing page", chromedp.Navigate(e.URL+"/projects/99"), chromedp.WaitVisible(tid("error")))
 	admin.capture(t, "tour-16-not-found")
@@ -142,4 +145,26 @@ func requireFoldedMenu(t *testing.T, b *tab) {
 	}
 	b.do(t, "open the menu", chromedp.Click(tid("nav-toggle")), chromedp.WaitVisible(tid("nav-audit")), chromedp.WaitVisible(tid("logout")))
 	b.capture(t, "tour-17-menu-open")
+}
+
+// requireSkipLink checks the keyboard's way past the navigation: the first
+// Tab of a page reaches "Skip to content", shown while focused, and Enter
+// moves on to the page's main content.
+func requireSkipLink(t *testing.T, b *tab) {
+	t.Helper()
+	b.open(t, "/tokens", "tokens-filter")
+	b.do(t, "press Tab", chromedp.KeyEvent("\t"))
+	focused := `(() => { const a = document.activeElement; const r = a.getBoundingClientRect();
+		return { testid: a.dataset.testid || a.tagName, shown: r.top >= 0 && r.height > 0 }; })()`
+	type focus struct {
+		TestID string `json:"testid"`
+		Shown  bool   `json:"shown"`
+	}
+	if got := run(t, b, "read the focus", chromedp.Evaluate[focus](focused)); got.TestID != "skip-link" || !got.Shown {
+		t.Fatalf("the first Tab focuses %+v, want the skip link, shown", got)
+	}
+	b.do(t, "press Enter", chromedp.KeyEvent("\r"))
+	if got := run(t, b, "read the focus", chromedp.Evaluate[string](`document.activeElement.id`)); got != "main" {
+		t.Errorf("Enter on the skip link focuses #%s, want #main", got)
+	}
 }
