@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/zegocloud-console/console/internal/store"
 	"github.com/zegocloud-console/console/internal/token04"
@@ -34,11 +33,7 @@ func TestPeoplePage_SaysWhoWasAddedByTheirRole(t *testing.T) {
 
 func TestReadableNames_AuditAndDashboardNamePeopleTokensAndProjects(t *testing.T) {
 	t.Parallel()
-	e := webtest.NewEnv(t)
-	if _, err := e.Store.CreateProject(t.Context(), store.ProjectInput{Name: "Live classes", AppID: 1234567890, Environment: "production",
-		DefaultTTL: time.Hour, MaxTTL: 24 * time.Hour, PublishAllowed: true}, []byte(webtest.TestSecret), webtest.AdminActor, store.Origin{}); err != nil {
-		t.Fatal(err)
-	}
+	e := issueProjectsEnv(t)
 	op := e.SignIn(t, "otto", store.RoleOperator)
 	res, body := e.Post(t, op, "/issue", url.Values{"app_id": {"1234567890"}, "user_id": {"alice"}, "room_id": {"room-1"}, "login": {"1"}, "mode": {"gcm"}})
 	expectStatus(t, "issue", res.StatusCode, http.StatusOK, body)

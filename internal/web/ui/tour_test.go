@@ -3,7 +3,6 @@ package ui_test
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
@@ -30,31 +29,23 @@ func TestBrowserTour_EveryPageIsAccessibleAndFitsTheScreenAtBothSizes(t *testing
 // every role, an API key and an audit sink.
 func tourEnv(t *testing.T) (*webtest.Env, store.IssuedToken) {
 	t.Helper()
-	e := webtest.NewEnv(t)
+	e := issueProjectsEnv(t)
 	e.CreateOperator(t, "ada", store.RoleAdmin)
 	e.CreateOperator(t, "otto", store.RoleOperator)
 	e.CreateOperator(t, "audrey", store.RoleAuditor)
-	for _, p := range []store.ProjectInput{
-		{Name: "Live classes", AppID: 1234567890, Environment: "production", DefaultTTL: 2 * time.Hour, MaxTTL: 24 * time.Hour, PublishAllowed: true},
-		{Name: "Watch parties", AppID: 2345678901, Environment: "staging", DefaultTTL: 30 * time.Minute, MaxTTL: 2 * time.Hour},
-	} {
-		if _, err := e.Store.CreateProject(t.Context(), p, []byte(webtest.TestSecret), webtest.AdminActor, store.Origin{}); err != nil {
-			t.Fatalf("create project %s: %v", p.Name, err)
-		}
-	}
 	withRoom := func(room string) func(*store.IssueRequest) {
 		return func(r *store.IssueRequest) {
 			r.RoomID, r.Privileges = room, &store.Privileges{Login: true, Publish: true}
 		}
 	}
-	e.IssueFor(t, 1234567890, "teacher-anna", withRoom("room-1"))
-	e.IssueFor(t, 1234567890, "student-with-a-rather-long-user-id-0042", withRoom("algebra-and-geometry-for-beginners"))
-	e.IssueFor(t, 2345678901, "viewer-7")
-	revoked := e.IssueFor(t, 1234567890, "student-bob", withRoom("room-1"))
-	if _, err := e.Store.RevokeToken(t.Context(), 1234567890, revoked.Record.ID, "left the class", webtest.OperatorActor, store.Origin{}); err != nil {
+	e.IssueFor(t, openAppID, "teacher-anna", withRoom("room-1"))
+	e.IssueFor(t, openAppID, "student-with-a-rather-long-user-id-0042", withRoom("algebra-and-geometry-for-beginners"))
+	e.IssueFor(t, closedAppID, "viewer-7")
+	revoked := e.IssueFor(t, openAppID, "student-bob", withRoom("room-1"))
+	if _, err := e.Store.RevokeToken(t.Context(), openAppID, revoked.Record.ID, "left the class", webtest.OperatorActor, store.Origin{}); err != nil {
 		t.Fatalf("revoke: %v", err)
 	}
-	e.APIKey(t, []string{store.ScopeIssue}, 1234567890)
+	e.APIKey(t, []string{store.ScopeIssue}, openAppID)
 	if _, _, err := e.Store.CreateSink(t.Context(), store.SinkInput{Name: "siem", Kind: store.SinkWebhook, URL: "https://siem.example/collector"},
 		webtest.AdminActor, store.Origin{}); err != nil {
 		t.Fatalf("create sink: %v", err)
