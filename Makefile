@@ -12,6 +12,7 @@ TEST_DB_URL = $(shell scripts/devdb.sh test-url)
 API_DOC = internal/web/api/openapi.json
 API_CLIENTS = internal/web/api/clienttest
 APILINT = tools/apilint
+AXE = tools/axe
 
 .PHONY: help run test bench generate lint api-lint api-clients fuzz db-start db-stop db-reset build chromium
 
@@ -32,7 +33,7 @@ run: ## start the console on http://localhost:8080 (private PostgreSQL under .da
 build: ## build bin/console
 	go build -trimpath -o bin/console ./cmd/console
 
-test: ## check generated code and formatting, vet, and run every test with the race detector (starts PostgreSQL, installs Chromium and rsyslog if missing)
+test: ## check generated code and formatting, vet, and run every test with the race detector (starts PostgreSQL, installs Chromium, rsyslog and axe-core if missing)
 	scripts/devdb.sh start
 	scripts/ensure-chromium.sh
 	scripts/ensure-rsyslog.sh
@@ -41,7 +42,7 @@ test: ## check generated code and formatting, vet, and run every test with the r
 		echo "templ output is stale: run 'make generate' and commit the *_templ.go files"; git status --short -- '*_templ.go'; exit 1; fi
 	@if [ -n "$$(gofmt -l $$(git ls-files '*.go' | grep -v '_templ.go$$'))" ]; then \
 		echo "gofmt would change:"; gofmt -l $$(git ls-files '*.go' | grep -v '_templ.go$$'); exit 1; fi
-	$(MAKE) --no-print-directory api-lint api-clients
+	$(MAKE) --no-print-directory api-lint api-clients $(AXE)/node_modules/.installed
 	go vet -tags apiclients ./...
 	TEST_DATABASE_URL="$${TEST_DATABASE_URL:-$(TEST_DB_URL)}" go test -tags apiclients -race -count=1 -timeout 20m ./...
 
@@ -62,6 +63,11 @@ api-lint: $(APILINT)/node_modules/.installed ## lint the served OpenAPI document
 
 $(APILINT)/node_modules/.installed: $(APILINT)/package.json $(APILINT)/package-lock.json
 	cd $(APILINT) && npm ci --no-audit --no-fund --ignore-scripts
+	touch $@
+
+# axe-core, pinned, for the browser tests' accessibility check (internal/web/ui).
+$(AXE)/node_modules/.installed: $(AXE)/package.json $(AXE)/package-lock.json
+	cd $(AXE) && npm ci --no-audit --no-fund --ignore-scripts
 	touch $@
 
 api-clients: ## generate an oapi-codegen and an ogen client from the served OpenAPI document (git-ignored) and compile them

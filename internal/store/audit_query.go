@@ -115,6 +115,30 @@ func (s *Store) listAudit(ctx context.Context, f AuditFilter, after *AuditCursor
 	return s.readAuditWithin(ctx, s.auditTextTimeout, f, after, limit, nil)
 }
 
+// CountAudit counts the events f selects, up to limit: a count above limit
+// comes back as limit+1 ("more than"). Counting stops after the time a
+// free-text search may take; the count is then -1 (not known).
+func (s *Store) CountAudit(ctx context.Context, f AuditFilter, limit int) (int64, error) {
+	conds, args := f.conditions(nil, true)
+	args = append(args, limit+1)
+	q := `SELECT count(*) FROM (SELECT 1 FROM audit_events` + whereClause(conds) + ` LIMIT $` + strconv.Itoa(len(args)) + `) AS e`
+	var n int64
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, fmt.Sprintf("SET LOCAL statement_timeout = %d", max(s.auditTextTimeout.Milliseconds(), 1))); err != nil {
+			return err
+		}
+		return tx.QueryRow(ctx, q, args...).Scan(&n)
+	})
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "57014" && ctx.Err() == nil {
+		return -1, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: count audit: %w", err)
+	}
+	return n, nil
+}
+
 // ErrAuditTooSlow means reading a page or a batch of audit events took
 // longer than allowed, so it was stopped. When the filter has a free text,
 // the error also carries a field error on q: the text is too common.
@@ -310,6 +334,9 @@ func (f AuditFilter) conditions(after *AuditCursor, withApps bool) ([]string, []
 	if f.Outcome != "" {
 		conds = append(conds, "outcome = "+arg(f.Outcome))
 	}
+	if len(f.ExceptActions) > 0 {
+		conds = append(conds, "action <> ALL("+arg(f.ExceptActions)+"::text[])")
+	}
 	if !f.From.IsZero() {
 		conds = append(conds, "occurred_at >= "+arg(f.From))
 	}
@@ -416,6 +443,10 @@ type AuditFilter struct {
 	// as are events about an AppID and no project. An API key reads the
 	// trail this way; the UI shows every event. Not a URL parameter.
 	LiveProjects bool
+	// ExceptActions leaves these actions out (the dashboard's latest
+	// activity without token.inspect). Not a URL parameter: a page read
+	// with it has no next page.
+	ExceptActions []string
 }
 
 var (

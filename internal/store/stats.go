@@ -50,19 +50,20 @@ func (s *Store) ProjectStats(ctx context.Context) ([]ProjectStats, error) {
 }
 
 // IssuedPerDay returns how many tokens were issued on each of the last days
-// UTC days, today included, oldest first, with zero for quiet days, for the
-// live project with appID. appID 0 counts every project (deleted ones too:
-// their tokens were issued).
-func (s *Store) IssuedPerDay(ctx context.Context, appID uint32, days int) ([]DailyCount, error) {
+// days of the zone loc (nil: UTC), today included, oldest first, with zero
+// for quiet days, for the live project with appID. appID 0 counts every
+// project (deleted ones too: their tokens were issued). Each day starts at
+// midnight in loc.
+func (s *Store) IssuedPerDay(ctx context.Context, appID uint32, days int, loc *time.Location) ([]DailyCount, error) {
 	if appID == 0 {
-		return s.IssuedPerDayIn(ctx, nil, days)
+		return s.IssuedPerDayIn(ctx, nil, days, loc)
 	}
-	return s.IssuedPerDayIn(ctx, []uint32{appID}, days)
+	return s.IssuedPerDayIn(ctx, []uint32{appID}, days, loc)
 }
 
 // IssuedPerDayIn is IssuedPerDay over the projects appIDs (nil: every
 // project; empty: none), for a person who reaches only some.
-func (s *Store) IssuedPerDayIn(ctx context.Context, appIDs []uint32, days int) ([]DailyCount, error) {
+func (s *Store) IssuedPerDayIn(ctx context.Context, appIDs []uint32, days int, loc *time.Location) ([]DailyCount, error) {
 	var apps []int64 // nil: every project
 	if appIDs != nil {
 		apps = make([]int64, len(appIDs))
@@ -73,17 +74,22 @@ func (s *Store) IssuedPerDayIn(ctx context.Context, appIDs []uint32, days int) (
 	if days < 1 || days > 366 {
 		return nil, fmt.Errorf("store: issued per day: days must be 1 to 366, got %d", days)
 	}
+	if loc == nil {
+		loc = time.UTC
+	}
+	// The days are the zone's calendar days (23 or 25 hours long where
+	// clocks change), counted in the zone PostgreSQL knows by the same name.
 	rows, err := s.pool.Query(ctx, `
 		WITH d AS (
-			SELECT generate_series(date_trunc('day', now() AT TIME ZONE 'UTC') - ($1::int - 1) * interval '1 day',
-				date_trunc('day', now() AT TIME ZONE 'UTC'), interval '1 day') AS day
+			SELECT generate_series(date_trunc('day', now() AT TIME ZONE $3) - ($1::int - 1) * interval '1 day',
+				date_trunc('day', now() AT TIME ZONE $3), interval '1 day') AS day
 		)
-		SELECT d.day AT TIME ZONE 'UTC' AS day, count(t.id) AS count
+		SELECT d.day AT TIME ZONE $3 AS day, count(t.id) AS count
 		FROM d LEFT JOIN issued_tokens t
-			ON t.ctime >= d.day AT TIME ZONE 'UTC' AND t.ctime < (d.day + interval '1 day') AT TIME ZONE 'UTC'
+			ON t.ctime >= d.day AT TIME ZONE $3 AND t.ctime < (d.day + interval '1 day') AT TIME ZONE $3
 			AND ($2::bigint[] IS NULL OR t.project_id IN (SELECT id FROM projects WHERE app_id = ANY($2) AND deleted_at IS NULL))
 		GROUP BY d.day
-		ORDER BY d.day`, days, apps)
+		ORDER BY d.day`, days, apps, loc.String())
 	if err != nil {
 		return nil, fmt.Errorf("store: issued per day: %w", err)
 	}
@@ -92,7 +98,7 @@ func (s *Store) IssuedPerDayIn(ctx context.Context, appIDs []uint32, days int) (
 		return nil, fmt.Errorf("store: issued per day: %w", err)
 	}
 	for i := range counts {
-		counts[i].Day = counts[i].Day.UTC()
+		counts[i].Day = counts[i].Day.In(loc)
 	}
 	return counts, nil
 }

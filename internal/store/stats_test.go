@@ -92,7 +92,7 @@ func TestStats_IssuedPerDayFillsEveryDayOldestFirst(t *testing.T) {
 		appID uint32
 		want  []int64
 	}{{0, wantAll}, {7, want7}} {
-		days, err := b.st.IssuedPerDay(b.ctx, tc.appID, 30)
+		days, err := b.st.IssuedPerDay(b.ctx, tc.appID, 30, nil)
 		if err != nil {
 			t.Fatalf("issued per day: %v", err)
 		}
@@ -114,8 +114,37 @@ func TestStats_IssuedPerDayRejectsABadRange(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	for _, days := range []int{0, -1, 367} {
-		if _, err := b.st.IssuedPerDay(b.ctx, 0, days); err == nil {
+		if _, err := b.st.IssuedPerDay(b.ctx, 0, days, nil); err == nil {
 			t.Errorf("days %d: got no error", days)
+		}
+	}
+}
+
+func TestStats_IssuedPerDayCountsTheViewersCalendarDays(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.createProject(t, 7)
+	shanghai, err := time.LoadLocation("Asia/Shanghai") // UTC+8, no daylight saving
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 20:00 UTC two days ago is 04:00 the next morning in Shanghai.
+	ctime := time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, -2).Add(20 * time.Hour)
+	issue(t, b, IssueRequest{AppID: 7, UserID: "u", Mode: token04.ModeGCM, Now: ctime})
+	for _, loc := range []*time.Location{time.UTC, shanghai} {
+		days, err := b.st.IssuedPerDay(b.ctx, 7, 30, loc)
+		if err != nil {
+			t.Fatalf("issued per day in %s: %v", loc, err)
+		}
+		want := ctime.In(loc).Format(time.DateOnly)
+		for _, d := range days {
+			if h, m, _ := d.Day.In(loc).Clock(); h != 0 || m != 0 {
+				t.Errorf("%s: day %v does not start at midnight there", loc, d.Day)
+			}
+			got := d.Day.In(loc).Format(time.DateOnly)
+			if (got == want) != (d.Count == 1) {
+				t.Errorf("%s: %s counts %d; want the token (issued %v) on %s only", loc, got, d.Count, ctime, want)
+			}
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -133,24 +134,45 @@ func (s *Store) TokenByFingerprint(ctx context.Context, fp []byte) (TokenRecord,
 
 // TokenFilter narrows the list of issued tokens.
 type TokenFilter struct {
-	AppID    uint32   // 0 = any
-	AppIDs   []uint32 // when not nil, only these projects (a person's grant; empty: none)
-	UserID   string
-	RoomID   string
-	IssuedBy string
-	State    string // TokenActive, TokenExpired, TokenRevoked or ""
+	AppID        uint32   // 0 = any
+	AppIDs       []uint32 // when not nil, only these projects (a person's grant; empty: none)
+	UserID       string
+	RoomID       string
+	UserIDPrefix string // user ids that start with it
+	RoomIDPrefix string // room ids that start with it
+	IssuedBy     string
+	Channel      string    // ChannelUI, ChannelAPI, ChannelCLI or ""
+	IssuedFrom   time.Time // issued at or after; zero = open
+	IssuedTo     time.Time // issued before; zero = open
+	State        string    // TokenActive, TokenExpired, TokenRevoked or ""
+	Sort         string    // one of TokenSorts; "" is TokenSortNewest
 }
 
-// ListTokens returns the tokens issued for live projects, newest first, at
-// most limit, older than the token with id before (keyset pagination; ""
-// for the first page).
-func (s *Store) ListTokens(ctx context.Context, f TokenFilter, before string, limit int) ([]TokenRecord, error) {
+// The orders a token list can be read in.
+const (
+	TokenSortNewest       = "-issued" // the default
+	TokenSortOldest       = "issued"
+	TokenSortExpiresFirst = "expires"
+	TokenSortExpiresLast  = "-expires"
+)
+
+// TokenSorts are the orders ListTokens accepts.
+var TokenSorts = []string{TokenSortNewest, TokenSortOldest, TokenSortExpiresFirst, TokenSortExpiresLast}
+
+// conditions turns the filter into SQL conditions and their arguments.
+func (f TokenFilter) conditions() ([]string, []any, error) {
 	v := validator{}
 	v.checkText("user_id", f.UserID)
 	v.checkText("room_id", f.RoomID)
+	v.checkText("user_id", f.UserIDPrefix)
+	v.checkText("room_id", f.RoomIDPrefix)
 	v.checkText("issued_by", f.IssuedBy)
+	v.check(f.Channel == "" || f.Channel == ChannelUI || f.Channel == ChannelAPI || f.Channel == ChannelCLI, "channel", "must be ui, api or cli")
+	v.check(f.IssuedFrom.IsZero() || f.IssuedTo.IsZero() || f.IssuedFrom.Before(f.IssuedTo), "issued_to", "must be after the start")
+	v.check(f.Sort == "" || slices.Contains(TokenSorts, f.Sort), "sort", "must be one of %s", strings.Join(TokenSorts, ", "))
+	v.check(f.State == "" || f.State == TokenActive || f.State == TokenExpired || f.State == TokenRevoked, "state", "must be active, expired or revoked")
 	if err := v.err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var where []string
 	var args []any
@@ -170,14 +192,25 @@ func (s *Store) ListTokens(ctx context.Context, f TokenFilter, before string, li
 		}
 		add("app_id = ANY($%d)", apps)
 	}
-	if f.UserID != "" {
-		add("user_id = $%d", f.UserID)
-	}
-	if f.RoomID != "" {
-		add("room_id = $%d", f.RoomID)
+	for _, c := range []struct{ column, exact, prefix string }{{"user_id", f.UserID, f.UserIDPrefix}, {"room_id", f.RoomID, f.RoomIDPrefix}} {
+		if c.exact != "" {
+			add(c.column+" = $%d", c.exact)
+		}
+		if c.prefix != "" {
+			add(c.column+` LIKE $%d || '%%'`, escapeLike(c.prefix))
+		}
 	}
 	if f.IssuedBy != "" {
 		add("issued_by_name = $%d", f.IssuedBy)
+	}
+	if f.Channel != "" {
+		add("channel = $%d", f.Channel)
+	}
+	if !f.IssuedFrom.IsZero() {
+		add("ctime >= $%d", f.IssuedFrom)
+	}
+	if !f.IssuedTo.IsZero() {
+		add("ctime < $%d", f.IssuedTo)
 	}
 	switch f.State {
 	case TokenActive:
@@ -186,9 +219,26 @@ func (s *Store) ListTokens(ctx context.Context, f TokenFilter, before string, li
 		where = append(where, "revoked_at IS NULL AND expire <= now()")
 	case TokenRevoked:
 		where = append(where, "revoked_at IS NOT NULL")
-	case "":
-	default:
-		return nil, &ValidationError{Fields: map[string]string{"state": "must be active, expired or revoked"}}
+	}
+	return where, args, nil
+}
+
+// ListTokens returns the tokens issued for live projects in the filter's
+// order (newest first by default), at most limit, after the token with id
+// before in that order (keyset pagination; "" for the first page).
+func (s *Store) ListTokens(ctx context.Context, f TokenFilter, before string, limit int) ([]TokenRecord, error) {
+	where, args, err := f.conditions()
+	if err != nil {
+		return nil, err
+	}
+	column, dir, cmp := "ctime", "DESC", "<"
+	switch f.Sort {
+	case TokenSortOldest:
+		dir, cmp = "ASC", ">"
+	case TokenSortExpiresFirst:
+		column, dir, cmp = "expire", "ASC", ">"
+	case TokenSortExpiresLast:
+		column = "expire"
 	}
 	if before != "" {
 		if !uuidRe.MatchString(before) {
@@ -196,12 +246,25 @@ func (s *Store) ListTokens(ctx context.Context, f TokenFilter, before string, li
 		}
 		args = append(args, before)
 		n := len(args)
-		where = append(where, fmt.Sprintf("(ctime, id) < (SELECT ctime, id FROM issued_tokens WHERE id = $%d)", n))
+		where = append(where, fmt.Sprintf("(%s, id) %s (SELECT %s, id FROM issued_tokens WHERE id = $%d)", column, cmp, column, n))
 	}
 	q := `SELECT ` + tokenColumns + ` FROM issued_tokens WHERE ` + strings.Join(where, " AND ")
 	args = append(args, limit)
-	q += fmt.Sprintf(` ORDER BY ctime DESC, id DESC LIMIT $%d`, len(args))
+	q += fmt.Sprintf(` ORDER BY %s %s, id %s LIMIT $%d`, column, dir, dir, len(args))
 	return collectTokens(s.pool.Query(ctx, q, args...))
+}
+
+// CountTokens counts the tokens ListTokens would list with f, every page.
+func (s *Store) CountTokens(ctx context.Context, f TokenFilter) (int64, error) {
+	where, args, err := f.conditions()
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM issued_tokens WHERE `+strings.Join(where, " AND "), args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: count tokens: %w", err)
+	}
+	return n, nil
 }
 
 // revoke marks rec revoked (if it is not already), queues its kicks and
@@ -367,4 +430,28 @@ func validateReason(reason string) error {
 	v := validator{}
 	v.checkReason(reason)
 	return v.err()
+}
+
+// TokensByID returns the records of the tokens with these ids, by id, for
+// naming them where only their id is at hand (audit targets). Ids that are
+// not token ids, or of no record, are left out.
+func (s *Store) TokensByID(ctx context.Context, ids []string) (map[string]TokenRecord, error) {
+	var valid []string
+	for _, id := range ids {
+		if uuidRe.MatchString(id) {
+			valid = append(valid, strings.ToLower(id))
+		}
+	}
+	out := map[string]TokenRecord{}
+	if len(valid) == 0 {
+		return out, nil
+	}
+	recs, err := collectTokens(s.pool.Query(ctx, `SELECT `+tokenColumns+` FROM issued_tokens WHERE id = ANY($1::uuid[])`, valid))
+	if err != nil {
+		return nil, fmt.Errorf("store: tokens by id: %w", err)
+	}
+	for _, r := range recs {
+		out[r.ID] = r
+	}
+	return out, nil
 }

@@ -49,7 +49,7 @@ func APIKeysView(m APIKeysModel) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		} else {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "<div class=\"table-wrap\"><table data-testid=\"apikey-table\"><thead><tr><th>Name</th><th>Prefix</th><th>Scopes</th><th>Projects</th><th>Expires</th><th>Last used</th><th>State</th><th></th></tr></thead> <tbody>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "<div class=\"table-wrap\"><table data-testid=\"apikey-table\"><thead><tr><th>Name</th><th>Prefix</th><th>Scopes</th><th>Projects</th><th>Expires</th><th>Last used</th><th>State</th><th><span class=\"sr-only\">Actions</span></th></tr></thead> <tbody>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

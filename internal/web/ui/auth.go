@@ -32,6 +32,7 @@ func (s *Server) ui(act web.Action, h http.HandlerFunc) http.Handler {
 			return
 		}
 		op, _ := web.OperatorFrom(r)
+		r = s.withZone(w, r)
 		if !may(r, act, 0) {
 			reason := "role " + op.Role + " may not use this page"
 			msg := "Your role (" + op.Role + ") cannot do this. Ask an admin if you need it."
@@ -109,6 +110,16 @@ func scopeAudit(r *http.Request, f store.AuditFilter) (store.AuditFilter, bool) 
 	}
 	f.AppIDs = apps
 	return f, len(apps) > 0
+}
+
+// auditCount counts the audit events f selects among those the signed-in
+// person may read, up to limit (store.CountAudit).
+func (s *Server) auditCount(r *http.Request, f store.AuditFilter, limit int) (int64, error) {
+	f, ok := scopeAudit(r, f)
+	if !ok {
+		return 0, nil
+	}
+	return s.Store.CountAudit(r.Context(), f, limit)
 }
 
 // auditPage is a page of the audit events f selects among those the

@@ -16,11 +16,28 @@ import (
 )
 
 // Bounds of a browser test: starting Chromium, then everything the test
-// does in it (every page, every download). The journey takes 10–20 s on an
-// idle two-core machine and up to 45 s on a busy one.
+// does in it (every page, every download, every accessibility scan). The
+// journey takes 15–30 s on an idle two-core machine and up to 80 s on a busy
+// one, where it runs beside the other browser tests.
 const (
 	browserStartTimeout = 30 * time.Second
-	browserTimeout      = 60 * time.Second
+	browserTimeout      = 150 * time.Second
+)
+
+// viewport is a screen the browser tests look at the console through.
+type viewport struct {
+	name          string // the suffix of the screenshots taken at this size
+	width, height int64
+	mobile        bool // a phone: mobile layout, touch, portrait
+}
+
+// The two screens every page is checked at, a laptop and a phone, and the
+// narrowest phone the console is made for (the tour checks it too).
+var (
+	desktop     = viewport{name: "desktop", width: 1366, height: 900}
+	phone       = viewport{name: "phone", width: 390, height: 844, mobile: true}
+	narrowPhone = viewport{name: "phone360", width: 360, height: 740, mobile: true}
+	viewports   = []viewport{desktop, phone}
 )
 
 // chromePath finds the Chromium the browser tests drive: $CHROME_BIN, else the
@@ -53,19 +70,9 @@ func screenshotDir(t *testing.T) string {
 	t.Helper()
 	dir := os.Getenv("TEST_OUTPUT_DIR")
 	if dir == "" {
-		root, err := os.Getwd()
+		root, err := moduleRoot()
 		if err != nil {
-			t.Fatal(err)
-		}
-		for {
-			if _, err := os.Stat(filepath.Join(root, "go.mod")); err == nil {
-				break
-			}
-			parent := filepath.Dir(root)
-			if parent == root {
-				t.Fatal("screenshots: no go.mod above the working directory; set TEST_OUTPUT_DIR")
-			}
-			root = parent
+			t.Fatalf("screenshots: no go.mod above the working directory (%v); set TEST_OUTPUT_DIR", err)
 		}
 		dir = filepath.Join(root, "test-output", "screenshots")
 	}
@@ -86,13 +93,21 @@ type headless struct {
 	ctx      context.Context // the browser's first tab; people's tabs derive from it
 	deadline time.Time       // when the test's work in the browser must be done
 	shots    string          // screenshot folder, "" for none
+	screen   viewport        // the size every tab shows pages at
 	pages    []seenPage
 }
 
-// newHeadless starts Chromium with a fresh profile. It must start within
-// browserStartTimeout; the tabs it opens then have browserTimeout for all
-// their work. Chromium stops when t ends.
+// newHeadless starts Chromium at desktop size; see newHeadlessAt.
 func newHeadless(t *testing.T, shots bool) *headless {
+	t.Helper()
+	return newHeadlessAt(t, shots, desktop)
+}
+
+// newHeadlessAt starts Chromium with a fresh profile, its tabs showing pages
+// at the size of screen. It must start within browserStartTimeout; the tabs
+// it opens then have browserTimeout for all their work. Chromium stops when
+// t ends.
+func newHeadlessAt(t *testing.T, shots bool, screen viewport) *headless {
 	t.Helper()
 	bin := chromePath(t)
 	profile := t.TempDir()
@@ -107,7 +122,7 @@ func newHeadless(t *testing.T, shots bool) *headless {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-quic", true),
 		chromedp.UserDataDir(profile),
-		chromedp.WindowSize(1280, 900),
+		chromedp.WindowSize(int(screen.width), int(screen.height)),
 	)
 	// The first run binds the browser's life to its context, so the start
 	// is bounded by a timer that cancels the allocator, not by a deadline.
@@ -129,7 +144,7 @@ func newHeadless(t *testing.T, shots bool) *headless {
 		t.Fatalf("start Chromium %s: %v", bin, err)
 	}
 	t.Logf("Chromium %s started in %v", bin, time.Since(start).Round(time.Millisecond))
-	h := &headless{ctx: browserCtx, deadline: time.Now().Add(browserTimeout)}
+	h := &headless{ctx: browserCtx, deadline: time.Now().Add(browserTimeout), screen: screen}
 	if shots {
 		h.shots = screenshotDir(t)
 	}
@@ -154,8 +169,12 @@ func (h *headless) newTab(t *testing.T, who, base string) *tab {
 		cancel()
 		cancelTab()
 	})
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("%s: open a tab: %v", who, err)
+	emulate := []chromedp.EmulateViewportOption{chromedp.EmulateLandscape}
+	if h.screen.mobile {
+		emulate = []chromedp.EmulateViewportOption{chromedp.EmulatePortrait, chromedp.EmulateMobile, chromedp.EmulateTouch}
+	}
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(h.screen.width, h.screen.height, emulate...)); err != nil {
+		t.Fatalf("%s: open a tab at %s size: %v", who, h.screen.name, err)
 	}
 	return &tab{h: h, who: who, base: base, ctx: ctx}
 }
@@ -222,14 +241,17 @@ func (b *tab) signIn(t *testing.T, username, password string, shot string) {
 		chromedp.SendKeys(tid("login-username"), username),
 		chromedp.SendKeys(tid("login-password"), password),
 	)
-	b.follow(t, "sign in", tid("login-submit"), tid("who"))
-	if got := run(t, b, "read who is signed in", chromedp.Text(tid("who"))); got != username {
+	b.follow(t, "sign in", tid("login-submit"), chromedp.CSS("#main"))
+	// On a phone the name sits in the folded menu: read it, seen or not.
+	if got := run(t, b, "read who is signed in", chromedp.JavascriptAttribute[string](tid("who"), "textContent")); got != username {
 		t.Fatalf("%s: signed in as %q, want %q", b.who, got, username)
 	}
 }
 
 // capture records the page's HTML and, when the test keeps screenshots,
-// saves a full-page PNG named name.png. It returns the HTML.
+// saves a full-page PNG named name-desktop.png or name-phone.png. A page of
+// the console (not another site the test passes through) must also pass the
+// page checks (checkPage). It returns the HTML.
 func (b *tab) capture(t *testing.T, name string) string {
 	t.Helper()
 	html := run(t, b, "read the page HTML", chromedp.OuterHTML(chromedp.CSS("html")))
@@ -237,10 +259,13 @@ func (b *tab) capture(t *testing.T, name string) string {
 	b.h.pages = append(b.h.pages, seenPage{name: name, url: url, html: html})
 	if b.h.shots != "" {
 		png := run(t, b, "screenshot "+name, chromedp.FullScreenshot(100)) // quality 100 => PNG
-		path := filepath.Join(b.h.shots, name+".png")
+		path := filepath.Join(b.h.shots, name+"-"+b.h.screen.name+".png")
 		if err := os.WriteFile(path, png, 0o644); err != nil {
 			t.Fatalf("save screenshot: %v", err)
 		}
+	}
+	if strings.HasPrefix(url, b.base+"/") {
+		b.checkPage(t, name)
 	}
 	return html
 }

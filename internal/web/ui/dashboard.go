@@ -10,12 +10,14 @@ import (
 // DashboardModel is the overview: token counts per project, tokens issued per
 // day and the latest audit events.
 type DashboardModel struct {
-	Projects []store.ProjectStats
-	Total    store.ProjectStats // sums over every project
-	Chart    ChartModel
-	Events   []store.AuditEvent
-	IsAdmin  bool
-	CanIssue bool
+	Projects    []store.ProjectStats
+	Total       store.ProjectStats // sums over every project
+	Chart       ChartModel
+	Events      []store.AuditEvent
+	Names       auditNames // who and what the events name
+	AllActivity bool       // inspections are listed too (?activity=all)
+	IsAdmin     bool
+	CanIssue    bool
 }
 
 // dashboardDays is how far back the chart looks.
@@ -35,18 +37,34 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 			stats = append(stats, p)
 		}
 	}
-	days, err := s.Store.IssuedPerDayIn(ctx, web.PrincipalOf(r).AppIDsFor(web.ActView), dashboardDays)
+	days, err := s.Store.IssuedPerDayIn(ctx, web.PrincipalOf(r).AppIDsFor(web.ActView), dashboardDays, zoneOf(ctx).loc)
 	if err != nil {
 		s.Fail(w, r, err)
 		return
 	}
-	events, err := s.auditPage(r, store.AuditFilter{}, "", 10)
+	// Inspections are many and change nothing: left out unless asked for.
+	showAll := r.URL.Query().Get("activity") == "all"
+	latest := store.AuditFilter{ExceptActions: quietActions}
+	if showAll {
+		latest = store.AuditFilter{}
+	}
+	events, err := s.auditPage(r, latest, "", 10)
 	if err != nil {
 		s.Fail(w, r, err)
 		return
 	}
-	m := DashboardModel{Projects: stats, Events: events.Events, IsAdmin: isAdmin(r), CanIssue: canIssue(r),
-		Chart: newChart("dashboard-chart", "Tokens issued per day, last 30 days (UTC)", days)}
+	projects, err := s.listProjects(r, web.ActView)
+	if err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	names, err := s.auditNamesFor(r, events.Events, projects)
+	if err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	m := DashboardModel{Names: names, AllActivity: showAll, Projects: stats, Events: events.Events, IsAdmin: isAdmin(r), CanIssue: canIssue(r),
+		Chart: newChart("dashboard-chart", "Tokens issued per day, last 30 days ("+zoneName(ctx)+")", days)}
 	for _, p := range stats {
 		m.Total.Issued24h += p.Issued24h
 		m.Total.Issued7d += p.Issued7d
@@ -56,13 +74,9 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, s.page(r, "Dashboard", "dashboard"), DashboardView(m))
 }
 
-// auditAppID writes an event's AppID, or "" when it concerns no project.
-func auditAppID(e store.AuditEvent) string {
-	if e.AppID == nil {
-		return ""
-	}
-	return i64(*e.AppID)
-}
+// quietActions are the events the dashboard's latest activity leaves out
+// unless asked: looking at tokens, which changes nothing.
+var quietActions = []string{"token.inspect", "token.introspect"}
 
 // actorTypeLabel names an audit actor type for people: "operator" means a
 // person signed in to the console, whatever their role.

@@ -3,13 +3,9 @@ package ui
 import (
 	"strconv"
 	"strings"
-	"time"
 )
 
 // Small formatters the templates share.
-
-// fmtWhen is a time as shown before JavaScript localises it.
-func fmtWhen(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
 
 // envBadge is the badge class of an environment label: production stands out.
 func envBadge(env string) string {
@@ -32,6 +28,20 @@ func plural[T ~int | ~int64](n T, one, many string) string {
 		return "1 " + one
 	}
 	return i64(n) + " " + many
+}
+
+// thousands writes n with a comma between groups of three digits: 1,234.
+func thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	if neg {
+		return "-" + s
+	}
+	return s
 }
 
 // ifThen picks one of two texts.

@@ -32,6 +32,7 @@ type InspectResult struct {
 	Zego        zegoError
 	HasZego     bool // the token does not verify, or is revoked
 	AdHoc       bool
+	CanRevoke   bool // the person may revoke the token's record
 	Now         time.Time
 }
 
@@ -107,6 +108,7 @@ func (s *Server) inspect(w http.ResponseWriter, r *http.Request) {
 	fp := token04.FingerprintSum(token)
 	res := &InspectResult{Fingerprint: hexString(fp[:]), In: in, AdHoc: f.Project == inspectAdHoc, Now: time.Now()}
 	res.Zego, res.HasZego = zegoErrorFor(in, res.AdHoc)
+	res.CanRevoke = in.Record != nil && may(r, web.ActRevoke, uint32(in.Record.AppID))
 	f.Projects = projects
 	s.renderInspect(w, r, http.StatusOK, InspectPage{Form: f, Result: res})
 }
@@ -134,7 +136,9 @@ func hasProject(projects []store.Project, appID uint64) bool {
 	return false
 }
 
-// ExpiryStatus says how long the token stays valid, or since when it is not.
+// ExpiryStatus says how long the token stays valid, or since when it is not;
+// of a token that is not active (revoked, or not verified) it says only
+// when it expires, never that it is valid.
 func (res InspectResult) ExpiryStatus() string {
 	d := res.In.Decoded
 	if d == nil {
@@ -146,6 +150,8 @@ func (res InspectResult) ExpiryStatus() string {
 		return "not yet valid: created " + roughDuration(ctime.Sub(res.Now)) + " in the future"
 	case left <= 0:
 		return "expired " + roughDuration(-left) + " ago"
+	case !res.In.Active:
+		return "expires in " + roughDuration(left)
 	case left < time.Minute:
 		return "valid for less than a minute more"
 	case left < time.Hour:
@@ -169,8 +175,28 @@ func (res InspectResult) Expired() bool {
 	return res.In.Decoded != nil && res.Now.Unix() >= res.In.Decoded.Claims.Expire
 }
 
-// utcUnix shows a Unix time in UTC.
-func utcUnix(sec int64) string { return utcString(time.Unix(sec, 0)) }
+// reasonText says in plain words why a token is not active; the API's
+// code stays in the page's data-reason.
+func reasonText(reason string) string {
+	switch reason {
+	case store.ReasonMalformed:
+		return "this is not a well-formed Token04"
+	case store.ReasonUnknownSecret:
+		return "no ServerSecret kept here verifies it"
+	case store.ReasonExpired:
+		return "it has expired"
+	case store.ReasonNotYetValid:
+		return "it is not valid yet (created in the future)"
+	case store.ReasonRevoked:
+		return "it was revoked here"
+	case store.ReasonAppIDMismatch:
+		return "it was issued for another AppID"
+	case store.ReasonWrongSecret:
+		return "the secret you typed does not verify it"
+	default:
+		return reason
+	}
+}
 
 // urlQueryEscape escapes a query parameter value.
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }

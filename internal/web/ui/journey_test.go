@@ -44,19 +44,30 @@ func TestBrowserJourney_AdminCreatesProjectOperatorIssuesAndRevokesAuditorExport
 	if len(journeySecret) != token04.SecretLength {
 		t.Fatalf("journeySecret has %d characters, want %d", len(journeySecret), token04.SecretLength)
 	}
+	for _, screen := range viewports {
+		t.Run(screen.name, func(t *testing.T) {
+			t.Parallel()
+			journey(t, screen)
+		})
+	}
+}
+
+// journey is the browser journey at the size of screen: every page it
+// passes is captured, so it is also checked (checkPage).
+func journey(t *testing.T, screen viewport) {
 	e := webtest.NewEnv(t)
 	e.CreateOperator(t, "ada", store.RoleAdmin)
 	e.CreateOperator(t, "otto", store.RoleOperator)
 	e.CreateOperator(t, "audrey", store.RoleAuditor)
 	clock := newStopwatch(t)
-	h := newHeadless(t, true)
+	h := newHeadlessAt(t, true, screen)
 	clock.lap("start Chromium")
 
 	// 1. The admin creates the project through the form.
 	admin := h.newTab(t, "admin", e.URL)
 	admin.signIn(t, "ada", webtest.TestPassword, "journey-01-login")
 	admin.capture(t, "journey-02-dashboard-empty")
-	admin.follow(t, "open Projects", tid("nav-projects"), tid("project-empty"))
+	admin.navTo(t, "projects", tid("project-empty"))
 	admin.follow(t, "open New project", tid("project-new"), tid("project-form"))
 	admin.do(t, "fill the project form",
 		chromedp.SendKeys(tid("project-name"), "Live classes (browser)"),
@@ -83,7 +94,7 @@ func TestBrowserJourney_AdminCreatesProjectOperatorIssuesAndRevokesAuditorExport
 	if got := run(t, admin, "read the AppID", chromedp.Text(tid("project-appid-value"))); got != journeyAppID {
 		t.Errorf("project page: AppID %q, want %q", got, journeyAppID)
 	}
-	admin.follow(t, "open Projects", tid("nav-projects"), tid("project-row-"+journeyAppID))
+	admin.navTo(t, "projects", tid("project-row-"+journeyAppID))
 	admin.capture(t, "journey-05-projects")
 	if got := run(t, admin, "read the masked secret", chromedp.Text(tid("secret-masked"))); got != masked {
 		t.Errorf("projects list: secret shown as %q, want %q", got, masked)
@@ -94,7 +105,7 @@ func TestBrowserJourney_AdminCreatesProjectOperatorIssuesAndRevokesAuditorExport
 	op := h.newTab(t, "operator", e.URL)
 	op.signIn(t, "otto", webtest.TestPassword, "")
 	op.capture(t, "journey-06-dashboard")
-	op.follow(t, "open Issue", tid("nav-issue"), tid("issue-form"))
+	op.navTo(t, "issue", tid("issue-form"))
 	op.do(t, "fill the issue form",
 		chromedp.SetValue(tid("issue-project"), journeyAppID),
 		chromedp.SendKeys(tid("issue-user"), journeyUser),
@@ -139,7 +150,7 @@ func TestBrowserJourney_AdminCreatesProjectOperatorIssuesAndRevokesAuditorExport
 	}
 
 	// The inspector agrees: active, issued here.
-	op.follow(t, "open the Inspector", tid("nav-inspect"), tid("inspect-form"))
+	op.navTo(t, "inspect", tid("inspect-form"))
 	op.do(t, "paste the token", chromedp.SetValue(tid("inspect-token"), token)) // a paste, not typing
 	op.follow(t, "inspect", tid("inspect-submit"), tid("inspect-result"))
 	if v := run(t, op, "read the verdict", chromedp.AttributeValue(tid("inspect-verdict"), "data-active")); v.Value != "true" {
@@ -150,7 +161,7 @@ func TestBrowserJourney_AdminCreatesProjectOperatorIssuesAndRevokesAuditorExport
 
 	// 4. The operator revokes it from the Tokens page.
 	confirms := op.acceptDialogs()
-	op.follow(t, "open Tokens", tid("nav-tokens"), tid("tokens-filter"))
+	op.navTo(t, "tokens", tid("tokens-filter"))
 	row := chromedp.CSS(fmt.Sprintf(`tr[data-testid^="token-row-"]:has(td[title=%q])`, fingerprint))
 	op.do(t, "find the token's row", chromedp.WaitVisible(row))
 	attrs := run(t, op, "read the token's row", chromedp.Attributes(row))
@@ -185,7 +196,7 @@ func TestBrowserJourney_AdminCreatesProjectOperatorIssuesAndRevokesAuditorExport
 	aud := h.newTab(t, "auditor", e.URL)
 	aud.signIn(t, "audrey", webtest.TestPassword, "")
 	aud.capture(t, "journey-12-dashboard-auditor")
-	aud.follow(t, "open Audit", tid("nav-audit"), tid("audit-filter"))
+	aud.navTo(t, "audit", tid("audit-filter"))
 	aud.do(t, "filter token.issue", chromedp.SendKeys(tid("audit-filter-action"), "token.issue"))
 	aud.follow(t, "filter token.issue", tid("audit-filter-submit"), tid("audit-filter"))
 	requireAuditRows(t, aud, "action token.issue", id, "token.issue", "token.issue")
@@ -262,10 +273,15 @@ func copyToken(t *testing.T, b *tab) string {
 	if _, err := chromedp.Call(b.ctx, emulation.SetFocusEmulationEnabled, emulation.SetFocusEmulationEnabledParams{Enabled: true}); err != nil {
 		t.Fatalf("emulate focus: %v", err)
 	}
+	width := `document.querySelector("[data-testid=copy-token]").getBoundingClientRect().width`
+	before := run(t, b, "measure Copy", chromedp.Evaluate[float64](width))
 	b.do(t, "click Copy",
 		chromedp.Click(tid("copy-token")),
 		chromedp.WaitReady(chromedp.CSS(`[data-testid="copy-token"][data-copied="true"]`)),
 	)
+	if after := run(t, b, "measure Copied", chromedp.Evaluate[float64](width)); after != before {
+		t.Errorf("the Copy button is %.1f px wide, and %.1f px as Copied: want the same width", before, after)
+	}
 	return run(t, b, "read the clipboard", chromedp.Evaluate[string](`navigator.clipboard.readText()`, chromedp.EvalAwaitPromise))
 }
 
@@ -283,7 +299,7 @@ func requireAuditRows(t *testing.T, b *tab, what, id, onlyAction string, wants .
 	t.Helper()
 	rows := run(t, b, what+": read the audit table", chromedp.Evaluate[[]shownAuditRow](
 		`[...document.querySelectorAll('#audit-table tbody tr[data-action]')].map(r => ({
-			testid: r.dataset.testid, action: r.dataset.action, target: r.cells[5].textContent.trim()}))`))
+			testid: r.dataset.testid, action: r.dataset.action, target: r.dataset.targetId}))`))
 	found := map[string]string{}
 	for _, r := range rows {
 		if onlyAction != "" && r.Action != onlyAction {
@@ -444,10 +460,10 @@ func TestBrowser_PagesHaveNoCSPViolationsOrConsoleErrors(t *testing.T) {
 	admin.do(t, "fill the issue form", chromedp.SendKeys(tid("issue-user"), "user-2"))
 	admin.follow(t, "issue", tid("issue-submit"), tid("issued-token"))
 	token := strings.TrimSpace(run(t, admin, "read the token", chromedp.Text(tid("issued-token"))))
-	admin.follow(t, "open the Inspector", tid("nav-inspect"), tid("inspect-form"))
+	admin.navTo(t, "inspect", tid("inspect-form"))
 	admin.do(t, "paste the token", chromedp.SetValue(tid("inspect-token"), token))
 	admin.follow(t, "inspect", tid("inspect-submit"), tid("inspect-result"))
-	admin.follow(t, "open Audit", tid("nav-audit"), tid("audit-filter"))
+	admin.navTo(t, "audit", tid("audit-filter"))
 	admin.do(t, "open an event's details",
 		chromedp.Click(chromedp.CSS(`#audit-table details summary`)),
 		chromedp.WaitVisible(chromedp.CSS(`#audit-table details dl`)),

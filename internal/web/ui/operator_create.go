@@ -9,7 +9,8 @@ import (
 	"github.com/zegocloud-console/console/internal/web"
 )
 
-// operatorCreate adds an operator with an initial password.
+// operatorCreate adds a person (an admin, operator or auditor) with an
+// initial password.
 func (s *Server) operatorCreate(w http.ResponseWriter, r *http.Request) {
 	if !s.readForm(w, r) {
 		return
@@ -27,5 +28,5 @@ func (s *Server) operatorCreate(w http.ResponseWriter, r *http.Request) {
 		s.Fail(w, r, err)
 		return
 	}
-	seeOther(w, r, "/operators", "operator-created")
+	seeOther(w, r, "/operators", f.Role+"-added") // the store accepted the role: one of the three notices
 }

@@ -62,5 +62,5 @@ func (s *Server) renderOperators(w http.ResponseWriter, r *http.Request, status 
 	if me, ok := web.OperatorFrom(r); ok {
 		m.MeID = me.ID
 	}
-	s.render(w, r, status, s.page(r, "Operators", "operators"), OperatorsView(m))
+	s.render(w, r, status, s.page(r, "People", "operators"), OperatorsView(m))
 }

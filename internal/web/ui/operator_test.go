@@ -14,7 +14,7 @@ func TestOperator_CreateListsThemAndTheyCanSignIn(t *testing.T) {
 	admin := e.SignIn(t, "root", "admin")
 	res, body := e.Post(t, admin, "/operators", url.Values{"username": {"bob"}, "display_name": {"Bob <b>B</b>"},
 		"role": {"auditor"}, "password": {"a long enough password"}})
-	expectRedirect(t, "create", res, body, "/operators?notice=operator-created")
+	expectRedirect(t, "create", res, body, "/operators?notice=auditor-added")
 	status, body := e.Get(t, admin, "/operators")
 	expectStatus(t, "list", status, http.StatusOK, body)
 	expectIn(t, "list", body, `data-testid="operator-row-bob"`, `class="badge role-auditor"`, "Bob &lt;b&gt;B&lt;/b&gt;",

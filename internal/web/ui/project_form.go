@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"maps"
 	"net/http"
 	"slices"
@@ -26,7 +27,8 @@ type ProjectFormModel struct {
 	KickOnRevoke  bool
 	ZegoServices  []string // the ZEGO products ticked
 	ZegoRegion    string
-	SecretEntered bool // a secret was typed before the form came back with errors
+	SecretEntered bool  // a secret was typed before the form came back with errors
+	Existing      int64 // the AppID typed is this live project's: the form links to it
 	Errors        map[string]string
 }
 
@@ -58,9 +60,19 @@ func (s *Server) projectCreate(w http.ResponseWriter, r *http.Request) {
 	f, in := parseProjectForm(r, false)
 	secret := []byte(strings.TrimSpace(r.PostFormValue("secret")))
 	f.SecretEntered = len(secret) > 0
+	if in.AppID != 0 {
+		// A taken AppID is said in the same round as the other mistakes,
+		// with a link to the project that has it.
+		if p, err := s.Store.ProjectByAppID(r.Context(), in.AppID); err == nil && may(r, web.ActView, in.AppID) {
+			f.Existing = p.AppID
+		}
+	}
 	if len(f.Errors) > 0 {
 		// Report the secret's problem too, so that one round trip shows all.
 		maps.Copy(f.Errors, store.FieldErrors(store.ValidateSecret(secret)))
+		if f.Existing != 0 {
+			f.Errors["app_id"] = fmt.Sprintf("a project with AppID %d already exists", f.Existing)
+		}
 		s.renderProjectForm(w, r, http.StatusUnprocessableEntity, f)
 		return
 	}

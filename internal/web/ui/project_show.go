@@ -52,12 +52,12 @@ func (s *Server) projectShowModel(r *http.Request, appID uint32) (ProjectShowMod
 	if err != nil {
 		return ProjectShowModel{}, err
 	}
-	days, err := s.Store.IssuedPerDay(ctx, appID, dashboardDays)
+	days, err := s.Store.IssuedPerDay(ctx, appID, dashboardDays, zoneOf(ctx).loc)
 	if err != nil {
 		return ProjectShowModel{}, err
 	}
 	return ProjectShowModel{Project: p, Versions: versions, Tokens: tokens, IsAdmin: isAdmin(r), CanIssue: may(r, web.ActIssue, appID),
-		Chart: newChart("project-chart", "Tokens issued per day for "+p.Name+", last 30 days (UTC)", days), Now: time.Now()}, nil
+		Chart: newChart("project-chart", "Tokens issued per day for "+p.Name+", last 30 days ("+zoneName(ctx)+")", days), Now: time.Now()}, nil
 }
 
 // publishText says whether the project's policy allows the publish privilege.

@@ -15,6 +15,11 @@ func (s *Server) page(r *http.Request, title, nav string) Page {
 	if op, ok := web.OperatorFrom(r); ok {
 		p.Operator = &op
 	}
+	z := zoneOf(r.Context())
+	p.Zone = PageZone{Name: z.loc.String(), Known: z.known}
+	if r.Method == http.MethodGet { // the answer to a form has no address of its own to show again
+		p.Zone.UTCURL, p.Zone.LocalURL = zoneSwitchURL(r, "UTC"), zoneSwitchURL(r, "local")
+	}
 	return p
 }
 
@@ -50,11 +55,13 @@ var notices = map[string]string{
 	"tokens-revoked":          "Tokens revoked.",
 	"no-tokens-revoked":       "That user had no active tokens in this project: nothing was revoked.",
 	"verify-broken":           "Audit trail verified: the chain is broken. See the integrity panel below.",
-	"operator-created":        "Operator created.",
-	"operator-updated":        "Operator updated.",
-	"operator-disabled":       "Operator disabled: their sessions were ended and they can no longer sign in.",
-	"operator-enabled":        "Operator enabled: they can sign in again.",
-	"operator-password-reset": "Password reset. The operator's sessions were ended; they sign in with the new password.",
+	"admin-added":             "Admin added.",
+	"operator-added":          "Operator added.",
+	"auditor-added":           "Auditor added.",
+	"operator-updated":        "Account updated.",
+	"operator-disabled":       "Account disabled: their sessions were ended and they can no longer sign in.",
+	"operator-enabled":        "Account enabled: they can sign in again.",
+	"operator-password-reset": "Password reset. Their sessions were ended; they sign in with the new password.",
 	"apikey-revoked":          "API key revoked.",
 	"sink-created":            "Audit sink added.",
 	"sink-paused":             "Audit sink paused: events wait for it in the chain.",

@@ -112,6 +112,7 @@ func newRoleMatrixFixture(t *testing.T) roleMatrixFixture {
 		{"GET /issue/list", "/issue/list", nil, 0},
 		{"POST /issue/list", "/issue/list", url.Values{"app_id": {"1001"}, "users": {"user-3\nuser-4"}}, 0},
 		{"GET /tokens", "/tokens", nil, 0},
+		{"GET /tokens/export", "/tokens/export", nil, 200},
 		{"POST /projects/{appID}/tokens/{id}/revoke", "/projects/1001/tokens/" + tok.Record.ID + "/revoke", url.Values{"reason": {"matrix"}}, 0},
 		{"POST /tokens/revoke-user", "/tokens/revoke-user", url.Values{"app_id": {"1001"}, "user_id": {"user-1"}}, 0},
 		{"POST /tokens/revoke-pasted", "/tokens/revoke-pasted", url.Values{"token": {tok.Token}}, 0},

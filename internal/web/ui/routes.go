@@ -43,6 +43,7 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	mux.Handle("GET /issue/list", s.ui(web.ActIssue, s.tokenIssueListForm))
 	mux.Handle("POST /issue/list", s.ui(web.ActIssue, s.tokenIssueList))
 	mux.Handle("GET /tokens", s.ui(web.ActView, s.tokenList))
+	mux.Handle("GET /tokens/export", s.ui(web.ActView, s.tokenExport))
 	mux.Handle("POST /projects/{appID}/tokens/{id}/revoke", s.ui(web.ActRevoke, s.tokenRevoke))
 	mux.Handle("POST /tokens/revoke-user", s.ui(web.ActRevoke, s.tokenRevokeUser))
 	mux.Handle("POST /tokens/revoke-pasted", s.ui(web.ActRevoke, s.tokenRevokePasted))

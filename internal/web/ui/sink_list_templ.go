@@ -134,7 +134,7 @@ func sinkTable(sinks []store.Sink, back string) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		} else {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "<div class=\"table-wrap\"><table data-testid=\"sink-table\"><thead><tr><th>Sink</th><th>Filter</th><th>State</th><th>Lag</th><th>Delivered</th><th>Last error</th><th></th></tr></thead> <tbody>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "<div class=\"table-wrap\"><table data-testid=\"sink-table\"><thead><tr><th>Sink</th><th>Filter</th><th>State</th><th>Lag</th><th>Delivered</th><th>Last error</th><th><span class=\"sr-only\">Actions</span></th></tr></thead> <tbody>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -27,7 +27,7 @@ func SSORulesView(m SSORulesModel) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<div class=\"page-head\"><h1>Single sign-on</h1><a href=\"/operators\" class=\"btn btn-ghost\">Operators</a></div><section class=\"card\" data-testid=\"sso-rules\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<div class=\"page-head\"><h1>Single sign-on</h1><a href=\"/operators\" class=\"btn btn-ghost\">People</a></div><section class=\"card\" data-testid=\"sso-rules\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -106,13 +107,20 @@ func (s *Server) tokenIssue(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f, req := parseIssueForm(r)
+	if r.PostFormValue("choose") != "" {
+		s.issueFormFor(w, r, f)
+		return
+	}
 	if req.AppID != 0 && !s.allowApp(w, r, web.ActIssue, req.AppID) {
 		return
 	}
 	req.Channel, req.Actor, req.Origin = store.ChannelUI, web.Actor(r), s.Origin(r)
 	var issued store.IssuedToken
 	var err error
-	if len(f.Errors) == 0 {
+	if req.AppID != 0 {
+		// The store checks the rest and reports every field in one round,
+		// with what the form could not read (req.FieldErrors).
+		req.FieldErrors = maps.Clone(f.Errors)
 		issued, err = s.Store.IssueToken(r.Context(), req)
 		if fe := web.FieldErrors(err); fe != nil {
 			maps.Copy(f.Errors, fe)
@@ -132,6 +140,26 @@ func (s *Server) tokenIssue(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.render(w, r, http.StatusOK, s.page(r, "Token issued", "issue"), IssueResultView(IssueResult{Token: issued.Token, Record: issued.Record, Project: issued.Project}))
+}
+
+// issueFormFor shows the form again, as typed, for the project chosen in
+// the list, without issuing: the browser's way (without JavaScript) to see
+// the chosen project's presets, policy and privileges before issuing. A
+// preset the new project does not offer falls back to its default.
+func (s *Server) issueFormFor(w http.ResponseWriter, r *http.Request, f IssueForm) {
+	projects, err := s.issuableProjects(r)
+	if err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	f.Projects, f.Errors = projects, nil
+	if p, ok := f.Selected(); ok {
+		f.AppID = uint32(p.AppID)
+		if preset, err := strconv.ParseInt(f.TTL, 10, 64); err != nil || !slices.Contains(f.Presets(), preset) {
+			f.TTL = ""
+		}
+	}
+	s.render(w, r, http.StatusOK, s.page(r, "Issue a token", "issue"), IssueFormView(f))
 }
 
 // parseIssueForm reads the posted form into the view model (to show again

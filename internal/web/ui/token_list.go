@@ -20,18 +20,25 @@ import (
 const tokenPageSize = 50
 
 // TokenFilterForm is the token list's filter as typed (GET parameters).
+// User and Room match ids that start with them; From and To bound the
+// issue time, as dates or datetime-local values in the viewer's zone.
 type TokenFilterForm struct {
-	AppID  string
-	User   string
-	Room   string
-	Issuer string
-	State  string
+	AppID   string
+	User    string
+	Room    string
+	Issuer  string
+	Channel string
+	State   string
+	From    string
+	To      string
+	Sort    string
 }
 
 // Values is the filter as query parameters, empty ones left out.
 func (f TokenFilterForm) Values() url.Values {
 	v := url.Values{}
-	for _, kv := range [][2]string{{"app_id", f.AppID}, {"user", f.User}, {"room", f.Room}, {"issuer", f.Issuer}, {"state", f.State}} {
+	for _, kv := range [][2]string{{"app_id", f.AppID}, {"user", f.User}, {"room", f.Room}, {"issuer", f.Issuer},
+		{"channel", f.Channel}, {"state", f.State}, {"from", f.From}, {"to", f.To}, {"sort", f.Sort}} {
 		if kv[1] != "" {
 			v.Set(kv[0], kv[1])
 		}
@@ -61,7 +68,9 @@ type TokenList struct {
 	Tokens       []store.TokenRecord
 	Kicks        map[string][]store.Kick // the kicks of revoked tokens out of their rooms at ZEGO, by token id
 	Before       string                  // the cursor of this page, "" on the first
-	Next         string                  // the id to pass as before for the older page, "" on the last
+	Next         string                  // the id to pass as before for the next page, "" on the last
+	Start        int64                   // the position of the page's first token in the whole list, from 1
+	Total        int64                   // how many tokens the filter selects, every page
 	Now          time.Time
 	CanRevoke    bool
 	Error        string // why the request was refused, shown above the filters
@@ -69,11 +78,23 @@ type TokenList struct {
 	RevokePasted RevokePastedForm
 }
 
-// PageURL links to the list with the same filter, older than before.
-func (m TokenList) PageURL(before string) string {
+// projectName is the name of the listed project appID, "" when not listed.
+func (m TokenList) projectName(appID int64) string {
+	for _, p := range m.Projects {
+		if p.AppID == appID {
+			return p.Name
+		}
+	}
+	return ""
+}
+
+// PageURL links to the list with the same filter, after the token before
+// in its order (the next page, which starts at position start).
+func (m TokenList) PageURL(before string, start int64) string {
 	v := m.Filter.Values()
 	if before != "" {
 		v.Set("before", before)
+		v.Set("start", strconv.FormatInt(start, 10))
 	}
 	if len(v) == 0 {
 		return "/tokens"
@@ -81,28 +102,63 @@ func (m TokenList) PageURL(before string) string {
 	return "/tokens?" + v.Encode()
 }
 
-// tokenList shows the issued tokens, filtered, newest first, with keyset
-// pagination on the record id.
-func (s *Server) tokenList(w http.ResponseWriter, r *http.Request) {
+// tokenFilterOf reads the token list's filter from the query: the form as
+// typed, and the store's filter (limited to the person's projects). msg
+// says what is wrong with it; ok is false when the project is beyond the
+// person's grant (already answered).
+func (s *Server) tokenFilterOf(w http.ResponseWriter, r *http.Request) (form TokenFilterForm, f store.TokenFilter, msg string, ok bool) {
 	q := r.URL.Query()
-	m := TokenList{Filter: TokenFilterForm{AppID: strings.TrimSpace(q.Get("app_id")), User: strings.TrimSpace(q.Get("user")),
-		Room: strings.TrimSpace(q.Get("room")), Issuer: strings.TrimSpace(q.Get("issuer")), State: q.Get("state")},
-		Before: strings.TrimSpace(q.Get("before"))}
-	f := store.TokenFilter{UserID: m.Filter.User, RoomID: m.Filter.Room, IssuedBy: m.Filter.Issuer, State: m.Filter.State}
-	if m.Filter.AppID != "" {
-		id, err := token04.ParseAppID(m.Filter.AppID)
-		if err != nil {
-			m.Error = "project: want a ZEGO AppID, a whole number from 1 to 4294967295"
-			s.renderTokens(w, r, http.StatusBadRequest, m)
-			return
+	form = TokenFilterForm{AppID: strings.TrimSpace(q.Get("app_id")), User: strings.TrimSpace(q.Get("user")),
+		Room: strings.TrimSpace(q.Get("room")), Issuer: strings.TrimSpace(q.Get("issuer")), Channel: q.Get("channel"),
+		State: q.Get("state"), From: strings.TrimSpace(q.Get("from")), To: strings.TrimSpace(q.Get("to")), Sort: q.Get("sort")}
+	f = store.TokenFilter{UserIDPrefix: form.User, RoomIDPrefix: form.Room, IssuedBy: form.Issuer, Channel: form.Channel,
+		State: form.State, Sort: form.Sort, AppIDs: web.PrincipalOf(r).AppIDsFor(web.ActView)}
+	loc := zoneOf(r.Context()).loc
+	var bad []string
+	for _, b := range []struct {
+		name, typed string
+		dst         *time.Time
+		end         bool
+	}{{"issued from", form.From, &f.IssuedFrom, false}, {"issued to", form.To, &f.IssuedTo, true}} {
+		if b.typed == "" {
+			continue
 		}
-		f.AppID = uint32(id)
-		if !s.allowApp(w, r, web.ActView, f.AppID) {
-			return
+		t, ok := parseLocalBound(b.typed, loc, b.end)
+		if !ok {
+			bad = append(bad, b.name+": want a date such as 2025-05-01 or 2025-05-01T13:30")
+		}
+		*b.dst = t
+	}
+	if form.AppID != "" {
+		id, err := token04.ParseAppID(form.AppID)
+		if err != nil {
+			bad = append(bad, "project: want a ZEGO AppID, a whole number from 1 to 4294967295")
+		} else if f.AppID = id; !s.allowApp(w, r, web.ActView, f.AppID) {
+			return form, f, "", false
 		}
 	}
-	f.AppIDs = web.PrincipalOf(r).AppIDsFor(web.ActView)
+	return form, f, strings.Join(bad, "; "), true
+}
+
+// tokenList shows the issued tokens, filtered, in the chosen order (newest
+// first by default), with keyset pagination on the record id and the total.
+func (s *Server) tokenList(w http.ResponseWriter, r *http.Request) {
+	form, f, msg, ok := s.tokenFilterOf(w, r)
+	if !ok {
+		return
+	}
+	m := TokenList{Filter: form, Before: strings.TrimSpace(r.URL.Query().Get("before")), Start: 1, Error: msg}
+	if n, err := strconv.ParseInt(r.URL.Query().Get("start"), 10, 64); err == nil && n > 1 && m.Before != "" {
+		m.Start = n
+	}
+	if msg != "" {
+		s.renderTokens(w, r, http.StatusBadRequest, m)
+		return
+	}
 	recs, err := s.Store.ListTokens(r.Context(), f, m.Before, tokenPageSize+1)
+	if err == nil {
+		m.Total, err = s.Store.CountTokens(r.Context(), f)
+	}
 	if fe := store.FieldErrors(err); fe != nil {
 		m.Error = joinFieldErrors(fe)
 		s.renderTokens(w, r, http.StatusBadRequest, m)
@@ -114,6 +170,47 @@ func (s *Server) tokenList(w http.ResponseWriter, r *http.Request) {
 	}
 	m.setPage(recs)
 	s.renderTokens(w, r, http.StatusOK, m)
+}
+
+// SortURL links to the list with the same filter in order sort, from the
+// first page.
+func (m TokenList) SortURL(sort string) string {
+	f := m.Filter
+	f.Sort = sort
+	if sort == store.TokenSortNewest {
+		f.Sort = ""
+	}
+	return "/tokens?" + f.Values().Encode()
+}
+
+// ExportURL is the CSV export of the list's filter, every page.
+func (m TokenList) ExportURL() string {
+	f := m.Filter
+	f.Sort = ""
+	return "/tokens/export?" + f.Values().Encode()
+}
+
+// sortState is a column's aria-sort: ascending, descending or none.
+func sortState(sort, first, again string) string {
+	switch sort {
+	case first, again:
+		if strings.HasPrefix(sort, "-") {
+			return "descending"
+		}
+		return "ascending"
+	}
+	return "none"
+}
+
+// sortArrow shows the direction of an order: ↓ newest or latest first.
+func sortArrow(sort string) string { return ifThen(strings.HasPrefix(sort, "-"), "↓", "↑") }
+
+// Showing says which part of the list the page shows: "1–50 of 1,234".
+func (m TokenList) Showing() string {
+	if len(m.Tokens) == 0 {
+		return "0 of " + thousands(m.Total)
+	}
+	return thousands(m.Start) + "–" + thousands(m.Start+int64(len(m.Tokens))-1) + " of " + thousands(m.Total)
 }
 
 // setPage shows a page of records read with one more than the page holds:
@@ -219,6 +316,17 @@ func kickBadge(state string) string {
 		return "badge badge-bad"
 	}
 	return "badge badge-warn"
+}
+
+// tokenRecordURL is the token's row in the tokens list: its project and
+// user's tokens, scrolled to it (the row's id). notice, when not "", is the
+// one-line message shown above.
+func tokenRecordURL(rec store.TokenRecord, notice string) string {
+	v := url.Values{"app_id": {appIDString(rec.AppID)}, "user": {rec.UserID}}
+	if notice != "" {
+		v.Set("notice", notice)
+	}
+	return "/tokens?" + v.Encode() + "#token-" + rec.ID
 }
 
 // tokenRevokeURL is where a row's revoke form posts.

@@ -21,13 +21,17 @@ func (s *Server) tokenRevoke(w http.ResponseWriter, r *http.Request) {
 	if !s.allowApp(w, r, web.ActRevoke, appID) {
 		return
 	}
-	_, err = s.Store.RevokeToken(r.Context(), appID, strings.ToLower(r.PathValue("id")), strings.TrimSpace(r.PostFormValue("reason")), web.Actor(r), s.Origin(r))
+	rec, err := s.Store.RevokeToken(r.Context(), appID, strings.ToLower(r.PathValue("id")), strings.TrimSpace(r.PostFormValue("reason")), web.Actor(r), s.Origin(r))
 	if fe := store.FieldErrors(err); fe != nil {
 		s.reshowTokens(w, r, web.FailureOf(err).Status, TokenList{Error: "The token was not revoked: " + joinFieldErrors(fe)})
 		return
 	}
 	if err != nil {
 		s.failAs(w, r, err, "The token was not revoked.")
+		return
+	}
+	if r.PostFormValue("from") == "inspect" { // the token is not at hand any more: its record is
+		http.Redirect(w, r, tokenRecordURL(rec, "token-revoked"), http.StatusSeeOther)
 		return
 	}
 	http.Redirect(w, r, "/tokens?notice=token-revoked", http.StatusSeeOther)
@@ -92,6 +96,10 @@ func (s *Server) tokenRevokePasted(w http.ResponseWriter, r *http.Request) {
 		return
 	} else if err != nil {
 		s.failAs(w, r, err, "The token was not revoked.")
+		return
+	}
+	if r.PostFormValue("from") == "inspect" { // the token is not at hand any more: its record is
+		http.Redirect(w, r, tokenRecordURL(rec, "token-revoked"), http.StatusSeeOther)
 		return
 	}
 	http.Redirect(w, r, "/tokens?notice=token-revoked", http.StatusSeeOther)
