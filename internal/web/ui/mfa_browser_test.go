@@ -77,7 +77,7 @@ func TestBrowserMFA_FirstAdminChangesTheOneTimePasswordEnrolsAndStepsUp(t *testi
 	staleSessions(t, e)
 	admin.open(t, "/projects/2468013579", "rotate")
 	confirms := admin.acceptDialogs()
-	admin.do(t, "type a new secret", chromedp.SendKeys(tid("rotate-secret"), strings.Repeat("n", 32)))
+	admin.do(t, "type a new secret", chromedp.Click(tid("rotate-open")), chromedp.SendKeys(tid("rotate-secret"), strings.Repeat("n", 32)))
 	admin.followExpecting(t, "rotate with an old check", tid("rotate-submit"), 403, tid("stepup-code"))
 	<-confirms
 	admin.capture(t, "mfa-05-step-up")
@@ -90,7 +90,7 @@ func TestBrowserMFA_FirstAdminChangesTheOneTimePasswordEnrolsAndStepsUp(t *testi
 	if got := run(t, admin, "read the notice", chromedp.Text(tid("notice"))); !strings.Contains(got, "Confirmed") {
 		t.Errorf("after the step-up: notice %q, want it to say it is confirmed", got)
 	}
-	admin.do(t, "type the new secret again", chromedp.SendKeys(tid("rotate-secret"), strings.Repeat("n", 32)))
+	admin.do(t, "type the new secret again", chromedp.Click(tid("rotate-open")), chromedp.SendKeys(tid("rotate-secret"), strings.Repeat("n", 32)))
 	admin.follow(t, "rotate after the step-up", tid("rotate-submit"), tid("secret-version-2"))
 	<-confirms
 	h.requireNoSecretSeen(t, secret, afterEnrolment)
