@@ -32,7 +32,7 @@ func (s *Server) ui(act web.Action, h http.HandlerFunc) http.Handler {
 			return
 		}
 		op, _ := web.OperatorFrom(r)
-		r = s.withZone(w, r)
+		r = s.withLang(w, s.withZone(w, r))
 		if !may(r, act, 0) {
 			reason := "role " + op.Role + " may not use this page"
 			msg := "Your role (" + op.Role + ") cannot do this. Ask an admin if you need it."
