@@ -15,8 +15,8 @@ package i18n
 import (
 	"context"
 	"embed"
-	"errors"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"strings"

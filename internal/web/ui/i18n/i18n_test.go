@@ -7,19 +7,19 @@ import (
 
 func TestMatch_ChineseInAnyFormGetsSimplifiedChineseAndTheRestEnglish(t *testing.T) {
 	for header, want := range map[string]string{
-		"":                              "en",
-		"zh-CN,zh;q=0.9,en;q=0.8":       "zh-Hans",
-		"zh":                            "zh-Hans",
-		"zh-SG":                         "zh-Hans",
-		"zh-Hans":                       "zh-Hans",
-		"zh-TW,zh;q=0.9":                "zh-Hans",
-		"zh-HK":                         "zh-Hans",
-		"en-US,en;q=0.9,zh-CN;q=0.8":    "en",
-		"fr-FR,zh-CN;q=0.5":             "zh-Hans",
-		"de-DE,fr;q=0.8":                "en",
-		"en;q=0.1,zh;q=0.9":             "zh-Hans",
-		"not a header \xff":             "en",
-		"*":                             "en",
+		"":                           "en",
+		"zh-CN,zh;q=0.9,en;q=0.8":    "zh-Hans",
+		"zh":                         "zh-Hans",
+		"zh-SG":                      "zh-Hans",
+		"zh-Hans":                    "zh-Hans",
+		"zh-TW,zh;q=0.9":             "zh-Hans",
+		"zh-HK":                      "zh-Hans",
+		"en-US,en;q=0.9,zh-CN;q=0.8": "en",
+		"fr-FR,zh-CN;q=0.5":          "zh-Hans",
+		"de-DE,fr;q=0.8":             "en",
+		"en;q=0.1,zh;q=0.9":          "zh-Hans",
+		"not a header \xff":          "en",
+		"*":                          "en",
 	} {
 		if got := Match(header).String(); got != want {
 			t.Errorf("Accept-Language %q: got %s, want %s", header, got, want)
