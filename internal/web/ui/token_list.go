@@ -290,11 +290,11 @@ func revokedNote(by, reason *string) string { return revokedNoteIn(context.Backg
 
 // revokedNoteIn is revokedNote in the page's language.
 func revokedNoteIn(ctx context.Context, by, reason *string) string {
-	note := t(ctx, "by {{.Name}}", "Name", orAny(derefString(by), t(ctx, "unknown")))
+	name := orAny(derefString(by), t(ctx, "unknown"))
 	if r := derefString(reason); r != "" {
-		note += ": " + r
+		return t(ctx, "by {{.Name}}: {{.Reason}}", "Name", name, "Reason", r)
 	}
-	return note
+	return t(ctx, "by {{.Name}}", "Name", name)
 }
 
 // kickTitle says where each kick of a token is, with ZEGO's last answer.
