@@ -246,3 +246,21 @@ func TestTokensPage_ARevokedTokenShowsItsKickAtZEGO(t *testing.T) {
 	}
 	requireInBody(t, body, `RTC room &#34;lobby&#34;: done after 1 attempt(s), Code 0 &#34;success&#34;, RequestId `+fake.Calls()[0].RequestID)
 }
+
+func TestTokensPage_AfterARefusedRevocationTheTotalStillCountsTheListedTokens(t *testing.T) {
+	t.Parallel()
+	e := webtest.NewEnv(t)
+	e.CreateProject(t, 1001)
+	e.IssueFor(t, 1001, "erin")
+	e.IssueFor(t, 1001, "finn")
+	c := e.SignIn(t, "olivia", store.RoleOperator)
+
+	res, body := e.Post(t, c, "/tokens/revoke-pasted", url.Values{"token": {""}})
+	if res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("revoke-pasted without a token: got %d, want 422", res.StatusCode)
+	}
+	m := regexp.MustCompile(`data-testid="tokens-total">([^<]*)<`).FindStringSubmatch(body)
+	if m == nil || m[1] != "Tokens 1–2 of 2" {
+		t.Fatalf("the total above the list shown again: got %q, want %q", m, "Tokens 1–2 of 2")
+	}
+}
