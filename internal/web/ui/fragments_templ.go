@@ -546,8 +546,8 @@ func envTag(env string) templ.Component {
 }
 
 // around writes a translated sentence with its children in place of its
-// one marked placeholder (t(ctx, "… {{.Link}} …", "Link", mark)), so that a
-// sentence with a link or emphasis in it is one message in every language.
+// one placeholder whose value is mark ("… on the {{.Link}} page."), so that
+// a sentence with a link or emphasis in it is one message in every language.
 func around(msg string) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
