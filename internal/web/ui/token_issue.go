@@ -255,9 +255,13 @@ func orAny(s, fallback string) string {
 // privilegeNames lists a token's privileges in the page's language: login,
 // publish.
 func privilegeNames(ctx context.Context, rec store.TokenRecord) string {
-	names := rec.PrivilegeNames()
-	for i, n := range names {
-		names[i] = t(ctx, n)
+	list := ""
+	for i, n := range rec.PrivilegeNames() {
+		if i == 0 {
+			list = t(ctx, n)
+		} else {
+			list = t(ctx, "{{.A}}, {{.B}}", "A", list, "B", t(ctx, n))
+		}
 	}
-	return strings.Join(names, ", ")
+	return list
 }
