@@ -264,3 +264,22 @@ func TestTokensPage_AfterARefusedRevocationTheTotalStillCountsTheListedTokens(t 
 		t.Fatalf("the total above the list shown again: got %q, want %q", m, "Tokens 1–2 of 2")
 	}
 }
+
+func TestTokensPage_AFailedRevocationSaysSoInChinese(t *testing.T) {
+	t.Parallel()
+	e := webtest.NewEnv(t)
+	e.CreateProject(t, 1001)
+	it := e.IssueFor(t, 1001, "carol")
+	c := e.SignIn(t, "olivia", store.RoleOperator)
+	e.ExecAsOwner(t, `
+		CREATE FUNCTION refuse_revocations() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN RAISE EXCEPTION 'revocations refused for this test'; END $$;
+		CREATE TRIGGER refuse_revocations BEFORE UPDATE ON issued_tokens FOR EACH ROW EXECUTE FUNCTION refuse_revocations();`)
+	e.Get(t, c, "/tokens?lang=zh-Hans")
+	res, body := e.Post(t, c, "/projects/1001/tokens/"+it.Record.ID+"/revoke", url.Values{"reason": {"left the company"}})
+	if res.StatusCode != http.StatusInternalServerError {
+		t.Fatalf("got %d, want 500:\n%s", res.StatusCode, body)
+	}
+	requireInBody(t, body, "令牌未吊销。控制台无法完成此请求。")
+	requireNotInBody(t, "the failed revocation page in Chinese", body, "was not revoked", "could not complete")
+}
