@@ -231,17 +231,17 @@ func lifetime(ctx context.Context, n int64) string {
 
 // clientSnippet is ready-to-paste ZegoExpressEngine (Web) code that logs in
 // with the token. Values are JSON-quoted, so they are valid JavaScript.
-func clientSnippet(m IssueResult) string {
+func clientSnippet(ctx context.Context, m IssueResult) string {
 	q := func(s string) string { b, _ := json.Marshal(s); return string(b) }
 	room, note := q(m.Record.RoomID), ""
 	if m.Record.RoomID == "" {
-		room, note = q("your-room-id"), " // this token is not tied to a room"
+		room, note = q("your-room-id"), " // "+t(ctx, "this token is not tied to a room")
 	}
 	return fmt.Sprintf(`// ZegoExpressEngine for Web
-const zg = new ZegoExpressEngine(%d, "<server URL from the ZEGO console>");
+const zg = new ZegoExpressEngine(%d, %s);
 const token = %s;
 await zg.loginRoom(%s, token, { userID: %s, userName: %s });%s
-`, m.Record.AppID, q(m.Token), room, q(m.Record.UserID), q(m.Record.UserID), note)
+`, m.Record.AppID, q(t(ctx, "<server URL from the ZEGO console>")), q(m.Token), room, q(m.Record.UserID), q(m.Record.UserID), note)
 }
 
 // orAny returns s, or fallback when s is empty.
