@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"strconv"
 	"strings"
 )
@@ -50,4 +51,13 @@ func ifThen(cond bool, yes, no string) string {
 		return yes
 	}
 	return no
+}
+
+// sentences writes translated sentences one after the other as the page's
+// language does: a space between them in English, none in Chinese.
+func sentences(ctx context.Context, first string, more ...string) string {
+	for _, s := range more {
+		first = t(ctx, "{{.A}} {{.B}}", "A", first, "B", s)
+	}
+	return first
 }
