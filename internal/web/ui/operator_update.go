@@ -74,7 +74,7 @@ func (s *Server) operatorChanged(w http.ResponseWriter, r *http.Request, id int6
 		if field == "password" {
 			reason = tr(r, "the password {{.Reason}}", "Reason", reason)
 		}
-		msg += " " + tr(r, "{{.Reason}}.", "Reason", reason)
+		msg = tr(r, "{{.A}} {{.B}}", "A", msg, "B", tr(r, "{{.Reason}}.", "Reason", reason))
 	}
 	s.renderOperators(w, r, http.StatusUnprocessableEntity, OperatorsModel{Form: OperatorForm{Role: store.RoleOperator}, Alert: msg})
 }
