@@ -2,12 +2,15 @@ package ui
 
 import (
 	"bytes"
+	"context"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -51,19 +54,24 @@ type AuditList struct {
 // selects; past it the page says "more than".
 const auditCountMax = 10_000
 
-// Showing says which part of the trail the page shows: "1–50 of 1,234".
-func (m AuditList) Showing() string {
-	of := thousands(m.Total)
+// Showing says which part of the trail the page shows, in the page's
+// language: "Events 1–50 of 1,234".
+func (m AuditList) Showing(ctx context.Context) string {
+	from, to := thousands(m.Start), thousands(m.Start+int64(len(m.Events))-1)
 	switch {
+	case len(m.Events) == 0 && m.Total < 0:
+		return t(ctx, "Events 0 of many")
+	case len(m.Events) == 0 && m.Total > auditCountMax:
+		return t(ctx, "Events 0 of more than {{.Total}}", "Total", thousands(auditCountMax))
+	case len(m.Events) == 0:
+		return t(ctx, "Events 0 of {{.Total}}", "Total", thousands(m.Total))
 	case m.Total < 0:
-		of = "many"
+		return t(ctx, "Events {{.From}}–{{.To}} of many", "From", from, "To", to)
 	case m.Total > auditCountMax:
-		of = "more than " + thousands(auditCountMax)
+		return t(ctx, "Events {{.From}}–{{.To}} of more than {{.Total}}", "From", from, "To", to, "Total", thousands(auditCountMax))
+	default:
+		return t(ctx, "Events {{.From}}–{{.To}} of {{.Total}}", "From", from, "To", to, "Total", thousands(m.Total))
 	}
-	if len(m.Events) == 0 {
-		return "0 of " + of
-	}
-	return thousands(m.Start) + "–" + thousands(m.Start+int64(len(m.Events))-1) + " of " + of
 }
 
 // RangeURL is the trail with the same filter over the last d, from the
@@ -131,7 +139,7 @@ func (s *Server) auditList(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		m.Form = AuditFilterForm{AppID: q.Get("app_id"), Actor: q.Get("actor"), Action: q.Get("action"), Outcome: q.Get("outcome"),
 			From: r.URL.Query().Get("from"), To: r.URL.Query().Get("to"), Text: q.Get("q"), Find: q.Get("fingerprint")}
-		m.Error = "The filter was not applied: " + orAny(joinFieldErrors(store.FieldErrors(err)), err.Error())
+		m.Error = tr(r, "The filter was not applied: {{.Errors}}", "Errors", orAny(fieldErrorsText(r.Context(), store.FieldErrors(err)), err.Error()))
 		s.renderAudit(w, r, http.StatusBadRequest, m)
 		return
 	}
@@ -147,12 +155,12 @@ func (s *Server) auditList(w http.ResponseWriter, r *http.Request) {
 	m.Form, m.Query, m.Cursor = auditFormOf(f, zoneOf(r.Context()).loc), f.Values().Encode(), q.Get("cursor")
 	page, err := s.auditPage(r, f, m.Cursor, auditPageSize)
 	if errors.Is(err, store.ErrBadCursor) {
-		m.Error, m.Cursor = "This page link is not valid (bad cursor). Start again from the newest events.", ""
+		m.Error, m.Cursor = tr(r, "This page link is not valid (bad cursor). Start again from the newest events."), ""
 		s.renderAudit(w, r, http.StatusBadRequest, m)
 		return
 	}
 	if fe := store.FieldErrors(err); fe != nil {
-		m.Error = "The search was not run: " + joinFieldErrors(fe)
+		m.Error = tr(r, "The search was not run: {{.Errors}}", "Errors", fieldErrorsText(r.Context(), fe))
 		s.renderAudit(w, r, http.StatusBadRequest, m)
 		return
 	}
@@ -264,15 +272,36 @@ func optInt(p *int64) string {
 
 // sealLagText says in one sentence how many events wait for their place
 // in the chain.
-func sealLagText(n int64, oldest time.Duration) string {
-	wait := strconv.FormatFloat(oldest.Seconds(), 'f', 1, 64) + " s"
-	switch n {
-	case 0:
-		return "Every event is sealed into the chain."
-	case 1:
-		return "1 event waiting to be sealed, for " + wait + "."
+func sealLagText(ctx context.Context, n int64, oldest time.Duration) string {
+	if n == 0 {
+		return t(ctx, "Every event is sealed into the chain.")
+	}
+	return tn(ctx, "{{.Count}} events waiting to be sealed, the oldest for {{.Seconds}} s.", n,
+		"Seconds", strconv.FormatFloat(oldest.Seconds(), 'f', 1, 64))
+}
+
+// fieldErrorsText is the field messages of a filter as one line in the
+// page's language: "q: search for at least 3 characters; to: …". Field
+// names stay as they are in the address.
+func fieldErrorsText(ctx context.Context, fe map[string]string) string {
+	parts := make([]string, 0, len(fe))
+	for _, name := range slices.Sorted(maps.Keys(fe)) {
+		parts = append(parts, t(ctx, "{{.Field}}: {{.Message}}", "Field", name, "Message", t(ctx, fe[name])))
+	}
+	return strings.Join(parts, t(ctx, "; "))
+}
+
+// outcomeText names an audit outcome in the page's language.
+func outcomeText(ctx context.Context, outcome string) string {
+	switch outcome {
+	case store.OutcomeSuccess:
+		return t(ctx, "success")
+	case store.OutcomeDenied:
+		return t(ctx, "denied")
+	case store.OutcomeError:
+		return t(ctx, "error")
 	default:
-		return thousands(n) + " events waiting to be sealed, the oldest for " + wait + "."
+		return outcome
 	}
 }
 
@@ -303,4 +332,17 @@ func (m AuditList) projectListed() bool {
 		}
 	}
 	return m.Form.AppID == ""
+}
+
+// verifiedText is what the last verification found, in the page's
+// language: "120 events verified (seq 1..120), 3 signed checkpoints". Where
+// the chain broke, the store's account of the break is shown as it was
+// recorded (English): it names sequence numbers and ids for an expert.
+func verifiedText(ctx context.Context, v store.VerifyReport) string {
+	if !v.OK {
+		return v.Message
+	}
+	return t(ctx, "{{.Events}} events verified (seq {{.First}}..{{.Last}}), {{.Checkpoints}} signed checkpoints",
+		"Events", strconv.FormatInt(v.Events, 10), "First", strconv.FormatInt(v.FirstSeq, 10),
+		"Last", strconv.FormatInt(v.LastSeq, 10), "Checkpoints", strconv.Itoa(v.Checkpoints))
 }

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 
@@ -11,6 +12,7 @@ import (
 // way people know them: "audrey (auditor)", "token alice @ room-1",
 // "Live classes (1234567890)", instead of ids.
 type auditNames struct {
+	ctx      context.Context // the page's language
 	projects map[int64]string // live project names by AppID
 	people   map[string]store.Operator
 	tokens   map[string]store.TokenRecord
@@ -21,7 +23,7 @@ type auditNames struct {
 // auditNamesFor looks up what the events name, in one query per kind.
 func (s *Server) auditNamesFor(r *http.Request, events []store.AuditEvent, projects []store.Project) (auditNames, error) {
 	ctx := r.Context()
-	n := auditNames{projects: map[int64]string{}, people: map[string]store.Operator{}, keys: map[string]string{}, sinks: map[string]string{}}
+	n := auditNames{ctx: ctx, projects: map[int64]string{}, people: map[string]store.Operator{}, keys: map[string]string{}, sinks: map[string]string{}}
 	for _, p := range projects {
 		n.projects[p.AppID] = p.Name
 	}
@@ -68,6 +70,14 @@ func (s *Server) auditNamesFor(r *http.Request, events []store.AuditEvent, proje
 	return n, nil
 }
 
+// lang is the context that carries the page's language.
+func (n auditNames) lang() context.Context {
+	if n.ctx == nil {
+		return context.Background()
+	}
+	return n.ctx
+}
+
 // actorRole is the role of the console account behind an event, "" for
 // other actors or an account since deleted.
 func (n auditNames) actorRole(e store.AuditEvent) string {
@@ -83,7 +93,11 @@ func (n auditNames) project(appID *int64) string {
 	if appID == nil {
 		return ""
 	}
-	return projectLabel(n.projects[*appID], *appID)
+	name := n.projects[*appID]
+	if name == "" {
+		return appIDString(*appID)
+	}
+	return t(n.lang(), "{{.Name}} ({{.AppID}})", "Name", name, "AppID", appIDString(*appID))
 }
 
 // projectLabel is "Name (AppID)", or the AppID alone without a name.
@@ -98,11 +112,11 @@ func projectLabel(name string, appID int64) string {
 func (n auditNames) targetName(e store.AuditEvent) string {
 	switch e.TargetType {
 	case "token":
-		if t, ok := n.tokens[e.TargetID]; ok {
-			if t.RoomID != "" {
-				return t.UserID + " @ " + t.RoomID
+		if tok, ok := n.tokens[e.TargetID]; ok {
+			if tok.RoomID != "" {
+				return t(n.lang(), "{{.User}} @ {{.Room}}", "User", tok.UserID, "Room", tok.RoomID)
 			}
-			return t.UserID
+			return tok.UserID
 		}
 	case "operator":
 		return n.people[e.TargetID].Username
