@@ -12,7 +12,7 @@ import (
 // way people know them: "audrey (auditor)", "token alice @ room-1",
 // "Live classes (1234567890)", instead of ids.
 type auditNames struct {
-	ctx      context.Context // the page's language
+	ctx      context.Context  // the page's language
 	projects map[int64]string // live project names by AppID
 	people   map[string]store.Operator
 	tokens   map[string]store.TokenRecord
