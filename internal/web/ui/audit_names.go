@@ -84,7 +84,50 @@ func (n auditNames) actorRole(e store.AuditEvent) string {
 	if e.ActorType != store.ActorOperator {
 		return ""
 	}
-	return n.people[e.ActorID].Role
+	switch role := n.people[e.ActorID].Role; role {
+	case store.RoleAdmin, store.RoleOperator, store.RoleAuditor:
+		return t(n.lang(), role)
+	default:
+		return role
+	}
+}
+
+// targetType names the kind of thing an event is about in the page's
+// language; in English, as the trail records it (token, api_key, …).
+func (n auditNames) targetType(e store.AuditEvent) string {
+	ctx := n.lang()
+	switch e.TargetType {
+	case "token":
+		return t(ctx, "token")
+	case "project":
+		return t(ctx, "project")
+	case "operator":
+		return t(ctx, "operator")
+	case "api_key":
+		return t(ctx, "api_key")
+	case "sink":
+		return t(ctx, "sink")
+	case "audit":
+		return t(ctx, "audit")
+	case "audit_chain":
+		return t(ctx, "audit_chain")
+	case "audit_trail":
+		return t(ctx, "audit_trail")
+	case "master_key":
+		return t(ctx, "master_key")
+	case "request":
+		return t(ctx, "request")
+	case "room":
+		return t(ctx, "room")
+	case "route":
+		return t(ctx, "route")
+	case "sso":
+		return t(ctx, "sso")
+	case "user":
+		return t(ctx, "user")
+	default:
+		return e.TargetType
+	}
 }
 
 // project names an event's project: "Live classes (1234567890)", or the
