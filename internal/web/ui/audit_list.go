@@ -335,14 +335,63 @@ func (m AuditList) projectListed() bool {
 }
 
 // verifiedText is what the last verification found, in the page's
-// language: "120 events verified (seq 1..120), 3 signed checkpoints". Where
-// the chain broke, the store's account of the break is shown as it was
-// recorded (English): it names sequence numbers and ids for an expert.
+// language: "120 events verified (seq 1..120), 3 signed checkpoints", or
+// where and how the chain broke (chainBreaks).
 func verifiedText(ctx context.Context, v store.VerifyReport) string {
 	if !v.OK {
-		return v.Message
+		return chainBreakText(ctx, v.Message)
 	}
 	return t(ctx, "{{.Events}} events verified (seq {{.First}}..{{.Last}}), {{.Checkpoints}} signed checkpoints",
 		"Events", strconv.FormatInt(v.Events, 10), "First", strconv.FormatInt(v.FirstSeq, 10),
 		"Last", strconv.FormatInt(v.LastSeq, 10), "Checkpoints", strconv.Itoa(v.Checkpoints))
+}
+
+// chainBreaks are the store's accounts of a broken chain (the message of a
+// failed verification, kept in English with the verification), as message
+// ids: each placeholder stands for a number or a word of the account.
+var chainBreaks = []string{
+	"the chain starts at seq {{.A}} with no signed prune checkpoint before it: events 1..{{.B}} were deleted",
+	"events {{.A}}..{{.B}} are missing after the prune checkpoint at seq {{.C}}",
+	"the prune checkpoint at seq {{.A}}, which the chain starts from, has a bad MAC",
+	"event id {{.A}} is marked sealed but has no chain position: its seal was removed",
+	"event seq {{.A}} is missing (the next is {{.B}}): deleted",
+	"the chain starts at seq {{.A}} but does not continue the prune checkpoint at seq {{.B}}",
+	"event seq {{.A}} (id {{.B}}) does not follow seq {{.C}}: events were reordered, swapped or inserted",
+	"event seq {{.A}} (id {{.B}}) differs from what was sealed: its content was changed",
+	"event seq {{.A}} (id {{.B}}) has a chain position but no seal time",
+	"the {{.A}} checkpoint at seq {{.B}} has a bad MAC: it was forged or altered",
+	"the chain at seq {{.A}} differs from its signed checkpoint: the chain was rewritten at or before seq {{.B}}",
+	"a checkpoint was signed at seq {{.A}} but the chain ends at seq {{.B}}: events were removed from the end",
+	"the chain reaches seq {{.A}} but no head was ever signed",
+	"the signed head (seq {{.A}}) has a bad MAC: it was forged or altered",
+	"events seq {{.A}}..{{.B}} lie past the signed head: they were appended outside the sealer",
+	"the signed head is seq {{.A}} but the chain ends at seq {{.B}}: events were removed from the end",
+	"the last event (seq {{.A}}) is not the one the sealer signed",
+}
+
+// chainBreakRes match the accounts of chainBreaks, in the same order.
+var chainBreakRes = func() []*regexp.Regexp {
+	res := make([]*regexp.Regexp, len(chainBreaks))
+	for i, id := range chainBreaks {
+		res[i] = regexp.MustCompile("^" + placeholderRe.ReplaceAllString(regexp.QuoteMeta(id), `(\w+)`) + "$")
+	}
+	return res
+}()
+
+// placeholderRe is a placeholder of chainBreaks, as regexp.QuoteMeta writes it.
+var placeholderRe = regexp.MustCompile(`\\\{\\\{\\\.[A-C]\\\}\\\}`)
+
+// chainBreakText is the store's account of a broken chain in the page's
+// language; an account it does not know is shown as it was recorded.
+func chainBreakText(ctx context.Context, msg string) string {
+	for i, re := range chainBreakRes {
+		if m := re.FindStringSubmatch(msg); m != nil {
+			args := make([]any, 0, 2*(len(m)-1))
+			for j, v := range m[1:] {
+				args = append(args, string(rune('A'+j)), v)
+			}
+			return t(ctx, chainBreaks[i], args...)
+		}
+	}
+	return msg
 }

@@ -1,0 +1,59 @@
+package ui
+
+import (
+	"context"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"unicode"
+
+	"github.com/zegocloud-console/console/internal/store"
+	"github.com/zegocloud-console/console/internal/web/ui/i18n"
+)
+
+func TestVerifiedText_ABrokenChainIsExplainedInThePagesLanguage(t *testing.T) {
+	t.Parallel()
+	zh := i18n.With(context.Background(), i18n.New(i18n.Chinese))
+	for _, msg := range []string{
+		"event seq 42 (id 57) differs from what was sealed: its content was changed",
+		"events 3..9 are missing after the prune checkpoint at seq 2",
+		"the daily checkpoint at seq 1000 has a bad MAC: it was forged or altered",
+		"the last event (seq 7) is not the one the sealer signed",
+	} {
+		rep := store.VerifyReport{OK: false, Message: msg}
+		if got := verifiedText(context.Background(), rep); got != msg {
+			t.Errorf("English: got %q, want the recorded message %q", got, msg)
+		}
+		got := verifiedText(zh, rep)
+		if got == msg || !strings.ContainsFunc(got, func(r rune) bool { return unicode.Is(unicode.Han, r) }) {
+			t.Errorf("Chinese: got %q for %q, want it in Chinese", got, msg)
+		}
+		for _, n := range []string{"42", "57", "1000", "3..9"} {
+			if strings.Contains(msg, n) && !strings.Contains(got, strings.Split(n, "..")[0]) {
+				t.Errorf("Chinese: %q lost the number %s of %q", got, n, msg)
+			}
+		}
+	}
+}
+
+// The accounts are recognised by their English words: each must be one the
+// store writes (its format, a verb for each placeholder) and be translated.
+func TestTranslations_EveryAccountOfABrokenChainIsInTheCatalogs(t *testing.T) {
+	t.Parallel()
+	src, err := os.ReadFile("../../store/audit_verify.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	verb := regexp.MustCompile(`\{\{\.[A-C]\}\}`)
+	for _, id := range chainBreaks {
+		quoted := regexp.QuoteMeta(verb.ReplaceAllString(id, "\x00"))
+		format := regexp.MustCompile(`"` + strings.ReplaceAll(quoted, "\x00", `%[ds]`) + `"`)
+		if !format.Match(src) {
+			t.Errorf("the store writes no account %q", id)
+		}
+		if !i18n.Has(id) {
+			t.Errorf("no translation of %q", id)
+		}
+	}
+}
