@@ -57,3 +57,20 @@ func TestTranslations_EveryAccountOfABrokenChainIsInTheCatalogs(t *testing.T) {
 		}
 	}
 }
+
+func TestSinkReasonText_ADisabledSinkSaysWhyInThePagesLanguage(t *testing.T) {
+	t.Parallel()
+	zh := i18n.With(context.Background(), i18n.New(i18n.Chinese))
+	for reason, want := range map[string]string{
+		"retries exhausted after 12 attempts": "已重试 12 次，重试次数用尽",
+		"the receiver answered 410 Gone":      "接收方返回 410 Gone",
+		"something new":                       "something new",
+	} {
+		if got := sinkReasonText(zh, reason); got != want {
+			t.Errorf("%q in Chinese: got %q, want %q", reason, got, want)
+		}
+		if got := sinkReasonText(context.Background(), reason); got != reason {
+			t.Errorf("%q in English: got %q, want it as recorded", reason, got)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"maps"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -260,6 +261,22 @@ func filterText(ctx context.Context, f store.SinkFilter) string {
 		return t(ctx, "every event")
 	}
 	return strings.Join(parts, t(ctx, "; "))
+}
+
+// retriesExhausted is the reason the store gives for disabling a sink
+// whose retries ran out.
+var retriesExhausted = regexp.MustCompile(`^retries exhausted after (\d+) attempts$`)
+
+// sinkReasonText is why the store disabled a sink, in the page's language;
+// a reason it does not know is shown as it was recorded.
+func sinkReasonText(ctx context.Context, reason string) string {
+	if reason == "the receiver answered 410 Gone" {
+		return t(ctx, "the receiver answered 410 Gone")
+	}
+	if m := retriesExhausted.FindStringSubmatch(reason); m != nil {
+		return t(ctx, "retries exhausted after {{.Attempts}} attempts", "Attempts", m[1])
+	}
+	return reason
 }
 
 // sinkStateText names a sink's state in the page's language.
