@@ -286,7 +286,7 @@ func sealLagText(ctx context.Context, n int64, oldest time.Duration) string {
 func fieldErrorsText(ctx context.Context, fe map[string]string) string {
 	parts := make([]string, 0, len(fe))
 	for _, name := range slices.Sorted(maps.Keys(fe)) {
-		parts = append(parts, t(ctx, "{{.Field}}: {{.Message}}", "Field", name, "Message", t(ctx, fe[name])))
+		parts = append(parts, t(ctx, "{{.Field}}: {{.Message}}", "Field", name, "Message", fieldMessageText(ctx, fe[name])))
 	}
 	return strings.Join(parts, t(ctx, "; "))
 }
@@ -369,28 +369,41 @@ var chainBreaks = []string{
 	"the last event (seq {{.A}}) is not the one the sealer signed",
 }
 
-// chainBreakRes match the accounts of chainBreaks, in the same order.
-var chainBreakRes = func() []*regexp.Regexp {
-	res := make([]*regexp.Regexp, len(chainBreaks))
-	for i, id := range chainBreaks {
-		res[i] = regexp.MustCompile("^" + placeholderRe.ReplaceAllString(regexp.QuoteMeta(id), `(\w+)`) + "$")
-	}
-	return res
-}()
-
-// placeholderRe is a placeholder of chainBreaks, as regexp.QuoteMeta writes it.
-var placeholderRe = regexp.MustCompile(`\\\{\\\{\\\.[A-C]\\\}\\\}`)
+// chainBreakRes read the accounts of chainBreaks back.
+var chainBreakRes = readBack(chainBreaks)
 
 // chainBreakText is the store's account of a broken chain in the page's
 // language; an account it does not know is shown as it was recorded.
 func chainBreakText(ctx context.Context, msg string) string {
-	for i, re := range chainBreakRes {
+	return readBackText(ctx, chainBreaks, chainBreakRes, msg)
+}
+
+// readBack makes, for each English message id with placeholders {{.A}},
+// {{.B}} and {{.C}}, a pattern that matches the text the id's English
+// words make with any values, and reads the values out (readBackText): a
+// text another package wrote in English with numbers or names in it can
+// then be shown in the page's language.
+func readBack(ids []string) []*regexp.Regexp {
+	res := make([]*regexp.Regexp, len(ids))
+	for i, id := range ids {
+		res[i] = regexp.MustCompile("^" + placeholderRe.ReplaceAllString(regexp.QuoteMeta(id), `(.+?)`) + "$")
+	}
+	return res
+}
+
+// placeholderRe is a placeholder of readBack's ids, as regexp.QuoteMeta writes it.
+var placeholderRe = regexp.MustCompile(`\\\{\\\{\\\.[A-C]\\\}\\\}`)
+
+// readBackText writes msg in the page's language when one of res (made by
+// readBack from ids) matches it, else as it is.
+func readBackText(ctx context.Context, ids []string, res []*regexp.Regexp, msg string) string {
+	for i, re := range res {
 		if m := re.FindStringSubmatch(msg); m != nil {
 			args := make([]any, 0, 2*(len(m)-1))
 			for j, v := range m[1:] {
 				args = append(args, string(rune('A'+j)), v)
 			}
-			return t(ctx, chainBreaks[i], args...)
+			return t(ctx, ids[i], args...)
 		}
 	}
 	return msg

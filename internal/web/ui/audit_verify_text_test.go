@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"unicode"
@@ -37,20 +38,29 @@ func TestVerifiedText_ABrokenChainIsExplainedInThePagesLanguage(t *testing.T) {
 	}
 }
 
-// The accounts are recognised by their English words: each must be one the
-// store writes (its format, a verb for each placeholder) and be translated.
-func TestTranslations_EveryAccountOfABrokenChainIsInTheCatalogs(t *testing.T) {
+// The accounts of a broken chain and the store's field messages with a
+// value are recognised by their English words: each must be one the store
+// writes (its format, a verb for each placeholder; a refused destination
+// wrapped as %w) and be translated.
+func TestTranslations_EveryTextReadBackFromTheStoreIsItsAndInTheCatalogs(t *testing.T) {
 	t.Parallel()
-	src, err := os.ReadFile("../../store/audit_verify.go")
-	if err != nil {
-		t.Fatal(err)
+	var src []byte
+	for _, f := range []string{"audit_verify.go", "audit_sink_input.go", "audit_query.go"} {
+		b, err := os.ReadFile("../../store/" + f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src = append(src, b...)
 	}
-	verb := regexp.MustCompile(`\{\{\.[A-C]\}\}`)
-	for _, id := range chainBreaks {
-		quoted := regexp.QuoteMeta(verb.ReplaceAllString(id, "\x00"))
-		format := regexp.MustCompile(`"` + strings.ReplaceAll(quoted, "\x00", `%[ds]`) + `"`)
-		if !format.Match(src) {
-			t.Errorf("the store writes no account %q", id)
+	verb := regexp.MustCompile(`\{\{\.[A-Z]\}\}`)
+	writes := func(text string) bool {
+		quoted := regexp.QuoteMeta(verb.ReplaceAllString(text, "\x00"))
+		return regexp.MustCompile(`"` + strings.ReplaceAll(quoted, "\x00", `%[dsqvw]`) + `"`).Match(src)
+	}
+	for _, id := range append(slices.Clone(chainBreaks), storeFieldMessages...) {
+		outer, inner, wrapped := strings.Cut(id, "destination refused: ") // store.ErrDestinationRefused, wrapped
+		if wrapped && !((outer == "" || writes(outer+"{{.W}}")) && writes("{{.W}}: "+inner)) || !wrapped && !writes(id) {
+			t.Errorf("the store writes no %q", id)
 		}
 		if !i18n.Has(id) {
 			t.Errorf("no translation of %q", id)

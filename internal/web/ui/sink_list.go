@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"maps"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -11,6 +10,7 @@ import (
 	"github.com/zegocloud-console/console/internal/store"
 	"github.com/zegocloud-console/console/internal/token04"
 	"github.com/zegocloud-console/console/internal/web"
+	"github.com/zegocloud-console/console/internal/web/ui/i18n"
 )
 
 // SinkForm is the form that creates an audit sink, as typed.
@@ -86,7 +86,7 @@ func (s *Server) sinkCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	in.Filter.Actions = strings.FieldsFunc(f.Actions, isListSeparator)
 	headers, err := store.ParseSinkHeaders(f.Headers)
-	maps.Copy(f.Errors, store.FieldErrors(err))
+	copyFieldErrors(r, f.Errors, store.FieldErrors(err))
 	in.Headers = headers
 	if len(f.Errors) > 0 {
 		s.renderSinks(w, r, http.StatusUnprocessableEntity, SinksModel{Form: f})
@@ -94,7 +94,7 @@ func (s *Server) sinkCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	k, secret, err := s.Store.CreateSink(r.Context(), in, web.Actor(r), s.Origin(r))
 	if fe := store.FieldErrors(err); fe != nil {
-		maps.Copy(f.Errors, fe)
+		copyFieldErrors(r, f.Errors, fe)
 		s.renderSinks(w, r, http.StatusUnprocessableEntity, SinksModel{Form: f})
 		return
 	}
@@ -107,6 +107,14 @@ func (s *Server) sinkCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.render(w, r, http.StatusOK, s.page(r, "Audit sink created", "audit"), SinkSecretView(k, secret, false))
+}
+
+// copyFieldErrors adds the store's field messages to a form's, in the
+// page's language.
+func copyFieldErrors(r *http.Request, dst, fe map[string]string) {
+	for field, msg := range fe {
+		dst[field] = fieldMessageText(r.Context(), msg)
+	}
 }
 
 func isListSeparator(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' || r == '\t' }
@@ -261,6 +269,43 @@ func filterText(ctx context.Context, f store.SinkFilter) string {
 		return t(ctx, "every event")
 	}
 	return strings.Join(parts, t(ctx, "; "))
+}
+
+// storeFieldMessages are the field messages of internal/store's sink and
+// audit filter rules that carry a value (a number, a name, an address), as
+// message ids that fieldMessageText reads them back with (readBack).
+var storeFieldMessages = []string{
+	"longer than {{.A}} characters",
+	"does not apply to a {{.A}} sink",
+	"at most {{.A}} headers",
+	"{{.A}} is not a header name",
+	"{{.A}} is set by the console",
+	"the value of {{.A}} must be one line of at most 4096 bytes",
+	"want {{.A}} to {{.B}} bytes",
+	"app id {{.A}} is not a ZEGO AppID",
+	"action {{.A}}: want an action such as token.issue, or a prefix such as token.*",
+	"outcome {{.A}}: want success, denied or error",
+	"line {{.A}}: want 'Name: value'",
+	"destination refused: {{.A}} is a cloud metadata address",
+	"destination refused: {{.A}} is a link-local address",
+	"destination refused: {{.A}} is not a unicast address",
+	"destination refused: {{.A}} is a loopback or private address; allow private ranges for this sink if it is meant",
+	"{{.A}} resolves to a refused address: destination refused: {{.B}} is a cloud metadata address",
+	"{{.A}} resolves to a refused address: destination refused: {{.B}} is a link-local address",
+	"{{.A}} resolves to a refused address: destination refused: {{.B}} is not a unicast address",
+	"{{.A}} resolves to a refused address: destination refused: {{.B}} is a loopback or private address; allow private ranges for this sink if it is meant",
+}
+
+var storeFieldMessageRes = readBack(storeFieldMessages)
+
+// fieldMessageText is a field message of internal/store (English) in the
+// page's language: a fixed one by its words, one with a value by
+// storeFieldMessages; any other as it is.
+func fieldMessageText(ctx context.Context, msg string) string {
+	if i18n.Has(msg) {
+		return t(ctx, msg)
+	}
+	return readBackText(ctx, storeFieldMessages, storeFieldMessageRes, msg)
 }
 
 // retriesExhausted is the reason the store gives for disabling a sink
