@@ -3,6 +3,7 @@ package ui_test
 import (
 	"net/http"
 	"net/url"
+	"regexp"
 	"testing"
 
 	"github.com/zegocloud-console/console/internal/store"
@@ -28,4 +29,23 @@ func TestChinese_AuditAndSinkPagesExplainRefusalsInChinese(t *testing.T) {
 	status, body = e.Get(t, admin, "/audit/export?format=xml")
 	expectStatus(t, "a bad export format", status, http.StatusBadRequest, body)
 	expectIn(t, "a bad export format", body, "导出格式无效", "请选择 CSV 或 NDJSON")
+}
+
+func TestAuditPage_TheLastVerificationReadsAsOneSentenceInBothLanguages(t *testing.T) {
+	t.Parallel()
+	e := webtest.NewEnv(t)
+	admin := e.SignIn(t, "root", store.RoleAdmin)
+	e.SealAudit(t)
+	if res, body := e.Post(t, admin, "/audit/verify", url.Values{}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("verify: %d\n%.500s", res.StatusCode, body)
+	}
+	for lang, want := range map[string]*regexp.Regexp{
+		"en":      regexp.MustCompile(`verified <span><time [^>]+>[^<]+</time></span>: \d+ events verified \(seq 1\.\.\d+\), \d+ signed checkpoints`),
+		"zh-Hans": regexp.MustCompile(`校验于 <span><time [^>]+>[^<]+</time></span>： 已校验 \d+ 个事件（seq 1\.\.\d+），\d+ 个签名检查点`),
+	} {
+		_, body := e.Get(t, admin, "/audit?lang="+lang)
+		if !want.MatchString(body) {
+			t.Errorf("%s: the integrity panel does not read %s:\n%s", lang, want, between(t, body, `data-testid="audit-integrity"`, "</section>"))
+		}
+	}
 }
