@@ -139,7 +139,7 @@ func (s *Server) auditList(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		m.Form = AuditFilterForm{AppID: q.Get("app_id"), Actor: q.Get("actor"), Action: q.Get("action"), Outcome: q.Get("outcome"),
 			From: r.URL.Query().Get("from"), To: r.URL.Query().Get("to"), Text: q.Get("q"), Find: q.Get("fingerprint")}
-		m.Error = tr(r, "The filter was not applied: {{.Errors}}", "Errors", orAny(fieldErrorsText(r.Context(), store.FieldErrors(err)), err.Error()))
+		m.Error = tr(r, "The filter was not applied: {{.Errors}}", "Errors", orAny(joinFieldErrors(r.Context(), store.FieldErrors(err)), err.Error()))
 		s.renderAudit(w, r, http.StatusBadRequest, m)
 		return
 	}
@@ -160,7 +160,7 @@ func (s *Server) auditList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if fe := store.FieldErrors(err); fe != nil {
-		m.Error = tr(r, "The search was not run: {{.Errors}}", "Errors", fieldErrorsText(r.Context(), fe))
+		m.Error = tr(r, "The search was not run: {{.Errors}}", "Errors", joinFieldErrors(r.Context(), fe))
 		s.renderAudit(w, r, http.StatusBadRequest, m)
 		return
 	}
@@ -280,13 +280,13 @@ func sealLagText(ctx context.Context, n int64, oldest time.Duration) string {
 		"Seconds", strconv.FormatFloat(oldest.Seconds(), 'f', 1, 64))
 }
 
-// fieldErrorsText is the field messages of a filter as one line in the
-// page's language: "q: search for at least 3 characters; to: …". Field
-// names stay as they are in the address.
-func fieldErrorsText(ctx context.Context, fe map[string]string) string {
+// joinFieldErrors is field messages as one line in the page's language, in
+// a stable order: "q: search for at least 3 characters; to: …". Field
+// names stay as they are in the address or the form.
+func joinFieldErrors(ctx context.Context, fe map[string]string) string {
 	parts := make([]string, 0, len(fe))
 	for _, name := range slices.Sorted(maps.Keys(fe)) {
-		parts = append(parts, t(ctx, "{{.Field}}: {{.Message}}", "Field", name, "Message", fieldMessageText(ctx, fe[name])))
+		parts = append(parts, t(ctx, "{{.Field}}: {{.Message}}", "Field", name, "Message", fieldText(ctx, fe[name])))
 	}
 	return strings.Join(parts, t(ctx, "; "))
 }
@@ -349,7 +349,7 @@ func verifiedText(ctx context.Context, v store.VerifyReport) string {
 // chainBreaks are the store's accounts of a broken chain (the message of a
 // failed verification, kept in English with the verification), as message
 // ids: each placeholder stands for a number or a word of the account.
-var chainBreaks = []string{
+var chainBreaks = readBack(
 	"the chain starts at seq {{.A}} with no signed prune checkpoint before it: events 1..{{.B}} were deleted",
 	"events {{.A}}..{{.B}} are missing after the prune checkpoint at seq {{.C}}",
 	"the prune checkpoint at seq {{.A}}, which the chain starts from, has a bad MAC",
@@ -367,44 +367,10 @@ var chainBreaks = []string{
 	"events seq {{.A}}..{{.B}} lie past the signed head: they were appended outside the sealer",
 	"the signed head is seq {{.A}} but the chain ends at seq {{.B}}: events were removed from the end",
 	"the last event (seq {{.A}}) is not the one the sealer signed",
-}
-
-// chainBreakRes read the accounts of chainBreaks back.
-var chainBreakRes = readBack(chainBreaks)
+)
 
 // chainBreakText is the store's account of a broken chain in the page's
 // language; an account it does not know is shown as it was recorded.
 func chainBreakText(ctx context.Context, msg string) string {
-	return readBackText(ctx, chainBreaks, chainBreakRes, msg)
-}
-
-// readBack makes, for each English message id with placeholders {{.A}},
-// {{.B}} and {{.C}}, a pattern that matches the text the id's English
-// words make with any values, and reads the values out (readBackText): a
-// text another package wrote in English with numbers or names in it can
-// then be shown in the page's language.
-func readBack(ids []string) []*regexp.Regexp {
-	res := make([]*regexp.Regexp, len(ids))
-	for i, id := range ids {
-		res[i] = regexp.MustCompile("^" + placeholderRe.ReplaceAllString(regexp.QuoteMeta(id), `(.+?)`) + "$")
-	}
-	return res
-}
-
-// placeholderRe is a placeholder of readBack's ids, as regexp.QuoteMeta writes it.
-var placeholderRe = regexp.MustCompile(`\\\{\\\{\\\.[A-C]\\\}\\\}`)
-
-// readBackText writes msg in the page's language when one of res (made by
-// readBack from ids) matches it, else as it is.
-func readBackText(ctx context.Context, ids []string, res []*regexp.Regexp, msg string) string {
-	for i, re := range res {
-		if m := re.FindStringSubmatch(msg); m != nil {
-			args := make([]any, 0, 2*(len(m)-1))
-			for j, v := range m[1:] {
-				args = append(args, string(rune('A'+j)), v)
-			}
-			return t(ctx, ids[i], args...)
-		}
-	}
-	return msg
+	return chainBreaks.text(ctx, msg)
 }

@@ -11,7 +11,7 @@ import (
 func TestFieldText_MessagesWithNumbersReadTheSameInEnglishAndAreTranslated(t *testing.T) {
 	en, zh := i18n.With(t.Context(), i18n.New(i18n.English)), i18n.With(t.Context(), i18n.New(i18n.Chinese))
 	fill := regexp.MustCompile(`\{\{\.(\w+)\}\}`)
-	for _, p := range fieldPatterns {
+	for _, p := range fieldMessages {
 		msg := fill.ReplaceAllStringFunc(p.id, func(ph string) string {
 			if ph == "{{.List}}" {
 				return "global, sha"

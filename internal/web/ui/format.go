@@ -23,14 +23,6 @@ func envBadge(env string) string {
 // i64 writes an integer for the templates.
 func i64[T ~int | ~int32 | ~int64 | ~uint32](n T) string { return strconv.FormatInt(int64(n), 10) }
 
-// plural writes "1 token" or "3 tokens".
-func plural[T ~int | ~int64](n T, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return i64(n) + " " + many
-}
-
 // thousands writes n with a comma between groups of three digits: 1,234.
 func thousands(n int64) string {
 	s := strconv.FormatInt(n, 10)

@@ -13,9 +13,10 @@ import (
 )
 
 // uiText finds the texts the UI's sources give for translation: t(ctx,
-// "…"), tn(ctx, "…", n), tr(r, "…"), page titles s.page(r, "…", …) and
-// error pages s.renderError(w, r, status, "…", "…").
-var uiText = regexp.MustCompile("\\b(?:t\\(ctx|tn\\(ctx|tr\\(r|s\\.page\\(r|renderError\\(w, r, [^,]+),\\s*(\"(?:[^\"\\\\]|\\\\.)*\"|`[^`]*`)(?:,\\s*(\"(?:[^\"\\\\]|\\\\.)*\"))?")
+// "…"), tn(ctx, "…", n), tr(r, "…"), page titles s.page(r, "…", …),
+// what a failure did not do s.failAs(w, r, err, "…") and error pages
+// s.renderError(w, r, status, "…", "…").
+var uiText = regexp.MustCompile("\\b(?:t\\(ctx|tn\\(ctx|tr\\(r|s\\.page\\(r|s\\.failAs\\(w, r, err|renderError\\(w, r, [^,]+),\\s*(\"(?:[^\"\\\\]|\\\\.)*\"|`[^`]*`)(?:,\\s*(\"(?:[^\"\\\\]|\\\\.)*\"))?")
 
 func TestTranslations_EveryTextOfTheUIIsInTheCatalogs(t *testing.T) {
 	files, err := filepath.Glob("*.templ")

@@ -162,44 +162,13 @@ func (res InspectResult) ExpiryStatus(ctx context.Context) string {
 	}
 }
 
-// roughDuration writes d the way people say it, to the minute once it is
-// a minute or more, in the page's language: "45 s", "59 min", "7 h 59 min",
-// "2 d 3 h" (humanSeconds' units).
+// roughDuration writes d as lifetime does, to the minute once it is a
+// minute or more: "45 s", "59 min", "7 h 59 min", "2 d 3 h".
 func roughDuration(ctx context.Context, d time.Duration) string {
 	if d >= time.Minute {
 		d = d.Truncate(time.Minute)
 	}
-	n := int64(d / time.Second)
-	if n <= 0 {
-		return durationPart(ctx, n, 1)
-	}
-	var parts []string
-	for _, unit := range []int64{86400, 3600, 60, 1} {
-		if unit == 86400 && n <= 86400 {
-			continue // "24 h" reads better than "1 d"
-		}
-		if n >= unit {
-			parts = append(parts, durationPart(ctx, n/unit, unit))
-			n %= unit
-		}
-	}
-	return strings.Join(parts, " ")
-}
-
-// durationPart is n days, hours, minutes or seconds (unit in seconds),
-// abbreviated as the page's language does: "3 h", "3 小时".
-func durationPart(ctx context.Context, n, unit int64) string {
-	v := strconv.FormatInt(n, 10)
-	switch unit {
-	case 86400:
-		return t(ctx, "{{.N}} d", "N", v)
-	case 3600:
-		return t(ctx, "{{.N}} h", "N", v)
-	case 60:
-		return t(ctx, "{{.N}} min", "N", v)
-	default:
-		return t(ctx, "{{.N}} s", "N", v)
-	}
+	return lifetime(ctx, int64(d/time.Second))
 }
 
 // Expired tells whether the token's expiry has passed.

@@ -10,7 +10,6 @@ import (
 	"github.com/zegocloud-console/console/internal/store"
 	"github.com/zegocloud-console/console/internal/token04"
 	"github.com/zegocloud-console/console/internal/web"
-	"github.com/zegocloud-console/console/internal/web/ui/i18n"
 )
 
 // SinkForm is the form that creates an audit sink, as typed.
@@ -113,7 +112,7 @@ func (s *Server) sinkCreate(w http.ResponseWriter, r *http.Request) {
 // page's language.
 func copyFieldErrors(r *http.Request, dst, fe map[string]string) {
 	for field, msg := range fe {
-		dst[field] = fieldMessageText(r.Context(), msg)
+		dst[field] = fieldText(r.Context(), msg)
 	}
 }
 
@@ -269,43 +268,6 @@ func filterText(ctx context.Context, f store.SinkFilter) string {
 		return t(ctx, "every event")
 	}
 	return strings.Join(parts, t(ctx, "; "))
-}
-
-// storeFieldMessages are the field messages of internal/store's sink and
-// audit filter rules that carry a value (a number, a name, an address), as
-// message ids that fieldMessageText reads them back with (readBack).
-var storeFieldMessages = []string{
-	"longer than {{.A}} characters",
-	"does not apply to a {{.A}} sink",
-	"at most {{.A}} headers",
-	"{{.A}} is not a header name",
-	"{{.A}} is set by the console",
-	"the value of {{.A}} must be one line of at most 4096 bytes",
-	"want {{.A}} to {{.B}} bytes",
-	"app id {{.A}} is not a ZEGO AppID",
-	"action {{.A}}: want an action such as token.issue, or a prefix such as token.*",
-	"outcome {{.A}}: want success, denied or error",
-	"line {{.A}}: want 'Name: value'",
-	"destination refused: {{.A}} is a cloud metadata address",
-	"destination refused: {{.A}} is a link-local address",
-	"destination refused: {{.A}} is not a unicast address",
-	"destination refused: {{.A}} is a loopback or private address; allow private ranges for this sink if it is meant",
-	"{{.A}} resolves to a refused address: destination refused: {{.B}} is a cloud metadata address",
-	"{{.A}} resolves to a refused address: destination refused: {{.B}} is a link-local address",
-	"{{.A}} resolves to a refused address: destination refused: {{.B}} is not a unicast address",
-	"{{.A}} resolves to a refused address: destination refused: {{.B}} is a loopback or private address; allow private ranges for this sink if it is meant",
-}
-
-var storeFieldMessageRes = readBack(storeFieldMessages)
-
-// fieldMessageText is a field message of internal/store (English) in the
-// page's language: a fixed one by its words, one with a value by
-// storeFieldMessages; any other as it is.
-func fieldMessageText(ctx context.Context, msg string) string {
-	if i18n.Has(msg) {
-		return t(ctx, msg)
-	}
-	return readBackText(ctx, storeFieldMessages, storeFieldMessageRes, msg)
 }
 
 // retriesExhausted is the reason the store gives for disabling a sink

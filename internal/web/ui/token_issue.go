@@ -204,11 +204,8 @@ func parseIssueForm(r *http.Request) (IssueForm, store.IssueRequest) {
 	return f, req
 }
 
-// humanSeconds writes a lifetime the way people say it, in English: 5 min,
-// 1 h 30 min, 24 h, 2 d.
-func humanSeconds(n int64) string { return lifetime(context.Background(), n) }
-
-// lifetime is humanSeconds in the page's language.
+// lifetime writes n seconds the way people say it, in the page's language:
+// 5 min, 1 h 30 min, 24 h, 2 d.
 func lifetime(ctx context.Context, n int64) string {
 	if n <= 0 {
 		return t(ctx, "{{.N}} s", "N", strconv.FormatInt(n, 10))

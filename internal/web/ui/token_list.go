@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -163,7 +162,7 @@ func (s *Server) tokenList(w http.ResponseWriter, r *http.Request) {
 		m.Total, err = s.Store.CountTokens(r.Context(), f)
 	}
 	if fe := store.FieldErrors(err); fe != nil {
-		m.Error = joinFieldErrorsIn(r.Context(), fe)
+		m.Error = joinFieldErrors(r.Context(), fe)
 		s.renderTokens(w, r, http.StatusBadRequest, m)
 		return
 	}
@@ -249,23 +248,6 @@ func (s *Server) renderTokens(w http.ResponseWriter, r *http.Request, status int
 	s.render(w, r, status, s.page(r, "Tokens", "tokens"), TokenListView(m))
 }
 
-// joinFieldErrors turns field messages into one line, in a stable order.
-func joinFieldErrors(fe map[string]string) string { return joinFieldErrorsIn(context.Background(), fe) }
-
-// joinFieldErrorsIn is joinFieldErrors in the page's language (fieldText).
-func joinFieldErrorsIn(ctx context.Context, fe map[string]string) string {
-	names := make([]string, 0, len(fe))
-	for n := range fe {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	parts := make([]string, len(names))
-	for i, n := range names {
-		parts[i] = n + ": " + fieldText(ctx, fe[n])
-	}
-	return strings.Join(parts, "; ")
-}
-
 // utcString shows a time in UTC to the second.
 func utcString(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") }
 
@@ -284,12 +266,8 @@ func fingerprintPrefix(b []byte) string {
 // appIDString formats an AppID.
 func appIDString(id int64) string { return strconv.FormatInt(id, 10) }
 
-// revokedNote says who revoked a token and why, as one line of text:
-// "by otto: lesson over".
-func revokedNote(by, reason *string) string { return revokedNoteIn(context.Background(), by, reason) }
-
-// revokedNoteIn is revokedNote in the page's language.
-func revokedNoteIn(ctx context.Context, by, reason *string) string {
+// revokedNote says who revoked a token and why, in the page's language.
+func revokedNote(ctx context.Context, by, reason *string) string {
 	name := orAny(derefString(by), t(ctx, "unknown"))
 	if r := derefString(reason); r != "" {
 		return t(ctx, "by {{.Name}}: {{.Reason}}", "Name", name, "Reason", r)

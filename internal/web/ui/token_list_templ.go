@@ -1305,9 +1305,9 @@ func tokenRow(m TokenList, rec store.TokenRecord) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var76 string
-			templ_7745c5c3_Var76, templ_7745c5c3_Err = templ.JoinStringErrs(revokedNoteIn(ctx, rec.RevokedBy, rec.RevokeReason))
+			templ_7745c5c3_Var76, templ_7745c5c3_Err = templ.JoinStringErrs(revokedNote(ctx, rec.RevokedBy, rec.RevokeReason))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `internal/web/ui/token_list.templ`, Line: 139, Col: 84}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `internal/web/ui/token_list.templ`, Line: 139, Col: 82}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var76))
 			if templ_7745c5c3_Err != nil {

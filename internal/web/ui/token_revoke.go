@@ -23,7 +23,7 @@ func (s *Server) tokenRevoke(w http.ResponseWriter, r *http.Request) {
 	}
 	rec, err := s.Store.RevokeToken(r.Context(), appID, strings.ToLower(r.PathValue("id")), strings.TrimSpace(r.PostFormValue("reason")), web.Actor(r), s.Origin(r))
 	if fe := store.FieldErrors(err); fe != nil {
-		s.reshowTokens(w, r, web.FailureOf(err).Status, TokenList{Error: tr(r, "The token was not revoked: {{.Reason}}", "Reason", joinFieldErrorsIn(r.Context(), fe))})
+		s.reshowTokens(w, r, web.FailureOf(err).Status, TokenList{Error: tr(r, "The token was not revoked: {{.Reason}}", "Reason", joinFieldErrors(r.Context(), fe))})
 		return
 	}
 	if err != nil {
