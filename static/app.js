@@ -1,7 +1,8 @@
 // Comfort only: every page works without this file.
 document.documentElement.classList.add("has-js");
 
-// Copy buttons: <button data-copy="#id"> copies the text of the element #id.
+// Copy buttons: <button data-copy="#id"> copies the text of the element #id,
+// and says so for a moment in the page's language (data-copied-text).
 document.addEventListener("click", async (ev) => {
   const btn = ev.target.closest("[data-copy]");
   if (!btn) return;
@@ -19,7 +20,7 @@ document.addEventListener("click", async (ev) => {
     document.execCommand("copy");
   }
   const old = btn.textContent;
-  btn.textContent = "Copied";
+  btn.textContent = btn.dataset.copiedText || "Copied";
   btn.setAttribute("data-copied", "true");
   setTimeout(() => { btn.textContent = old; }, 1500);
 });

@@ -70,9 +70,11 @@
     const row = btn.closest(".passkey-row");
     const error = row && row.querySelector("[data-passkey-error]");
     const say = (text) => { if (error) error.textContent = text; };
+    // The texts come from the page, in its language (data-* of the error).
+    const text = (name, english) => (error && error.dataset[name]) || english;
     if (!optionsURL) return;
     if (!window.PublicKeyCredential) {
-      say("This browser does not support passkeys.");
+      say(text("unsupported", "This browser does not support passkeys."));
       return;
     }
     btn.disabled = true;
@@ -80,7 +82,7 @@
     try {
       const res = await fetch(optionsURL, { method: "POST", credentials: "same-origin", headers: { Accept: "application/json" } });
       const body = await res.json();
-      if (!res.ok) throw new Error(body.error || "The console could not start.");
+      if (!res.ok) throw new Error(body.error || text("failed", "The console could not start."));
       const pk = body.publicKey;
       pk.challenge = toBytes(pk.challenge);
       let cred;
@@ -101,7 +103,7 @@
       });
     } catch (e) {
       btn.disabled = false;
-      say(e && e.name === "NotAllowedError" ? "Cancelled, or no passkey of this console was found." : (e.message || String(e)));
+      say(e && e.name === "NotAllowedError" ? text("cancelled", "Cancelled, or no passkey of this console was found.") : (e.message || String(e)));
     }
   });
 })();

@@ -64,20 +64,20 @@ func TestCan_DecidesByRoleScopeAndProject(t *testing.T) {
 // step, which needs a session of its own) and sign-out, the SSO flow, the
 // API's description and its catch-all 404.
 var publicRoutes = map[string]bool{
-	`mux.Handle("GET /static/"`:                                  true,
-	`mux.HandleFunc("GET /login"`:                                true,
-	`mux.HandleFunc("POST /login"`:                               true,
-	`mux.HandleFunc("POST /logout"`:                              true,
-	`mux.HandleFunc("GET /auth/oidc/start"`:                      true,
-	`mux.HandleFunc("GET /auth/oidc/callback"`:                   true,
-	`mux.HandleFunc("GET /login/second-factor"`:                  true,
-	`mux.HandleFunc("POST /login/second-factor"`:                 true,
-	`mux.HandleFunc("POST /login/second-factor/passkey/options"`: true,
-	`mux.HandleFunc("POST /login/second-factor/passkey"`:         true,
-	`mux.HandleFunc("POST /login/passkey/options"`:               true,
-	`mux.HandleFunc("POST /login/passkey"`:                       true,
-	`mux.HandleFunc("GET /api/v1/openapi.json"`:                  true,
-	`mux.Handle("/api/"`:                                         true,
+	`mux.Handle("GET /static/"`:                              true,
+	`mux.Handle("GET /login"`:                                true,
+	`mux.Handle("POST /login"`:                               true,
+	`mux.Handle("POST /logout"`:                              true,
+	`mux.Handle("GET /auth/oidc/start"`:                      true,
+	`mux.Handle("GET /auth/oidc/callback"`:                   true,
+	`mux.Handle("GET /login/second-factor"`:                  true,
+	`mux.Handle("POST /login/second-factor"`:                 true,
+	`mux.Handle("POST /login/second-factor/passkey/options"`: true,
+	`mux.Handle("POST /login/second-factor/passkey"`:         true,
+	`mux.Handle("POST /login/passkey/options"`:               true,
+	`mux.Handle("POST /login/passkey"`:                       true,
+	`mux.HandleFunc("GET /api/v1/openapi.json"`:              true,
+	`mux.Handle("/api/"`:                                     true,
 }
 
 // TestRoutes_EveryRouteDeclaresItsPermission walks both route tables: every

@@ -155,3 +155,13 @@ func isUnavailable(err error) bool {
 		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, context.DeadlineExceeded) ||
 		errors.Is(err, net.ErrClosed)
 }
+
+// Failures is every entry of the error table, in order: the UI translates
+// their texts (a test checks each has its translations).
+func Failures() []Failure {
+	out := make([]Failure, 0, len(failures)+1)
+	for _, f := range failures {
+		out = append(out, f.failure)
+	}
+	return append(out, internalFailure)
+}

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -25,7 +26,7 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) {
 	}
 	s.render(w, r, http.StatusOK, s.page(r, "My account", "account"), AccountView(AccountModel{
 		Operator: ws.Operator, Factors: factors, Sessions: sessions, Passkeys: s.passkeysOn(),
-		Required: s.Cfg.MustHaveSecondFactor(ws.Operator, ws.Method), StepUpAge: waitText(int(s.Cfg.StepUpAge.Seconds())),
+		Required: s.Cfg.MustHaveSecondFactor(ws.Operator, ws.Method), StepUpAge: waitText(r.Context(), int(s.Cfg.StepUpAge.Seconds())),
 	}))
 }
 
@@ -47,7 +48,7 @@ func (s *Server) accountPasswordSubmit(w http.ResponseWriter, r *http.Request) {
 	m := PasswordModel{Forced: ws.MustChangePassword, HasPassword: ws.HasPassword}
 	next := r.PostFormValue("new_password")
 	if next != r.PostFormValue("confirm_password") {
-		m.Errors = map[string]string{"confirm_password": "does not match the new password"}
+		m.Errors = map[string]string{"confirm_password": tr(r, "does not match the new password")}
 		s.renderPassword(w, r, http.StatusUnprocessableEntity, m)
 		return
 	}
@@ -183,12 +184,13 @@ func (s *Server) accountSessionsEndOthers(w http.ResponseWriter, r *http.Request
 }
 
 // deviceName names a browser and system from a User-Agent, roughly, as an
-// account page lists sessions ("Chrome on Linux"); "" reads as unknown.
-func deviceName(ua string) string {
+// account page lists sessions ("Chrome on Linux"), in the page's language;
+// "" reads as unknown.
+func deviceName(ctx context.Context, ua string) string {
 	if ua == "" {
-		return "Unknown device"
+		return t(ctx, "Unknown device")
 	}
-	browser := "A browser"
+	browser := t(ctx, "A browser")
 	for _, b := range []struct{ token, name string }{
 		{"Edg/", "Edge"}, {"OPR/", "Opera"}, {"Firefox/", "Firefox"}, {"HeadlessChrome/", "Headless Chrome"},
 		{"Chrome/", "Chrome"}, {"Safari/", "Safari"}, {"curl/", "curl"},
@@ -203,7 +205,7 @@ func deviceName(ua string) string {
 		{"Mac OS X", "macOS"}, {"CrOS", "ChromeOS"}, {"Linux", "Linux"},
 	} {
 		if strings.Contains(ua, o.token) {
-			return browser + " on " + o.name
+			return t(ctx, "{{.Browser}} on {{.System}}", "Browser", browser, "System", o.name)
 		}
 	}
 	return browser

@@ -24,7 +24,7 @@ func (s *Server) apiKeyCreate(w http.ResponseWriter, r *http.Request) {
 	for _, v := range r.PostForm["projects"] {
 		id, err := token04.ParseAppID(v)
 		if err != nil {
-			f.Errors["projects"] = "choose projects from the list"
+			f.Errors["projects"] = tr(r, "choose projects from the list")
 			continue
 		}
 		f.AppIDs = append(f.AppIDs, int64(id))
@@ -32,7 +32,7 @@ func (s *Server) apiKeyCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	expiresAt, ok := apiKeyExpiresAt(f.Expiry, time.Now())
 	if !ok {
-		f.Errors["expires_at"] = "choose one of the presets"
+		f.Errors["expires_at"] = tr(r, "choose one of the presets")
 	}
 	in.ExpiresAt = expiresAt
 	if len(f.Errors) > 0 {

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"strings"
@@ -28,7 +29,7 @@ type APIKeysModel struct {
 	CanManage bool // admins; auditors only read (access review)
 }
 
-// apiKeyScope is a scope with what it allows, for the form.
+// apiKeyScope is a scope with what it allows (a message id), for the form.
 type apiKeyScope struct{ Name, Help string }
 
 var apiKeyScopes = []apiKeyScope{
@@ -40,7 +41,7 @@ var apiKeyScopes = []apiKeyScope{
 	{store.ScopeSinksAdmin, "manage every audit sink (not limited to the chosen projects)"},
 }
 
-// apiKeyExpiry is an expiry preset of the form.
+// apiKeyExpiry is an expiry preset of the form (Label: a message id).
 type apiKeyExpiry struct {
 	Value, Label string
 	Years, Days  int // both 0: never expires
@@ -85,6 +86,18 @@ func keyState(k store.APIKey, now time.Time) string {
 		return "expired"
 	default:
 		return "active"
+	}
+}
+
+// keyStateText is a key's state (keyState) in the page's language.
+func keyStateText(ctx context.Context, state string) string {
+	switch state {
+	case "revoked":
+		return t(ctx, "revoked")
+	case "expired":
+		return t(ctx, "expired")
+	default:
+		return t(ctx, "active")
 	}
 }
 

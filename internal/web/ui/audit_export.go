@@ -19,7 +19,7 @@ func (s *Server) auditExport(w http.ResponseWriter, r *http.Request) {
 	}
 	f, err := store.ParseAuditFilter(q)
 	if err != nil {
-		s.renderError(w, r, http.StatusBadRequest, "Bad filter", "The export was not started: "+orAny(joinFieldErrors(store.FieldErrors(err)), err.Error()))
+		s.renderError(w, r, http.StatusBadRequest, "Bad filter", tr(r, "The export was not started: {{.Errors}}", "Errors", orAny(joinFieldErrors(r.Context(), store.FieldErrors(err)), err.Error())))
 		return
 	}
 	if q.Get("token") != "" {
@@ -40,7 +40,7 @@ func (s *Server) auditExport(w http.ResponseWriter, r *http.Request) {
 	}
 	s.ExportAudit(w, r, f, format, store.ChannelUI, func(err error) {
 		if fields := store.FieldErrors(err); fields != nil { // a free text too common to read in time
-			s.renderError(w, r, http.StatusBadRequest, "Bad filter", "The export was not started: "+joinFieldErrors(fields))
+			s.renderError(w, r, http.StatusBadRequest, "Bad filter", tr(r, "The export was not started: {{.Errors}}", "Errors", joinFieldErrors(r.Context(), fields)))
 			return
 		}
 		s.failAs(w, r, err, "Nothing was exported.")

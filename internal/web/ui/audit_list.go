@@ -2,12 +2,15 @@ package ui
 
 import (
 	"bytes"
+	"context"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -51,19 +54,24 @@ type AuditList struct {
 // selects; past it the page says "more than".
 const auditCountMax = 10_000
 
-// Showing says which part of the trail the page shows: "1–50 of 1,234".
-func (m AuditList) Showing() string {
-	of := thousands(m.Total)
+// Showing says which part of the trail the page shows, in the page's
+// language: "Events 1–50 of 1,234".
+func (m AuditList) Showing(ctx context.Context) string {
+	from, to := thousands(m.Start), thousands(m.Start+int64(len(m.Events))-1)
 	switch {
+	case len(m.Events) == 0 && m.Total < 0:
+		return t(ctx, "Events 0 of many")
+	case len(m.Events) == 0 && m.Total > auditCountMax:
+		return t(ctx, "Events 0 of more than {{.Total}}", "Total", thousands(auditCountMax))
+	case len(m.Events) == 0:
+		return t(ctx, "Events 0 of {{.Total}}", "Total", thousands(m.Total))
 	case m.Total < 0:
-		of = "many"
+		return t(ctx, "Events {{.From}}–{{.To}} of many", "From", from, "To", to)
 	case m.Total > auditCountMax:
-		of = "more than " + thousands(auditCountMax)
+		return t(ctx, "Events {{.From}}–{{.To}} of more than {{.Total}}", "From", from, "To", to, "Total", thousands(auditCountMax))
+	default:
+		return t(ctx, "Events {{.From}}–{{.To}} of {{.Total}}", "From", from, "To", to, "Total", thousands(m.Total))
 	}
-	if len(m.Events) == 0 {
-		return "0 of " + of
-	}
-	return thousands(m.Start) + "–" + thousands(m.Start+int64(len(m.Events))-1) + " of " + of
 }
 
 // RangeURL is the trail with the same filter over the last d, from the
@@ -131,7 +139,7 @@ func (s *Server) auditList(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		m.Form = AuditFilterForm{AppID: q.Get("app_id"), Actor: q.Get("actor"), Action: q.Get("action"), Outcome: q.Get("outcome"),
 			From: r.URL.Query().Get("from"), To: r.URL.Query().Get("to"), Text: q.Get("q"), Find: q.Get("fingerprint")}
-		m.Error = "The filter was not applied: " + orAny(joinFieldErrors(store.FieldErrors(err)), err.Error())
+		m.Error = tr(r, "The filter was not applied: {{.Errors}}", "Errors", orAny(joinFieldErrors(r.Context(), store.FieldErrors(err)), err.Error()))
 		s.renderAudit(w, r, http.StatusBadRequest, m)
 		return
 	}
@@ -147,12 +155,12 @@ func (s *Server) auditList(w http.ResponseWriter, r *http.Request) {
 	m.Form, m.Query, m.Cursor = auditFormOf(f, zoneOf(r.Context()).loc), f.Values().Encode(), q.Get("cursor")
 	page, err := s.auditPage(r, f, m.Cursor, auditPageSize)
 	if errors.Is(err, store.ErrBadCursor) {
-		m.Error, m.Cursor = "This page link is not valid (bad cursor). Start again from the newest events.", ""
+		m.Error, m.Cursor = tr(r, "This page link is not valid (bad cursor). Start again from the newest events."), ""
 		s.renderAudit(w, r, http.StatusBadRequest, m)
 		return
 	}
 	if fe := store.FieldErrors(err); fe != nil {
-		m.Error = "The search was not run: " + joinFieldErrors(fe)
+		m.Error = tr(r, "The search was not run: {{.Errors}}", "Errors", joinFieldErrors(r.Context(), fe))
 		s.renderAudit(w, r, http.StatusBadRequest, m)
 		return
 	}
@@ -264,15 +272,36 @@ func optInt(p *int64) string {
 
 // sealLagText says in one sentence how many events wait for their place
 // in the chain.
-func sealLagText(n int64, oldest time.Duration) string {
-	wait := strconv.FormatFloat(oldest.Seconds(), 'f', 1, 64) + " s"
-	switch n {
-	case 0:
-		return "Every event is sealed into the chain."
-	case 1:
-		return "1 event waiting to be sealed, for " + wait + "."
+func sealLagText(ctx context.Context, n int64, oldest time.Duration) string {
+	if n == 0 {
+		return t(ctx, "Every event is sealed into the chain.")
+	}
+	return tn(ctx, "{{.Count}} events waiting to be sealed, the oldest for {{.Seconds}} s.", n,
+		"Seconds", strconv.FormatFloat(oldest.Seconds(), 'f', 1, 64))
+}
+
+// joinFieldErrors is field messages as one line in the page's language, in
+// a stable order: "q: search for at least 3 characters; to: …". Field
+// names stay as they are in the address or the form.
+func joinFieldErrors(ctx context.Context, fe map[string]string) string {
+	parts := make([]string, 0, len(fe))
+	for _, name := range slices.Sorted(maps.Keys(fe)) {
+		parts = append(parts, t(ctx, "{{.Field}}: {{.Message}}", "Field", name, "Message", fieldText(ctx, fe[name])))
+	}
+	return strings.Join(parts, t(ctx, "; "))
+}
+
+// outcomeText names an audit outcome in the page's language.
+func outcomeText(ctx context.Context, outcome string) string {
+	switch outcome {
+	case store.OutcomeSuccess:
+		return t(ctx, "success")
+	case store.OutcomeDenied:
+		return t(ctx, "denied")
+	case store.OutcomeError:
+		return t(ctx, "error")
 	default:
-		return thousands(n) + " events waiting to be sealed, the oldest for " + wait + "."
+		return outcome
 	}
 }
 
@@ -303,4 +332,45 @@ func (m AuditList) projectListed() bool {
 		}
 	}
 	return m.Form.AppID == ""
+}
+
+// verifiedText is what the last verification found, in the page's
+// language: "120 events verified (seq 1..120), 3 signed checkpoints", or
+// where and how the chain broke (chainBreaks).
+func verifiedText(ctx context.Context, v store.VerifyReport) string {
+	if !v.OK {
+		return chainBreakText(ctx, v.Message)
+	}
+	return t(ctx, "{{.Events}} events verified (seq {{.First}}..{{.Last}}), {{.Checkpoints}} signed checkpoints",
+		"Events", strconv.FormatInt(v.Events, 10), "First", strconv.FormatInt(v.FirstSeq, 10),
+		"Last", strconv.FormatInt(v.LastSeq, 10), "Checkpoints", strconv.Itoa(v.Checkpoints))
+}
+
+// chainBreaks are the store's accounts of a broken chain (the message of a
+// failed verification, kept in English with the verification), as message
+// ids: each placeholder stands for a number or a word of the account.
+var chainBreaks = readBack(
+	"the chain starts at seq {{.A}} with no signed prune checkpoint before it: events 1..{{.B}} were deleted",
+	"events {{.A}}..{{.B}} are missing after the prune checkpoint at seq {{.C}}",
+	"the prune checkpoint at seq {{.A}}, which the chain starts from, has a bad MAC",
+	"event id {{.A}} is marked sealed but has no chain position: its seal was removed",
+	"event seq {{.A}} is missing (the next is {{.B}}): deleted",
+	"the chain starts at seq {{.A}} but does not continue the prune checkpoint at seq {{.B}}",
+	"event seq {{.A}} (id {{.B}}) does not follow seq {{.C}}: events were reordered, swapped or inserted",
+	"event seq {{.A}} (id {{.B}}) differs from what was sealed: its content was changed",
+	"event seq {{.A}} (id {{.B}}) has a chain position but no seal time",
+	"the {{.A}} checkpoint at seq {{.B}} has a bad MAC: it was forged or altered",
+	"the chain at seq {{.A}} differs from its signed checkpoint: the chain was rewritten at or before seq {{.B}}",
+	"a checkpoint was signed at seq {{.A}} but the chain ends at seq {{.B}}: events were removed from the end",
+	"the chain reaches seq {{.A}} but no head was ever signed",
+	"the signed head (seq {{.A}}) has a bad MAC: it was forged or altered",
+	"events seq {{.A}}..{{.B}} lie past the signed head: they were appended outside the sealer",
+	"the signed head is seq {{.A}} but the chain ends at seq {{.B}}: events were removed from the end",
+	"the last event (seq {{.A}}) is not the one the sealer signed",
+)
+
+// chainBreakText is the store's account of a broken chain in the page's
+// language; an account it does not know is shown as it was recorded.
+func chainBreakText(ctx context.Context, msg string) string {
+	return chainBreaks.text(ctx, msg)
 }

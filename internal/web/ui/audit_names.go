@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 
@@ -11,6 +12,7 @@ import (
 // way people know them: "audrey (auditor)", "token alice @ room-1",
 // "Live classes (1234567890)", instead of ids.
 type auditNames struct {
+	ctx      context.Context  // the page's language
 	projects map[int64]string // live project names by AppID
 	people   map[string]store.Operator
 	tokens   map[string]store.TokenRecord
@@ -21,7 +23,7 @@ type auditNames struct {
 // auditNamesFor looks up what the events name, in one query per kind.
 func (s *Server) auditNamesFor(r *http.Request, events []store.AuditEvent, projects []store.Project) (auditNames, error) {
 	ctx := r.Context()
-	n := auditNames{projects: map[int64]string{}, people: map[string]store.Operator{}, keys: map[string]string{}, sinks: map[string]string{}}
+	n := auditNames{ctx: ctx, projects: map[int64]string{}, people: map[string]store.Operator{}, keys: map[string]string{}, sinks: map[string]string{}}
 	for _, p := range projects {
 		n.projects[p.AppID] = p.Name
 	}
@@ -68,13 +70,64 @@ func (s *Server) auditNamesFor(r *http.Request, events []store.AuditEvent, proje
 	return n, nil
 }
 
+// lang is the context that carries the page's language.
+func (n auditNames) lang() context.Context {
+	if n.ctx == nil {
+		return context.Background()
+	}
+	return n.ctx
+}
+
 // actorRole is the role of the console account behind an event, "" for
 // other actors or an account since deleted.
 func (n auditNames) actorRole(e store.AuditEvent) string {
 	if e.ActorType != store.ActorOperator {
 		return ""
 	}
-	return n.people[e.ActorID].Role
+	switch role := n.people[e.ActorID].Role; role {
+	case store.RoleAdmin, store.RoleOperator, store.RoleAuditor:
+		return t(n.lang(), role)
+	default:
+		return role
+	}
+}
+
+// targetType names the kind of thing an event is about in the page's
+// language; in English, as the trail records it (token, api_key, …).
+func (n auditNames) targetType(e store.AuditEvent) string {
+	ctx := n.lang()
+	switch e.TargetType {
+	case "token":
+		return t(ctx, "token")
+	case "project":
+		return t(ctx, "project")
+	case "operator":
+		return t(ctx, "operator")
+	case "api_key":
+		return t(ctx, "api_key")
+	case "sink":
+		return t(ctx, "sink")
+	case "audit":
+		return t(ctx, "audit")
+	case "audit_chain":
+		return t(ctx, "audit_chain")
+	case "audit_trail":
+		return t(ctx, "audit_trail")
+	case "master_key":
+		return t(ctx, "master_key")
+	case "request":
+		return t(ctx, "request")
+	case "room":
+		return t(ctx, "room")
+	case "route":
+		return t(ctx, "route")
+	case "sso":
+		return t(ctx, "sso")
+	case "user":
+		return t(ctx, "user")
+	default:
+		return e.TargetType
+	}
 }
 
 // project names an event's project: "Live classes (1234567890)", or the
@@ -83,7 +136,11 @@ func (n auditNames) project(appID *int64) string {
 	if appID == nil {
 		return ""
 	}
-	return projectLabel(n.projects[*appID], *appID)
+	name := n.projects[*appID]
+	if name == "" {
+		return appIDString(*appID)
+	}
+	return t(n.lang(), "{{.Name}} ({{.AppID}})", "Name", name, "AppID", appIDString(*appID))
 }
 
 // projectLabel is "Name (AppID)", or the AppID alone without a name.
@@ -98,11 +155,11 @@ func projectLabel(name string, appID int64) string {
 func (n auditNames) targetName(e store.AuditEvent) string {
 	switch e.TargetType {
 	case "token":
-		if t, ok := n.tokens[e.TargetID]; ok {
-			if t.RoomID != "" {
-				return t.UserID + " @ " + t.RoomID
+		if tok, ok := n.tokens[e.TargetID]; ok {
+			if tok.RoomID != "" {
+				return t(n.lang(), "{{.User}} @ {{.Room}}", "User", tok.UserID, "Room", tok.RoomID)
 			}
-			return t.UserID
+			return tok.UserID
 		}
 	case "operator":
 		return n.people[e.TargetID].Username

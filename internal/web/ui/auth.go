@@ -32,13 +32,13 @@ func (s *Server) ui(act web.Action, h http.HandlerFunc) http.Handler {
 			return
 		}
 		op, _ := web.OperatorFrom(r)
-		r = s.withZone(w, r)
+		r = s.withLang(w, s.withZone(w, r))
 		if !may(r, act, 0) {
 			reason := "role " + op.Role + " may not use this page"
-			msg := "Your role (" + op.Role + ") cannot do this. Ask an admin if you need it."
+			msg := tr(r, "Your role ({{.Role}}) cannot do this. Ask an admin if you need it.", "Role", tr(r, op.Role))
 			if !op.AllProjects && web.Can(web.PersonPrincipal(store.Operator{Role: op.Role, AllProjects: true}), act, 0) {
 				reason = "this page concerns every project; the person reaches only some"
-				msg = "This page concerns every project, and you reach only some. Ask an admin if you need it."
+				msg = tr(r, "This page concerns every project, and you reach only some. Ask an admin if you need it.")
 			}
 			if err := s.Deny(r, reason); err != nil {
 				s.Fail(w, r, err)

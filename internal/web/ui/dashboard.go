@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/zegocloud-console/console/internal/store"
@@ -64,7 +65,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m := DashboardModel{Names: names, AllActivity: showAll, Projects: stats, Events: events.Events, IsAdmin: isAdmin(r), CanIssue: canIssue(r),
-		Chart: newChart("dashboard-chart", "Tokens issued per day, last 30 days ("+zoneName(ctx)+")", days)}
+		Chart: newChart("dashboard-chart", t(ctx, "Tokens issued per day, last 30 days ({{.Zone}})", "Zone", zoneName(ctx)), days)}
 	for _, p := range stats {
 		m.Total.Issued24h += p.Issued24h
 		m.Total.Issued7d += p.Issued7d
@@ -78,20 +79,21 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 // unless asked: looking at tokens, which changes nothing.
 var quietActions = []string{"token.inspect", "token.introspect"}
 
-// actorTypeLabel names an audit actor type for people: "operator" means a
-// person signed in to the console, whatever their role.
-func actorTypeLabel(kind string) string {
+// actorTypeLabel names an audit actor type for people, in the page's
+// language: "operator" means a person signed in to the console, whatever
+// their role.
+func actorTypeLabel(ctx context.Context, kind string) string {
 	switch kind {
 	case store.ActorOperator:
-		return "console account"
+		return t(ctx, "console account")
 	case store.ActorAPIKey:
-		return "API key"
+		return t(ctx, "API key")
 	case store.ActorCLI:
 		return "CLI"
 	case store.ActorSystem:
-		return "system"
+		return t(ctx, "system")
 	case store.ActorAnonymous:
-		return "not signed in"
+		return t(ctx, "not signed in")
 	default:
 		return kind
 	}

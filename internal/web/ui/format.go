@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"strconv"
 	"strings"
 )
@@ -22,14 +23,6 @@ func envBadge(env string) string {
 // i64 writes an integer for the templates.
 func i64[T ~int | ~int32 | ~int64 | ~uint32](n T) string { return strconv.FormatInt(int64(n), 10) }
 
-// plural writes "1 token" or "3 tokens".
-func plural[T ~int | ~int64](n T, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return i64(n) + " " + many
-}
-
 // thousands writes n with a comma between groups of three digits: 1,234.
 func thousands(n int64) string {
 	s := strconv.FormatInt(n, 10)
@@ -50,4 +43,13 @@ func ifThen(cond bool, yes, no string) string {
 		return yes
 	}
 	return no
+}
+
+// sentences writes translated sentences one after the other as the page's
+// language does: a space between them in English, none in Chinese.
+func sentences(ctx context.Context, first string, more ...string) string {
+	for _, s := range more {
+		first = t(ctx, "{{.A}} {{.B}}", "A", first, "B", s)
+	}
+	return first
 }

@@ -1,7 +1,7 @@
 package ui
 
 import (
-	"fmt"
+	"context"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -65,7 +65,7 @@ func (s *Server) inspect(w http.ResponseWriter, r *http.Request) {
 	opt := store.IntrospectOptions{Action: "token.inspect", Actor: web.Actor(r), Origin: s.Origin(r),
 		Allowed: func(appID uint32) bool { return may(r, web.ActInspect, appID) }}
 	if token == "" {
-		f.Errors["token"] = "paste a token to inspect"
+		f.Errors["token"] = tr(r, "paste a token to inspect")
 	}
 	var expect uint32
 	if f.ExpectAppID != "" {
@@ -89,9 +89,10 @@ func (s *Server) inspect(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if !hasProject(projects, id) {
-			f.Errors["project"] = "choose a project from the list"
+			f.Errors["project"] = tr(r, "choose a project from the list")
 		} else if expect != 0 && uint64(expect) != id {
-			f.Errors["expect_app_id"] = fmt.Sprintf("the chosen project is AppID %d: leave this empty, or choose \"any project\" to check the token against AppID %d", id, expect)
+			f.Errors["expect_app_id"] = tr(r, "the chosen project is AppID {{.Chosen}}: leave this empty, or choose \"any project\" to check the token against AppID {{.Expected}}",
+				"Chosen", strconv.FormatUint(id, 10), "Expected", strconv.FormatUint(uint64(expect), 10))
 		}
 		opt.AppID = uint32(id)
 	}
@@ -136,10 +137,10 @@ func hasProject(projects []store.Project, appID uint64) bool {
 	return false
 }
 
-// ExpiryStatus says how long the token stays valid, or since when it is not;
-// of a token that is not active (revoked, or not verified) it says only
-// when it expires, never that it is valid.
-func (res InspectResult) ExpiryStatus() string {
+// ExpiryStatus says how long the token stays valid, or since when it is not,
+// in the page's language; of a token that is not active (revoked, or not
+// verified) it says only when it expires, never that it is valid.
+func (res InspectResult) ExpiryStatus(ctx context.Context) string {
 	d := res.In.Decoded
 	if d == nil {
 		return ""
@@ -147,27 +148,27 @@ func (res InspectResult) ExpiryStatus() string {
 	expire, ctime := time.Unix(d.Claims.Expire, 0), time.Unix(d.Claims.CTime, 0)
 	switch left := expire.Sub(res.Now); {
 	case ctime.After(res.Now.Add(5 * time.Minute)):
-		return "not yet valid: created " + roughDuration(ctime.Sub(res.Now)) + " in the future"
+		return t(ctx, "not yet valid: created {{.Duration}} in the future", "Duration", roughDuration(ctx, ctime.Sub(res.Now)))
 	case left <= 0:
-		return "expired " + roughDuration(-left) + " ago"
+		return t(ctx, "expired {{.Duration}} ago", "Duration", roughDuration(ctx, -left))
 	case !res.In.Active:
-		return "expires in " + roughDuration(left)
+		return t(ctx, "expires in {{.Duration}}", "Duration", roughDuration(ctx, left))
 	case left < time.Minute:
-		return "valid for less than a minute more"
+		return t(ctx, "valid for less than a minute more")
 	case left < time.Hour:
-		return "valid for " + plural(int64(left/time.Minute), "more minute", "more minutes")
+		return tn(ctx, "valid for {{.Count}} more minutes", int64(left/time.Minute))
 	default:
-		return "valid for " + roughDuration(left) + " more"
+		return t(ctx, "valid for {{.Duration}} more", "Duration", roughDuration(ctx, left))
 	}
 }
 
-// roughDuration writes d the way people say it, to the minute once it is
-// a minute or more: "45 s", "59 min", "7 h 59 min", "2 d 3 h".
-func roughDuration(d time.Duration) string {
+// roughDuration writes d as lifetime does, to the minute once it is a
+// minute or more: "45 s", "59 min", "7 h 59 min", "2 d 3 h".
+func roughDuration(ctx context.Context, d time.Duration) string {
 	if d >= time.Minute {
 		d = d.Truncate(time.Minute)
 	}
-	return humanSeconds(int64(d / time.Second))
+	return lifetime(ctx, int64(d/time.Second))
 }
 
 // Expired tells whether the token's expiry has passed.
@@ -175,40 +176,42 @@ func (res InspectResult) Expired() bool {
 	return res.In.Decoded != nil && res.Now.Unix() >= res.In.Decoded.Claims.Expire
 }
 
-// reasonText says in plain words why a token is not active; the API's
-// code stays in the page's data-reason.
-func reasonText(reason string) string {
+// reasonText says in plain words, in the page's language, why a token is
+// not active; the API's code stays in the page's data-reason.
+func reasonText(ctx context.Context, reason string) string {
 	switch reason {
 	case store.ReasonMalformed:
-		return "this is not a well-formed Token04"
+		return t(ctx, "Not active: this is not a well-formed Token04.")
 	case store.ReasonUnknownSecret:
-		return "no ServerSecret kept here verifies it"
+		return t(ctx, "Not active: no ServerSecret kept here verifies it.")
 	case store.ReasonExpired:
-		return "it has expired"
+		return t(ctx, "Not active: it has expired.")
 	case store.ReasonNotYetValid:
-		return "it is not valid yet (created in the future)"
+		return t(ctx, "Not active: it is not valid yet (created in the future).")
 	case store.ReasonRevoked:
-		return "it was revoked here"
+		return t(ctx, "Not active: it was revoked here.")
 	case store.ReasonAppIDMismatch:
-		return "it was issued for another AppID"
+		return t(ctx, "Not active: it was issued for another AppID.")
 	case store.ReasonWrongSecret:
-		return "the secret you typed does not verify it"
+		return t(ctx, "Not active: the secret you typed does not verify it.")
 	default:
-		return reason
+		return t(ctx, "Not active: {{.Reason}}.", "Reason", reason)
 	}
 }
 
 // urlQueryEscape escapes a query parameter value.
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }
 
-// privilegeText names the room privileges granted.
-func privilegeText(login, publish bool) string {
-	var names []string
-	if login {
-		names = append(names, "login")
+// privilegeText names the room privileges granted, in the page's language.
+func privilegeText(ctx context.Context, login, publish bool) string {
+	switch {
+	case login && publish:
+		return t(ctx, "login, publish")
+	case login:
+		return t(ctx, "login")
+	case publish:
+		return t(ctx, "publish")
+	default:
+		return t(ctx, "none")
 	}
-	if publish {
-		names = append(names, "publish")
-	}
-	return orAny(strings.Join(names, ", "), "none")
 }

@@ -39,7 +39,7 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	m := LoginModel{Username: strings.TrimSpace(r.PostFormValue("username")), Next: nextField(localPath(r.PostFormValue("next")))}
 	password := r.PostFormValue("password")
 	if m.Username == "" || password == "" {
-		m.Error = "Enter your username and your password."
+		m.Error = tr(r, "Enter your username and your password.")
 		s.renderLogin(w, r, http.StatusUnprocessableEntity, m)
 		return
 	}
@@ -49,7 +49,7 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if wait > 0 {
-		m.Error = "Too many failed attempts from your address; try again in " + waitText(web.SetRetryAfter(w, wait)) + "."
+		m.Error = tr(r, "Too many failed attempts from your address; try again in {{.Wait}}.", "Wait", waitText(r.Context(), web.SetRetryAfter(w, wait)))
 		s.renderLogin(w, r, http.StatusTooManyRequests, m)
 		return
 	}
@@ -63,15 +63,15 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		if te := (*store.LoginThrottledError)(nil); errors.As(err, &te) {
 			wait = te.RetryAfter
 		}
-		m.Error = "Too many failed attempts; try again in " + waitText(web.SetRetryAfter(w, wait)) + "."
+		m.Error = tr(r, "Too many failed attempts; try again in {{.Wait}}.", "Wait", waitText(r.Context(), web.SetRetryAfter(w, wait)))
 		s.renderLogin(w, r, http.StatusTooManyRequests, m)
 		return
 	case errors.Is(err, store.ErrPasswordSignInOff):
-		m.Error = passwordSignInOffText
+		m.Error = tr(r, "Password sign-in is turned off for this account: use single sign-on.")
 		s.renderLogin(w, r, http.StatusForbidden, m)
 		return
 	case errors.Is(err, store.ErrBadCredentials):
-		m.Error = "Wrong username or password."
+		m.Error = tr(r, "Wrong username or password.")
 		s.renderLogin(w, r, http.StatusUnauthorized, m)
 		return
 	case err != nil:
@@ -112,17 +112,13 @@ func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int,
 	s.render(w, r, status, s.page(r, "Sign in", ""), LoginView(m))
 }
 
-// waitText says a wait of seconds as a person would: "1 second",
-// "40 seconds", "3 minutes" (rounded up).
-func waitText(seconds int) string {
-	n, unit := seconds, "second"
+// waitText says a wait of seconds as a person would, in the page's
+// language: "1 second", "40 seconds", "3 minutes" (rounded up).
+func waitText(ctx context.Context, seconds int) string {
 	if seconds > 90 {
-		n, unit = (seconds+59)/60, "minute"
+		return tn(ctx, "{{.Count}} minutes", int64((seconds+59)/60))
 	}
-	if n != 1 {
-		unit += "s"
-	}
-	return strconv.Itoa(n) + " " + unit
+	return tn(ctx, "{{.Count}} seconds", int64(seconds))
 }
 
 // localPath keeps a post-sign-in destination on this console: a path that

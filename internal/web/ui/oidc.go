@@ -91,7 +91,7 @@ func (s *Server) oidcStart(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.Log.Error("sso: discovery", "request_id", web.RequestID(r), "issuer", s.Cfg.OIDC.Issuer, "err", err)
 		s.renderError(w, r, http.StatusBadGateway, "Identity provider unreachable",
-			"The console could not reach "+s.Cfg.OIDC.Name+". Try again in a moment, or ask an admin to check CONSOLE_OIDC_ISSUER.")
+			tr(r, "The console could not reach {{.Provider}}. Try again in a moment, or ask an admin to check CONSOLE_OIDC_ISSUER.", "Provider", s.Cfg.OIDC.Name))
 		return
 	}
 	flow := oidcFlow{State: randomToken(), Nonce: randomToken(), Verifier: oauth2.GenerateVerifier(),
@@ -219,7 +219,8 @@ func (s *Server) ssoRefused(w http.ResponseWriter, r *http.Request, id store.OID
 	s.renderSSORefusal(w, r, reason)
 }
 
-// ssoRefusals say, for each reason, what went wrong and what to do.
+// ssoRefusals say, for each reason, what went wrong and what to do (in
+// English, the message id of its translation).
 var ssoRefusals = map[string]struct {
 	status int
 	text   string
@@ -243,9 +244,9 @@ var ssoRefusals = map[string]struct {
 func (s *Server) renderSSORefusal(w http.ResponseWriter, r *http.Request, reason string) {
 	ref, ok := ssoRefusals[reason]
 	if !ok {
-		ref.status, ref.text = http.StatusForbidden, "Single sign-on was refused."
+		ref.status, ref.text = http.StatusForbidden, ssoRefusedText
 	}
-	s.renderLogin(w, r, ref.status, LoginModel{Error: ref.text, SSOReason: reason})
+	s.renderLogin(w, r, ref.status, LoginModel{Error: tr(r, ref.text), SSOReason: reason})
 }
 
 // randomToken is 32 random bytes, base64url: a state or a nonce.
@@ -255,8 +256,8 @@ func randomToken() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// passwordSignInOffText answers a right password that may not be used (CONSOLE_LOCAL_LOGIN).
-const passwordSignInOffText = "Password sign-in is turned off for this account: use single sign-on."
+// ssoRefusedText answers a refusal of single sign-on that ssoRefusals does not know.
+const ssoRefusedText = "Single sign-on was refused."
 
 // ssoLoginModel adds the single sign-on button and the local sign-in policy
 // to the sign-in page.

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"encoding/csv"
 	"net/http"
 	"slices"
@@ -34,7 +35,7 @@ func (s *Server) operatorSetGrant(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		_, err = s.Store.SetOperatorGrant(r.Context(), id, g, web.Actor(r), s.Origin(r))
 	}
-	s.operatorChanged(w, r, id, err, "Projects not changed", "operator-updated")
+	s.operatorChanged(w, r, id, err, "Projects not changed for {{.Name}}:", "operator-updated")
 }
 
 // operatorAllowSSOLink lets the identity-provider person with a verified
@@ -45,7 +46,7 @@ func (s *Server) operatorAllowSSOLink(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, err := s.Store.AllowSSOLink(r.Context(), id, r.PostFormValue("email"), web.Actor(r), s.Origin(r))
-	s.operatorChanged(w, r, id, err, "Takeover not allowed", "operator-updated")
+	s.operatorChanged(w, r, id, err, "Takeover not allowed for {{.Name}}:", "operator-updated")
 }
 
 // operatorExport is the access review of people as CSV: username, name,
@@ -137,7 +138,8 @@ func csvTime(t *time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
-// signInMethods says how a person may sign in: "password", "sso" or both.
+// signInMethods says how a person may sign in: "password", "sso" or both
+// (as the CSV export writes it; the page says it with signInMethodsText).
 func signInMethods(op store.Operator) string {
 	var m []string
 	if op.HasPassword {
@@ -147,6 +149,33 @@ func signInMethods(op store.Operator) string {
 		m = append(m, "sso")
 	}
 	return strings.Join(m, ", ")
+}
+
+// signInMethodsText says how a person may sign in, in the page's language.
+func signInMethodsText(ctx context.Context, op store.Operator) string {
+	switch {
+	case op.HasPassword && op.SSO:
+		return t(ctx, "password, sso")
+	case op.HasPassword:
+		return t(ctx, "password")
+	case op.SSO:
+		return t(ctx, "sso")
+	}
+	return ""
+}
+
+// signInMethodName names a way of signing in (store.SignInPassword, …) in
+// the page's language.
+func signInMethodName(ctx context.Context, method string) string {
+	switch method {
+	case store.SignInPassword:
+		return t(ctx, "password")
+	case store.SignInOIDC:
+		return t(ctx, "single sign-on")
+	case store.SignInPasskey:
+		return t(ctx, "passkey")
+	}
+	return method
 }
 
 // hasAppID tells whether ids holds appID.

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/zegocloud-console/console/internal/store"
@@ -29,16 +30,29 @@ type OperatorsModel struct {
 // operatorRoles are the roles in the order the role selects list them.
 var operatorRoles = []string{store.RoleOperator, store.RoleAuditor, store.RoleAdmin}
 
-// roleHelp says what a role may do.
-func roleHelp(role string) string {
+// roleHelp says what a role may do, in the page's language.
+func roleHelp(ctx context.Context, role string) string {
 	switch role {
 	case store.RoleAdmin:
-		return "everything, including operators and API keys"
+		return t(ctx, "everything, including operators and API keys")
 	case store.RoleOperator:
-		return "issue, inspect and revoke tokens"
+		return t(ctx, "issue, inspect and revoke tokens")
 	default:
-		return "read only: tokens, audit trail, exports"
+		return t(ctx, "read only: tokens, audit trail, exports")
 	}
+}
+
+// grantText says which projects a person reaches, in the page's language:
+// every project, none, or their AppIDs.
+func grantText(ctx context.Context, op store.Operator) string {
+	g := store.GrantOf(op)
+	switch {
+	case g.AllProjects:
+		return t(ctx, "all projects")
+	case len(g.AppIDs) == 0:
+		return t(ctx, "no project")
+	}
+	return g.String()
 }
 
 // operatorList shows the operators page.

@@ -127,11 +127,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // passkeyOptionsFailed answers an options request that cannot be served.
 func (s *Server) passkeyOptionsFailed(w http.ResponseWriter, r *http.Request, err error) {
 	if !s.passkeysOn() {
-		writeJSON(w, http.StatusNotFound, map[string]string{"error": "Passkeys are not available on this console."})
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": tr(r, "Passkeys are not available on this console.")})
 		return
 	}
 	f := s.LogFailure(r, err)
-	writeJSON(w, f.Status, map[string]string{"error": f.Message})
+	writeJSON(w, f.Status, map[string]string{"error": tr(r, f.Message)})
 }
 
 // beginCeremony keeps the session data of a ceremony for its finish.
@@ -214,7 +214,7 @@ func (s *Server) passkeyRegister(w http.ResponseWriter, r *http.Request) {
 	}
 	name := r.PostFormValue("name")
 	if name == "" {
-		name = "Passkey " + strconv.Itoa(ws.Passkeys+1)
+		name = tr(r, "Passkey {{.Number}}", "Number", strconv.Itoa(ws.Passkeys+1))
 	}
 	codes, err := s.Store.AddPasskey(r.Context(), ws.Operator, name, cred, web.Actor(r), s.Origin(r))
 	if errors.Is(err, store.ErrPasskeyRegistered) {

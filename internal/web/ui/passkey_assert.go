@@ -25,7 +25,7 @@ func (s *Server) assertionOptions(w http.ResponseWriter, r *http.Request, op sto
 		return
 	}
 	if len(u.creds) == 0 {
-		writeJSON(w, http.StatusConflict, map[string]string{"error": "You have no passkey here: use a code."})
+		writeJSON(w, http.StatusConflict, map[string]string{"error": tr(r, "You have no passkey here: use a code.")})
 		return
 	}
 	assertion, sd, err := s.webauthn.BeginLogin(u)
@@ -92,7 +92,7 @@ func (s *Server) secondFactorPasskeyOptions(w http.ResponseWriter, r *http.Reque
 	}
 	ws, ok := sess.Values[sessionInfoKey].(store.WebSession)
 	if !ok || ws.Stage != store.StageSecondFactor {
-		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "Your sign-in has expired: sign in again."})
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": tr(r, "Your sign-in has expired: sign in again.")})
 		return
 	}
 	s.assertionOptions(w, r, ws.Operator, store.CeremonySecondFactor, sess.ID)
@@ -181,11 +181,11 @@ func (s *Server) checked(w http.ResponseWriter, r *http.Request, action string, 
 		return false
 	}
 	if wait > 0 {
-		refused(http.StatusTooManyRequests, "Too many failed attempts from your address; try again in "+waitText(web.SetRetryAfter(w, wait))+".")
+		refused(http.StatusTooManyRequests, tr(r, "Too many failed attempts from your address; try again in {{.Wait}}.", "Wait", waitText(r.Context(), web.SetRetryAfter(w, wait))))
 		return false
 	}
 	err = check()
-	if status, msg, ok := factorRefusal(w, err); ok {
+	if status, msg, ok := factorRefusal(w, r, err); ok {
 		admission.Refused() // only refusals spend the address's budget
 		refused(status, msg)
 		return false

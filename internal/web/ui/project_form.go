@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"fmt"
 	"maps"
 	"net/http"
 	"slices"
@@ -71,7 +70,7 @@ func (s *Server) projectCreate(w http.ResponseWriter, r *http.Request) {
 		// Report the secret's problem too, so that one round trip shows all.
 		maps.Copy(f.Errors, store.FieldErrors(store.ValidateSecret(secret)))
 		if f.Existing != 0 {
-			f.Errors["app_id"] = fmt.Sprintf("a project with AppID %d already exists", f.Existing)
+			f.Errors["app_id"] = tr(r, "a project with AppID {{.AppID}} already exists", "AppID", strconv.FormatInt(f.Existing, 10))
 		}
 		s.renderProjectForm(w, r, http.StatusUnprocessableEntity, f)
 		return
@@ -162,7 +161,7 @@ func parseProjectForm(r *http.Request, edit bool) (f ProjectFormModel, in store.
 func (s *Server) renderProjectForm(w http.ResponseWriter, r *http.Request, status int, f ProjectFormModel) {
 	title := "New project"
 	if f.Edit {
-		title = "Edit project " + f.AppID
+		title = tr(r, "Edit project {{.AppID}}", "AppID", f.AppID)
 	}
 	s.render(w, r, status, s.page(r, title, "projects"), ProjectFormView(f))
 }

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/zegocloud-console/console/internal/store"
@@ -46,10 +47,11 @@ func (s *Server) projectList(w http.ResponseWriter, r *http.Request) {
 }
 
 // policySummary is a project's issuing policy in a few words.
-func policySummary(p store.Project) string {
-	publish := "publish allowed"
+func policySummary(ctx context.Context, p store.Project) string {
+	publish := t(ctx, "publish allowed")
 	if !p.PublishAllowed {
-		publish = "no publish"
+		publish = t(ctx, "no publish")
 	}
-	return "default " + humanSeconds(int64(p.DefaultTTLSeconds)) + " · max " + humanSeconds(int64(p.MaxTTLSeconds)) + " · " + publish
+	return t(ctx, "default {{.TTL}}", "TTL", lifetime(ctx, int64(p.DefaultTTLSeconds))) + " · " +
+		t(ctx, "max {{.TTL}}", "TTL", lifetime(ctx, int64(p.MaxTTLSeconds))) + " · " + publish
 }

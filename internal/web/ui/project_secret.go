@@ -25,7 +25,7 @@ func (s *Server) projectRotateSecret(w http.ResponseWriter, r *http.Request) {
 			s.Fail(w, r, lerr)
 			return
 		}
-		m.RotateError = "The ServerSecret " + fe["secret"] + ". Nothing was changed."
+		m.RotateError = tr(r, "The ServerSecret {{.Reason}}. Nothing was changed.", "Reason", fieldText(r.Context(), fe["secret"]))
 		s.render(w, r, http.StatusUnprocessableEntity, s.page(r, m.Project.Name, "projects"), ProjectShowView(m))
 		return
 	}

@@ -1,8 +1,8 @@
 package ui
 
 import (
+	"context"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/zegocloud-console/console/internal/store"
@@ -57,34 +57,41 @@ func (s *Server) projectShowModel(r *http.Request, appID uint32) (ProjectShowMod
 		return ProjectShowModel{}, err
 	}
 	return ProjectShowModel{Project: p, Versions: versions, Tokens: tokens, IsAdmin: isAdmin(r), CanIssue: may(r, web.ActIssue, appID),
-		Chart: newChart("project-chart", "Tokens issued per day for "+p.Name+", last 30 days ("+zoneName(ctx)+")", days), Now: time.Now()}, nil
+		Chart: newChart("project-chart", tr(r, "Tokens issued per day for {{.Name}}, last 30 days ({{.Zone}})", "Name", p.Name, "Zone", zoneName(ctx)), days), Now: time.Now()}, nil
 }
 
 // publishText says whether the project's policy allows the publish privilege.
-func publishText(p store.Project) string {
+func publishText(ctx context.Context, p store.Project) string {
 	if p.PublishAllowed {
-		return "may be granted"
+		return t(ctx, "may be granted")
 	}
-	return "never granted (login only)"
+	return t(ctx, "never granted (login only)")
 }
 
 // kickText says what revoking a token of the project does at ZEGO.
-func kickText(p store.Project) string {
+func kickText(ctx context.Context, p store.Project) string {
 	names := make([]string, len(p.ZegoServices))
 	for i, s := range p.ZegoServices {
-		names[i] = zego.ServiceName(s)
+		names[i] = t(ctx, zego.ServiceName(s))
 	}
-	uses := strings.Join(names, " and ")
+	uses := ""
+	for i, n := range names {
+		if i == 0 {
+			uses = n
+		} else {
+			uses = t(ctx, "{{.A}} and {{.B}}", "A", uses, "B", n)
+		}
+	}
 	if !p.KickOnRevoke {
-		return "recorded here only; ZEGO is not asked to kick the user (uses " + uses + ")"
+		return t(ctx, "recorded here only; ZEGO is not asked to kick the user (uses {{.Products}})", "Products", uses)
 	}
-	return "the user is kicked out of the token's room in " + uses + " (" + regionLabel(p.ZegoRegion) + ")"
+	return t(ctx, "the user is kicked out of the token's room in {{.Products}} ({{.Region}})", "Products", uses, "Region", regionLabel(ctx, p.ZegoRegion))
 }
 
 // regionLabel names a region of ZEGO's server APIs as people read it.
-func regionLabel(region string) string {
+func regionLabel(ctx context.Context, region string) string {
 	if region == zego.RegionGlobal {
-		return "global"
+		return t(ctx, "global")
 	}
 	return region + " (" + zego.Host(zego.ServiceRTC, region) + ")"
 }
@@ -93,12 +100,12 @@ func regionLabel(region string) string {
 func tokenStateClass(state string) string { return "badge state-" + state }
 
 // roomText names a token's room, or says it has none.
-func roomText(rec store.TokenRecord) string {
+func roomText(ctx context.Context, rec store.TokenRecord) string {
 	switch {
 	case !rec.HasPrivilegePayload():
 		return "—"
 	case rec.RoomID == "":
-		return "any room"
+		return t(ctx, "any room")
 	default:
 		return rec.RoomID
 	}

@@ -56,7 +56,7 @@ func (s *Server) projectDeleteConfirm(w http.ResponseWriter, r *http.Request) {
 		s.Fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, s.page(r, "Delete "+m.Project.Name, "projects"), ProjectDeleteView(m))
+	s.render(w, r, http.StatusOK, s.page(r, tr(r, "Delete {{.Name}}", "Name", m.Project.Name), "projects"), ProjectDeleteView(m))
 }
 
 // projectDelete deletes the project once its AppID was typed in confirm.
@@ -72,8 +72,8 @@ func (s *Server) projectDelete(w http.ResponseWriter, r *http.Request) {
 			s.Fail(w, r, err)
 			return
 		}
-		m.Confirm, m.Error = confirm, "Type the AppID "+strconv.FormatUint(uint64(appID), 10)+" exactly to confirm. Nothing was deleted."
-		s.render(w, r, http.StatusUnprocessableEntity, s.page(r, "Delete "+m.Project.Name, "projects"), ProjectDeleteView(m))
+		m.Confirm, m.Error = confirm, tr(r, "Type the AppID {{.AppID}} exactly to confirm. Nothing was deleted.", "AppID", strconv.FormatUint(uint64(appID), 10))
+		s.render(w, r, http.StatusUnprocessableEntity, s.page(r, tr(r, "Delete {{.Name}}", "Name", m.Project.Name), "projects"), ProjectDeleteView(m))
 		return
 	}
 	if err := s.Store.DeleteProject(r.Context(), appID, web.Actor(r), s.Origin(r)); err != nil {

@@ -19,12 +19,14 @@ func (s *Server) page(r *http.Request, title, nav string) Page {
 	p.Zone = PageZone{Name: z.loc.String(), Known: z.known}
 	if r.Method == http.MethodGet { // the answer to a form has no address of its own to show again
 		p.Zone.UTCURL, p.Zone.LocalURL = zoneSwitchURL(r, "UTC"), zoneSwitchURL(r, "local")
+		p.Langs = langSwitches(r)
 	}
 	return p
 }
 
 // render writes a full page with status.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, p Page, body templ.Component) {
+	r = s.withLang(w, r)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	if err := Layout(p, body).Render(r.Context(), w); err != nil && r.Context().Err() == nil {

@@ -7,23 +7,23 @@ import (
 	"github.com/zegocloud-console/console/static"
 )
 
-// Routes registers the sign-in pages, the static files and every page of the
+// Routes registers the sign-in pages (public: no one signed in yet), the static files and every page of the
 // UI, each with the action (web.Can) it needs. Pages about one project check
 // that project in their handler (allowApp).
 func (s *Server) Routes(mux *http.ServeMux) {
 	mux.Handle("GET /static/", http.StripPrefix("/static/", static.Handler()))
 
-	mux.HandleFunc("GET /login", s.loginPage)
-	mux.HandleFunc("POST /login", s.loginSubmit)
-	mux.HandleFunc("POST /logout", s.logout)
-	mux.HandleFunc("GET /auth/oidc/start", s.oidcStart)
-	mux.HandleFunc("GET /auth/oidc/callback", s.oidcCallback)
-	mux.HandleFunc("GET /login/second-factor", s.secondFactorPage)
-	mux.HandleFunc("POST /login/second-factor", s.secondFactorSubmit)
-	mux.HandleFunc("POST /login/second-factor/passkey/options", s.secondFactorPasskeyOptions)
-	mux.HandleFunc("POST /login/second-factor/passkey", s.secondFactorPasskey)
-	mux.HandleFunc("POST /login/passkey/options", s.signInPasskeyOptions)
-	mux.HandleFunc("POST /login/passkey", s.signInPasskey)
+	mux.Handle("GET /login", s.public(s.loginPage))
+	mux.Handle("POST /login", s.public(s.loginSubmit))
+	mux.Handle("POST /logout", s.public(s.logout))
+	mux.Handle("GET /auth/oidc/start", s.public(s.oidcStart))
+	mux.Handle("GET /auth/oidc/callback", s.public(s.oidcCallback))
+	mux.Handle("GET /login/second-factor", s.public(s.secondFactorPage))
+	mux.Handle("POST /login/second-factor", s.public(s.secondFactorSubmit))
+	mux.Handle("POST /login/second-factor/passkey/options", s.public(s.secondFactorPasskeyOptions))
+	mux.Handle("POST /login/second-factor/passkey", s.public(s.secondFactorPasskey))
+	mux.Handle("POST /login/passkey/options", s.public(s.signInPasskeyOptions))
+	mux.Handle("POST /login/passkey", s.public(s.signInPasskey))
 
 	mux.Handle("GET /{$}", s.ui(web.ActView, s.dashboard))
 	mux.Handle("GET /projects", s.ui(web.ActView, s.projectList))

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"testing"
 	"time"
 )
@@ -15,7 +16,7 @@ func TestSealLagText_CountsInWordsAndEndsOneSentence(t *testing.T) {
 		{1, "1 event waiting to be sealed, for 2.5 s."},
 		{3, "3 events waiting to be sealed, the oldest for 2.5 s."},
 	} {
-		if got := sealLagText(tc.n, 2500*time.Millisecond); got != tc.want {
+		if got := sealLagText(context.Background(), tc.n, 2500*time.Millisecond); got != tc.want {
 			t.Errorf("%d waiting: got %q, want %q", tc.n, got, tc.want)
 		}
 	}

@@ -58,7 +58,7 @@ func (s *Server) failAs(w http.ResponseWriter, r *http.Request, err error, notDo
 	}
 	msg := f.Message
 	if f.Status >= 500 {
-		msg = notDone + " " + msg
+		msg = sentences(r.Context(), tr(r, notDone), tr(r, msg))
 	}
 	s.renderError(w, r, f.Status, f.Title, msg)
 }

@@ -1,8 +1,9 @@
 package ui
 
 import (
-	"maps"
+	"context"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -65,7 +66,7 @@ func (s *Server) sinkCreate(w http.ResponseWriter, r *http.Request) {
 		}
 		n, err := strconv.ParseInt(raw, 10, 64)
 		if err != nil {
-			f.Errors[field] = "want a whole number"
+			f.Errors[field] = tr(r, "want a whole number")
 		}
 		*dst = n
 	}
@@ -78,13 +79,13 @@ func (s *Server) sinkCreate(w http.ResponseWriter, r *http.Request) {
 	for _, p := range strings.FieldsFunc(f.Projects, isListSeparator) {
 		id, err := token04.ParseAppID(p)
 		if err != nil {
-			f.Errors["filter"] = "projects: want AppIDs separated by commas"
+			f.Errors["filter"] = tr(r, "projects: want AppIDs separated by commas")
 		}
 		in.Filter.AppIDs = append(in.Filter.AppIDs, int64(id))
 	}
 	in.Filter.Actions = strings.FieldsFunc(f.Actions, isListSeparator)
 	headers, err := store.ParseSinkHeaders(f.Headers)
-	maps.Copy(f.Errors, store.FieldErrors(err))
+	copyFieldErrors(r, f.Errors, store.FieldErrors(err))
 	in.Headers = headers
 	if len(f.Errors) > 0 {
 		s.renderSinks(w, r, http.StatusUnprocessableEntity, SinksModel{Form: f})
@@ -92,7 +93,7 @@ func (s *Server) sinkCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	k, secret, err := s.Store.CreateSink(r.Context(), in, web.Actor(r), s.Origin(r))
 	if fe := store.FieldErrors(err); fe != nil {
-		maps.Copy(f.Errors, fe)
+		copyFieldErrors(r, f.Errors, fe)
 		s.renderSinks(w, r, http.StatusUnprocessableEntity, SinksModel{Form: f})
 		return
 	}
@@ -105,6 +106,14 @@ func (s *Server) sinkCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.render(w, r, http.StatusOK, s.page(r, "Audit sink created", "audit"), SinkSecretView(k, secret, false))
+}
+
+// copyFieldErrors adds the store's field messages to a form's, in the
+// page's language.
+func copyFieldErrors(r *http.Request, dst, fe map[string]string) {
+	for field, msg := range fe {
+		dst[field] = fieldText(r.Context(), msg)
+	}
 }
 
 func isListSeparator(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' || r == '\t' }
@@ -180,9 +189,9 @@ func (s *Server) sinkTest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m := SinksModel{Form: SinkForm{Kind: store.SinkWebhook}, ResultOK: sent == nil,
-		Result: k.Name + " (" + k.Destination() + ") took the test event."}
+		Result: tr(r, "{{.Name}} ({{.Destination}}) took the test event.", "Name", k.Name, "Destination", k.Destination())}
 	if sent != nil {
-		m.Result = k.Name + " did not take the test event: " + sent.Error()
+		m.Result = tr(r, "{{.Name}} did not take the test event: {{.Error}}", "Name", k.Name, "Error", sent.Error())
 	}
 	s.renderSinks(w, r, http.StatusOK, m)
 }
@@ -230,30 +239,65 @@ func sinkStateClass(state string) string {
 	}
 }
 
-// lagText says how far behind a sink is.
-func lagText(k store.Sink) string {
+// lagText says how far behind a sink is, in the page's language.
+func lagText(ctx context.Context, k store.Sink) string {
 	if k.LagEvents == 0 {
-		return "up to date"
+		return t(ctx, "up to date")
 	}
-	return strconv.FormatInt(k.LagEvents, 10) + " events, oldest " + strconv.FormatFloat(k.LagSeconds, 'f', 0, 64) + " s"
+	return t(ctx, "{{.Events}} events, oldest {{.Seconds}} s", "Events", strconv.FormatInt(k.LagEvents, 10),
+		"Seconds", strconv.FormatFloat(k.LagSeconds, 'f', 0, 64))
 }
 
-// filterText describes a sink's filter.
-func filterText(f store.SinkFilter) string {
+// filterText describes a sink's filter in the page's language.
+func filterText(ctx context.Context, f store.SinkFilter) string {
 	var parts []string
 	if len(f.AppIDs) > 0 {
-		parts = append(parts, "projects "+joinIDs(f.AppIDs))
+		parts = append(parts, t(ctx, "projects {{.List}}", "List", joinIDs(f.AppIDs)))
 	}
 	if len(f.Actions) > 0 {
-		parts = append(parts, "actions "+strings.Join(f.Actions, ", "))
+		parts = append(parts, t(ctx, "actions {{.List}}", "List", strings.Join(f.Actions, ", ")))
 	}
 	if len(f.Outcomes) > 0 {
-		parts = append(parts, "outcomes "+strings.Join(f.Outcomes, ", "))
+		outcomes := make([]string, len(f.Outcomes))
+		for i, o := range f.Outcomes {
+			outcomes[i] = outcomeText(ctx, o)
+		}
+		parts = append(parts, t(ctx, "outcomes {{.List}}", "List", strings.Join(outcomes, t(ctx, ", "))))
 	}
 	if len(parts) == 0 {
-		return "every event"
+		return t(ctx, "every event")
 	}
-	return strings.Join(parts, "; ")
+	return strings.Join(parts, t(ctx, "; "))
+}
+
+// retriesExhausted is the reason the store gives for disabling a sink
+// whose retries ran out.
+var retriesExhausted = regexp.MustCompile(`^retries exhausted after (\d+) attempts$`)
+
+// sinkReasonText is why the store disabled a sink, in the page's language;
+// a reason it does not know is shown as it was recorded.
+func sinkReasonText(ctx context.Context, reason string) string {
+	if reason == "the receiver answered 410 Gone" {
+		return t(ctx, "the receiver answered 410 Gone")
+	}
+	if m := retriesExhausted.FindStringSubmatch(reason); m != nil {
+		return t(ctx, "retries exhausted after {{.Attempts}} attempts", "Attempts", m[1])
+	}
+	return reason
+}
+
+// sinkStateText names a sink's state in the page's language.
+func sinkStateText(ctx context.Context, state string) string {
+	switch state {
+	case store.SinkActive:
+		return t(ctx, "active")
+	case store.SinkPaused:
+		return t(ctx, "paused")
+	case store.SinkDisabled:
+		return t(ctx, "disabled")
+	default:
+		return state
+	}
 }
 
 func (f SinkForm) hasOutcome(o string) bool {
@@ -263,4 +307,26 @@ func (f SinkForm) hasOutcome(o string) bool {
 		}
 	}
 	return false
+}
+
+// marker sets a word apart in a translated sentence, so that the page can
+// write it as code or a link where the sentence (in any language) puts it:
+// give marker("chain_seq") as a placeholder's value, then markedParts.
+func marker(s string) string { return "\x00" + s + "\x00" }
+
+// markedPart is a piece of a sentence: plain text, or a word set apart by marker.
+type markedPart struct {
+	Text   string
+	Marked bool
+}
+
+// markedParts cuts a translated sentence at its markers.
+func markedParts(s string) []markedPart {
+	var parts []markedPart
+	for i, p := range strings.Split(s, "\x00") {
+		if p != "" {
+			parts = append(parts, markedPart{Text: p, Marked: i%2 == 1})
+		}
+	}
+	return parts
 }

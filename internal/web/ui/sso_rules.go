@@ -3,6 +3,8 @@ package ui
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
+	"strings"
 
 	"github.com/zegocloud-console/console/internal/store"
 	"github.com/zegocloud-console/console/internal/web"
@@ -45,7 +47,7 @@ func (s *Server) ssoRulesSave(w http.ResponseWriter, r *http.Request) {
 	}
 	if fe := store.FieldErrors(err); fe != nil {
 		s.renderSSORules(w, r, http.StatusUnprocessableEntity, SSORulesModel{Rules: text, Configured: true,
-			Error: "The rules were not saved: " + fe["rules"]})
+			Error: tr(r, "The rules were not saved: {{.Reason}}", "Reason", ssoRulesErrorText(r, fe["rules"]))})
 		return
 	}
 	if err != nil {
@@ -53,6 +55,17 @@ func (s *Server) ssoRulesSave(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	seeOther(w, r, "/sso", "sso-rules-saved")
+}
+
+// ssoRulesErrorText is why the rules were refused, in the page's language:
+// the store names a rule as "rule N: why"; a reason that quotes the JSON
+// decoder stays as it is.
+func ssoRulesErrorText(r *http.Request, msg string) string {
+	head, reason, ok := strings.Cut(msg, ": ")
+	if n, err := strconv.Atoi(strings.TrimPrefix(head, "rule ")); ok && err == nil && strings.HasPrefix(head, "rule ") {
+		return tr(r, "rule {{.Number}}: {{.Reason}}", "Number", strconv.Itoa(n), "Reason", tr(r, reason))
+	}
+	return tr(r, msg)
 }
 
 func (s *Server) renderSSORules(w http.ResponseWriter, r *http.Request, status int, m SSORulesModel) {

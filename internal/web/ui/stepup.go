@@ -14,7 +14,7 @@ import (
 // within CONSOLE_STEPUP_AGE (at sign-in, or again on the step-up page).
 type stepUp struct {
 	action string                       // as its audit event names it
-	what   string                       // what the person is about to do, in words
+	what   string                       // what the person is about to do, in words (a message id)
 	back   func(r *http.Request) string // the page to go back to, to do it again
 }
 
@@ -79,7 +79,10 @@ func (s *Server) stepUpDone(w http.ResponseWriter, r *http.Request) bool {
 // single sign-on).
 func (s *Server) stepUpModel(r *http.Request, su stepUp, next string) StepUpModel {
 	ws, _ := sessionOf(r)
-	m := StepUpModel{For: su.action, What: su.what, Next: nextField(localPath(next)), Age: waitText(int(s.Cfg.StepUpAge.Seconds()))}
+	m := StepUpModel{For: su.action, Next: nextField(localPath(next)), Age: waitText(r.Context(), int(s.Cfg.StepUpAge.Seconds()))}
+	if su.what != "" {
+		m.What = tr(r, su.what)
+	}
 	switch {
 	case hasSecondFactor(ws.Operator):
 		m.Code, m.Passkey = true, ws.Passkeys > 0 && s.passkeysOn()
@@ -135,25 +138,25 @@ func (s *Server) stepUpWith(w http.ResponseWriter, r *http.Request, check func(S
 }
 
 // factorRefusal says how to answer a refused factor check (a wrong code or
-// password, or throttling); refused is false for a success or an error of
-// the console's.
-func factorRefusal(w http.ResponseWriter, err error) (status int, msg string, refused bool) {
+// password, or throttling), in the request's language; refused is false for
+// a success or an error of the console's.
+func factorRefusal(w http.ResponseWriter, r *http.Request, err error) (status int, msg string, refused bool) {
 	var te *store.LoginThrottledError
 	switch {
 	case errors.As(err, &te):
-		return http.StatusTooManyRequests, "Too many failed attempts; try again in " + waitText(web.SetRetryAfter(w, te.RetryAfter)) + ".", true
+		return http.StatusTooManyRequests, tr(r, "Too many failed attempts; try again in {{.Wait}}.", "Wait", waitText(r.Context(), web.SetRetryAfter(w, te.RetryAfter))), true
 	case errors.Is(err, store.ErrLoginThrottled):
-		return http.StatusTooManyRequests, "Too many failed attempts; try again later.", true
+		return http.StatusTooManyRequests, tr(r, "Too many failed attempts; try again later."), true
 	case errors.Is(err, store.ErrBadCode):
-		return http.StatusUnauthorized, "That code is not right, or it was used already. Type the code your app shows now, or one of your recovery codes.", true
+		return http.StatusUnauthorized, tr(r, "That code is not right, or it was used already. Type the code your app shows now, or one of your recovery codes."), true
 	case errors.Is(err, store.ErrBadPasskey):
-		return http.StatusUnauthorized, "That passkey could not be verified. Try again, or use a code.", true
+		return http.StatusUnauthorized, tr(r, "That passkey could not be verified. Try again, or use a code."), true
 	case errors.Is(err, store.ErrPasskeyCloned):
-		return http.StatusUnauthorized, "This passkey's signature counter went backwards, so it may have been copied: the console refused it and marked it. Use another factor, and remove that passkey on My account.", true
+		return http.StatusUnauthorized, tr(r, "This passkey's signature counter went backwards, so it may have been copied: the console refused it and marked it. Use another factor, and remove that passkey on My account."), true
 	case errors.Is(err, store.ErrBadCredentials):
-		return http.StatusUnauthorized, "That password is not right.", true
+		return http.StatusUnauthorized, tr(r, "That password is not right."), true
 	case errors.Is(err, store.ErrNoSecondFactor):
-		return http.StatusConflict, "There is nothing to check here: sign in again.", true
+		return http.StatusConflict, tr(r, "There is nothing to check here: sign in again."), true
 	}
 	return 0, "", false
 }

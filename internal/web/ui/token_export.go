@@ -21,7 +21,7 @@ func (s *Server) tokenExport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if msg != "" {
-		s.renderError(w, r, http.StatusBadRequest, "Bad filter", "Nothing was exported: "+msg+".")
+		s.renderError(w, r, http.StatusBadRequest, "Bad filter", tr(r, "Nothing was exported: {{.Reason}}.", "Reason", msg))
 		return
 	}
 	f.Sort = store.TokenSortNewest

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -203,22 +204,22 @@ func parseIssueForm(r *http.Request) (IssueForm, store.IssueRequest) {
 	return f, req
 }
 
-// humanSeconds writes a lifetime the way people say it: 5 min, 1 h 30 min,
-// 24 h, 2 d.
-func humanSeconds(n int64) string {
+// lifetime writes n seconds the way people say it, in the page's language:
+// 5 min, 1 h 30 min, 24 h, 2 d.
+func lifetime(ctx context.Context, n int64) string {
 	if n <= 0 {
-		return strconv.FormatInt(n, 10) + " s"
+		return t(ctx, "{{.N}} s", "N", strconv.FormatInt(n, 10))
 	}
 	var parts []string
 	for _, u := range []struct {
 		secs int64
-		name string
-	}{{86400, "d"}, {3600, "h"}, {60, "min"}, {1, "s"}} {
-		if u.name == "d" && n <= 86400 {
+		id   string // a message of the catalogs
+	}{{86400, "{{.N}} d"}, {3600, "{{.N}} h"}, {60, "{{.N}} min"}, {1, "{{.N}} s"}} {
+		if u.secs == 86400 && n <= 86400 {
 			continue // "24 h" reads better than "1 d"
 		}
 		if n >= u.secs {
-			parts = append(parts, strconv.FormatInt(n/u.secs, 10)+" "+u.name)
+			parts = append(parts, t(ctx, u.id, "N", strconv.FormatInt(n/u.secs, 10)))
 			n %= u.secs
 		}
 	}
@@ -227,17 +228,17 @@ func humanSeconds(n int64) string {
 
 // clientSnippet is ready-to-paste ZegoExpressEngine (Web) code that logs in
 // with the token. Values are JSON-quoted, so they are valid JavaScript.
-func clientSnippet(m IssueResult) string {
+func clientSnippet(ctx context.Context, m IssueResult) string {
 	q := func(s string) string { b, _ := json.Marshal(s); return string(b) }
 	room, note := q(m.Record.RoomID), ""
 	if m.Record.RoomID == "" {
-		room, note = q("your-room-id"), " // this token is not tied to a room"
+		room, note = q("your-room-id"), " // "+t(ctx, "this token is not tied to a room")
 	}
 	return fmt.Sprintf(`// ZegoExpressEngine for Web
-const zg = new ZegoExpressEngine(%d, "<server URL from the ZEGO console>");
+const zg = new ZegoExpressEngine(%d, %s);
 const token = %s;
 await zg.loginRoom(%s, token, { userID: %s, userName: %s });%s
-`, m.Record.AppID, q(m.Token), room, q(m.Record.UserID), q(m.Record.UserID), note)
+`, m.Record.AppID, q(t(ctx, "<server URL from the ZEGO console>")), q(m.Token), room, q(m.Record.UserID), q(m.Record.UserID), note)
 }
 
 // orAny returns s, or fallback when s is empty.
@@ -246,4 +247,18 @@ func orAny(s, fallback string) string {
 		return fallback
 	}
 	return s
+}
+
+// privilegeNames lists a token's privileges in the page's language: login,
+// publish.
+func privilegeNames(ctx context.Context, rec store.TokenRecord) string {
+	list := ""
+	for i, n := range rec.PrivilegeNames() {
+		if i == 0 {
+			list = t(ctx, n)
+		} else {
+			list = t(ctx, "{{.A}}, {{.B}}", "A", list, "B", t(ctx, n))
+		}
+	}
+	return list
 }

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -56,7 +57,7 @@ func (s *Server) tokenIssueList(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, web.MaxBatchBodyBytes)
 	users, text, err := readUserList(r)
 	if err != nil {
-		s.renderError(w, r, http.StatusBadRequest, "Bad form", "The form could not be read ("+err.Error()+"). Reload the page and try again.")
+		s.renderError(w, r, http.StatusBadRequest, "Bad form", tr(r, "The form could not be read ({{.Reason}}). Reload the page and try again.", "Reason", err.Error()))
 		return
 	}
 	common, req := parseIssueForm(r)
@@ -65,7 +66,7 @@ func (s *Server) tokenIssueList(w http.ResponseWriter, r *http.Request) {
 	if req.AppID != 0 && !s.allowApp(w, r, web.ActIssue, req.AppID) {
 		return
 	}
-	ids, lines := checkUserList(users)
+	ids, lines := checkUserList(r.Context(), users)
 	f.UserLines = lines
 	var issued []store.IssuedToken
 	if len(f.Errors) == 0 && len(f.UserLines) == 0 {
@@ -76,7 +77,7 @@ func (s *Server) tokenIssueList(w http.ResponseWriter, r *http.Request) {
 		}
 		issued, err = s.Store.IssueTokens(r.Context(), reqs)
 		if fe := web.FieldErrors(err); fe != nil {
-			f.placeErrors(fe, ids)
+			f.placeErrors(r.Context(), fe, ids)
 		} else if err != nil {
 			s.failAs(w, r, err, "No token was issued.")
 			return
@@ -169,18 +170,20 @@ func parseUserList(text string, first int) ([]listUser, error) {
 
 // checkUserList refuses an empty list, one longer than a batch, and user ids
 // given twice, by line.
-func checkUserList(users []listUser) ([]listUser, []string) {
+func checkUserList(ctx context.Context, users []listUser) ([]listUser, []string) {
 	switch {
 	case len(users) == 0:
-		return nil, []string{"Enter at least one user id, or upload a CSV file of them."}
+		return nil, []string{t(ctx, "Enter at least one user id, or upload a CSV file of them.")}
 	case len(users) > store.MaxBatchTokens:
-		return nil, []string{fmt.Sprintf("At most %d user ids at once (got %d): split the list.", store.MaxBatchTokens, len(users))}
+		return nil, []string{t(ctx, "At most {{.Max}} user ids at once (got {{.Got}}): split the list.",
+			"Max", strconv.Itoa(store.MaxBatchTokens), "Got", strconv.Itoa(len(users)))}
 	}
 	var problems []string
 	firstLine := map[string]int{}
 	for _, u := range users {
 		if l, seen := firstLine[u.id]; seen {
-			problems = append(problems, fmt.Sprintf("line %d (%s): already on line %d", u.line, u.id, l))
+			problems = append(problems, t(ctx, "line {{.Line}} ({{.User}}): already on line {{.First}}",
+				"Line", strconv.Itoa(u.line), "User", u.id, "First", strconv.Itoa(l)))
 			continue
 		}
 		firstLine[u.id] = u.line
@@ -194,7 +197,7 @@ var batchField = regexp.MustCompile(`^tokens\[(\d+)\]\.(.+)$`)
 // placeErrors puts the store's errors on a batch where people see them: a
 // user id's beside its line, a setting's (the same for every token) under
 // its field.
-func (f *IssueListForm) placeErrors(fields map[string]string, users []listUser) {
+func (f *IssueListForm) placeErrors(ctx context.Context, fields map[string]string, users []listUser) {
 	type atLine struct {
 		line int
 		text string
@@ -203,12 +206,13 @@ func (f *IssueListForm) placeErrors(fields map[string]string, users []listUser) 
 	for name, reason := range fields {
 		m := batchField.FindStringSubmatch(name)
 		if m == nil {
-			f.UserLines = append(f.UserLines, reason)
+			f.UserLines = append(f.UserLines, fieldText(ctx, reason))
 			continue
 		}
 		i, _ := strconv.Atoi(m[1])
 		if m[2] == "user_id" && i < len(users) {
-			lines = append(lines, atLine{users[i].line, fmt.Sprintf("line %d (%s): %s", users[i].line, users[i].id, reason)})
+			lines = append(lines, atLine{users[i].line, t(ctx, "line {{.Line}} ({{.User}}): {{.Reason}}",
+				"Line", strconv.Itoa(users[i].line), "User", users[i].id, "Reason", fieldText(ctx, reason))})
 			continue
 		}
 		f.Errors[m[2]] = reason

@@ -195,3 +195,23 @@ func TestForms_RefuseNULAndInvalidUTF8BesideTheField(t *testing.T) {
 		t.Errorf("projects after the refused form: got %d, want 0", n)
 	}
 }
+
+func TestIssuePage_InChineseTheFieldErrorsAreChineseWithTheirNumbers(t *testing.T) {
+	t.Parallel()
+	e := webtest.NewEnv(t)
+	e.CreateProject(t, 1001) // at most 24 h
+	c := e.SignIn(t, "olivia", store.RoleOperator)
+	bad := url.Values{"app_id": {"1001"}, "user_id": {strings.Repeat("用", 30)}, "ttl_custom": {"48h"}, "mode": {"x"}}
+
+	e.Get(t, c, "/issue?lang=zh-Hans")
+	res, body := e.Post(t, c, "/issue", bad)
+	if res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("POST /issue with bad fields: got %d, want 422", res.StatusCode)
+	}
+	requireInBody(t, body, "未签发任何令牌", "最多 64 字节（实际 90 字节）", "不能超过项目的最长有效期 86400 秒", "必须为 gcm 或 cbc")
+	requireNotInBody(t, "the Chinese form", body, "must not exceed", "must be at most", "must be gcm")
+
+	e.Get(t, c, "/issue?lang=en")
+	_, body = e.Post(t, c, "/issue", bad)
+	requireInBody(t, body, "Nothing was issued", "must be at most 64 bytes (got 90)", "must not exceed the project&#39;s maximum of 86400 seconds", "must be gcm or cbc")
+}

@@ -1,11 +1,11 @@
 package ui
 
 import (
+	"context"
 	"encoding/hex"
 	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -116,23 +116,25 @@ func (s *Server) tokenFilterOf(w http.ResponseWriter, r *http.Request) (form Tok
 	loc := zoneOf(r.Context()).loc
 	var bad []string
 	for _, b := range []struct {
-		name, typed string
-		dst         *time.Time
-		end         bool
-	}{{"issued from", form.From, &f.IssuedFrom, false}, {"issued to", form.To, &f.IssuedTo, true}} {
+		typed string
+		dst   *time.Time
+		end   bool
+		wrong string // the message when typed is not a date
+	}{{form.From, &f.IssuedFrom, false, tr(r, "issued from: want a date such as 2025-05-01 or 2025-05-01T13:30")},
+		{form.To, &f.IssuedTo, true, tr(r, "issued to: want a date such as 2025-05-01 or 2025-05-01T13:30")}} {
 		if b.typed == "" {
 			continue
 		}
-		t, ok := parseLocalBound(b.typed, loc, b.end)
+		at, ok := parseLocalBound(b.typed, loc, b.end)
 		if !ok {
-			bad = append(bad, b.name+": want a date such as 2025-05-01 or 2025-05-01T13:30")
+			bad = append(bad, b.wrong)
 		}
-		*b.dst = t
+		*b.dst = at
 	}
 	if form.AppID != "" {
 		id, err := token04.ParseAppID(form.AppID)
 		if err != nil {
-			bad = append(bad, "project: want a ZEGO AppID, a whole number from 1 to 4294967295")
+			bad = append(bad, tr(r, "project: want a ZEGO AppID, a whole number from 1 to 4294967295"))
 		} else if f.AppID = id; !s.allowApp(w, r, web.ActView, f.AppID) {
 			return form, f, "", false
 		}
@@ -160,7 +162,7 @@ func (s *Server) tokenList(w http.ResponseWriter, r *http.Request) {
 		m.Total, err = s.Store.CountTokens(r.Context(), f)
 	}
 	if fe := store.FieldErrors(err); fe != nil {
-		m.Error = joinFieldErrors(fe)
+		m.Error = joinFieldErrors(r.Context(), fe)
 		s.renderTokens(w, r, http.StatusBadRequest, m)
 		return
 	}
@@ -205,12 +207,13 @@ func sortState(sort, first, again string) string {
 // sortArrow shows the direction of an order: ↓ newest or latest first.
 func sortArrow(sort string) string { return ifThen(strings.HasPrefix(sort, "-"), "↓", "↑") }
 
-// Showing says which part of the list the page shows: "1–50 of 1,234".
-func (m TokenList) Showing() string {
+// Showing says which part of the list the page shows: "Tokens 1–50 of 1,234".
+func (m TokenList) Showing(ctx context.Context) string {
 	if len(m.Tokens) == 0 {
-		return "0 of " + thousands(m.Total)
+		return t(ctx, "Tokens 0 of {{.Total}}", "Total", thousands(m.Total))
 	}
-	return thousands(m.Start) + "–" + thousands(m.Start+int64(len(m.Tokens))-1) + " of " + thousands(m.Total)
+	return t(ctx, "Tokens {{.First}}–{{.Last}} of {{.Total}}", "First", thousands(m.Start),
+		"Last", thousands(m.Start+int64(len(m.Tokens))-1), "Total", thousands(m.Total))
 }
 
 // setPage shows a page of records read with one more than the page holds:
@@ -245,20 +248,6 @@ func (s *Server) renderTokens(w http.ResponseWriter, r *http.Request, status int
 	s.render(w, r, status, s.page(r, "Tokens", "tokens"), TokenListView(m))
 }
 
-// joinFieldErrors turns field messages into one line, in a stable order.
-func joinFieldErrors(fe map[string]string) string {
-	names := make([]string, 0, len(fe))
-	for n := range fe {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	parts := make([]string, len(names))
-	for i, n := range names {
-		parts[i] = n + ": " + fe[n]
-	}
-	return strings.Join(parts, "; ")
-}
-
 // utcString shows a time in UTC to the second.
 func utcString(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") }
 
@@ -277,22 +266,21 @@ func fingerprintPrefix(b []byte) string {
 // appIDString formats an AppID.
 func appIDString(id int64) string { return strconv.FormatInt(id, 10) }
 
-// revokedNote says who revoked a token and why, as one line of text:
-// "by otto: lesson over".
-func revokedNote(by, reason *string) string {
-	note := "by " + orAny(derefString(by), "unknown")
+// revokedNote says who revoked a token and why, in the page's language.
+func revokedNote(ctx context.Context, by, reason *string) string {
+	name := orAny(derefString(by), t(ctx, "unknown"))
 	if r := derefString(reason); r != "" {
-		note += ": " + r
+		return t(ctx, "by {{.Name}}: {{.Reason}}", "Name", name, "Reason", r)
 	}
-	return note
+	return t(ctx, "by {{.Name}}", "Name", name)
 }
 
 // kickTitle says where each kick of a token is, with ZEGO's last answer.
-func kickTitle(kicks []store.Kick) string {
+func kickTitle(ctx context.Context, kicks []store.Kick) string {
 	parts := make([]string, len(kicks))
 	for i, k := range kicks {
-		p := zego.ServiceName(k.Service) + " room " + strconv.Quote(k.RoomID) + ": " + k.Status + " after " +
-			strconv.Itoa(k.Attempts) + " attempt(s)"
+		p := tn(ctx, "{{.Product}} room {{.Room}}: {{.State}} after {{.Count}} attempt(s)", int64(k.Attempts),
+			"Product", t(ctx, zego.ServiceName(k.Service)), "Room", strconv.Quote(k.RoomID), "State", t(ctx, k.Status))
 		if k.Code != nil {
 			p += ", Code " + strconv.FormatInt(*k.Code, 10)
 		}
@@ -305,6 +293,19 @@ func kickTitle(kicks []store.Kick) string {
 		parts[i] = p
 	}
 	return strings.Join(parts, "; ")
+}
+
+// kickLabel is a token's kick state as its badge says it: "kick done".
+func kickLabel(ctx context.Context, state string) string {
+	switch state {
+	case store.KickDone:
+		return t(ctx, "kick done")
+	case store.KickFailed:
+		return t(ctx, "kick failed")
+	case store.KickQueued:
+		return t(ctx, "kick queued")
+	}
+	return "kick " + state
 }
 
 // kickBadge is the badge class of a kick state.

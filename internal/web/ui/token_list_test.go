@@ -200,18 +200,7 @@ func TestTokensPage_PagesWithoutDuplicatesAndRefusesBadParameters(t *testing.T) 
 // that "nothing was issued" when the operator asked to revoke.
 func TestTokensPage_AFailedRevocationSaysTheTokenWasNotRevoked(t *testing.T) {
 	t.Parallel()
-	e := webtest.NewEnv(t)
-	e.CreateProject(t, 1001)
-	it := e.IssueFor(t, 1001, "carol")
-	c := e.SignIn(t, "olivia", store.RoleOperator)
-	e.ExecAsOwner(t, `
-		CREATE FUNCTION refuse_revocations() RETURNS trigger LANGUAGE plpgsql AS $$
-		BEGIN RAISE EXCEPTION 'revocations refused for this test'; END $$;
-		CREATE TRIGGER refuse_revocations BEFORE UPDATE ON issued_tokens FOR EACH ROW EXECUTE FUNCTION refuse_revocations();`)
-	res, body := e.Post(t, c, "/projects/1001/tokens/"+it.Record.ID+"/revoke", url.Values{"reason": {"left the company"}})
-	if res.StatusCode != http.StatusInternalServerError {
-		t.Fatalf("got %d, want 500:\n%s", res.StatusCode, body)
-	}
+	body := failedRevocationPage(t, "en")
 	requireInBody(t, body, "was not revoked")
 	requireNotInBody(t, "the failed revocation page", body, "issued")
 }
@@ -245,4 +234,49 @@ func TestTokensPage_ARevokedTokenShowsItsKickAtZEGO(t *testing.T) {
 		_, body = e.Get(t, c, "/tokens")
 	}
 	requireInBody(t, body, `RTC room &#34;lobby&#34;: done after 1 attempt(s), Code 0 &#34;success&#34;, RequestId `+fake.Calls()[0].RequestID)
+}
+
+func TestTokensPage_AfterARefusedRevocationTheTotalStillCountsTheListedTokens(t *testing.T) {
+	t.Parallel()
+	e := webtest.NewEnv(t)
+	e.CreateProject(t, 1001)
+	e.IssueFor(t, 1001, "erin")
+	e.IssueFor(t, 1001, "finn")
+	c := e.SignIn(t, "olivia", store.RoleOperator)
+
+	res, body := e.Post(t, c, "/tokens/revoke-pasted", url.Values{"token": {""}})
+	if res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("revoke-pasted without a token: got %d, want 422", res.StatusCode)
+	}
+	m := regexp.MustCompile(`data-testid="tokens-total">([^<]*)<`).FindStringSubmatch(body)
+	if m == nil || m[1] != "Tokens 1–2 of 2" {
+		t.Fatalf("the total above the list shown again: got %q, want %q", m, "Tokens 1–2 of 2")
+	}
+}
+
+func TestTokensPage_AFailedRevocationSaysSoInChinese(t *testing.T) {
+	t.Parallel()
+	body := failedRevocationPage(t, "zh-Hans")
+	requireInBody(t, body, "令牌未吊销。控制台无法完成此请求。")
+	requireNotInBody(t, "the failed revocation page in Chinese", body, "was not revoked", "could not complete")
+}
+
+// failedRevocationPage is the page a revocation answers, in lang, when the
+// database refuses it.
+func failedRevocationPage(t *testing.T, lang string) string {
+	t.Helper()
+	e := webtest.NewEnv(t)
+	e.CreateProject(t, 1001)
+	it := e.IssueFor(t, 1001, "carol")
+	c := e.SignIn(t, "olivia", store.RoleOperator)
+	e.ExecAsOwner(t, `
+		CREATE FUNCTION refuse_revocations() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN RAISE EXCEPTION 'revocations refused for this test'; END $$;
+		CREATE TRIGGER refuse_revocations BEFORE UPDATE ON issued_tokens FOR EACH ROW EXECUTE FUNCTION refuse_revocations();`)
+	e.Get(t, c, "/tokens?lang="+lang)
+	res, body := e.Post(t, c, "/projects/1001/tokens/"+it.Record.ID+"/revoke", url.Values{"reason": {"left the company"}})
+	if res.StatusCode != http.StatusInternalServerError {
+		t.Fatalf("got %d, want 500:\n%s", res.StatusCode, body)
+	}
+	return body
 }

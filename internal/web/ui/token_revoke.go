@@ -23,7 +23,7 @@ func (s *Server) tokenRevoke(w http.ResponseWriter, r *http.Request) {
 	}
 	rec, err := s.Store.RevokeToken(r.Context(), appID, strings.ToLower(r.PathValue("id")), strings.TrimSpace(r.PostFormValue("reason")), web.Actor(r), s.Origin(r))
 	if fe := store.FieldErrors(err); fe != nil {
-		s.reshowTokens(w, r, web.FailureOf(err).Status, TokenList{Error: "The token was not revoked: " + joinFieldErrors(fe)})
+		s.reshowTokens(w, r, web.FailureOf(err).Status, TokenList{Error: tr(r, "The token was not revoked: {{.Reason}}", "Reason", joinFieldErrors(r.Context(), fe))})
 		return
 	}
 	if err != nil {
@@ -106,13 +106,19 @@ func (s *Server) tokenRevokePasted(w http.ResponseWriter, r *http.Request) {
 }
 
 // reshowTokens renders the tokens page again after a refused revocation,
-// with the newest tokens listed and m's messages beside the forms.
+// with the newest tokens listed (the first page, with its total) and m's
+// messages beside the forms.
 func (s *Server) reshowTokens(w http.ResponseWriter, r *http.Request, status int, m TokenList) {
-	recs, err := s.Store.ListTokens(r.Context(), store.TokenFilter{AppIDs: web.PrincipalOf(r).AppIDsFor(web.ActView)}, "", tokenPageSize+1)
+	f := store.TokenFilter{AppIDs: web.PrincipalOf(r).AppIDsFor(web.ActView)}
+	recs, err := s.Store.ListTokens(r.Context(), f, "", tokenPageSize+1)
+	if err == nil {
+		m.Total, err = s.Store.CountTokens(r.Context(), f)
+	}
 	if err != nil {
 		s.Fail(w, r, err)
 		return
 	}
+	m.Start = 1
 	m.setPage(recs)
 	s.renderTokens(w, r, status, m)
 }

@@ -19,7 +19,20 @@ func TestBrowserTour_EveryPageIsAccessibleAndFitsTheScreenAtBothSizes(t *testing
 	for _, screen := range append(viewports, narrowPhone) {
 		t.Run(screen.name, func(t *testing.T) {
 			t.Parallel()
-			tour(t, screen)
+			tour(t, screen, "en")
+		})
+	}
+}
+
+// The same tour in Simplified Chinese, chosen on the sign-in page and
+// remembered: every page in Chinese, accessible and fitting the screen, on a
+// desktop and a phone (Chinese text breaks and wraps differently).
+func TestBrowserTour_EveryPageInChineseIsAccessibleAndFitsTheScreen(t *testing.T) {
+	t.Parallel()
+	for _, screen := range viewports {
+		t.Run(screen.name, func(t *testing.T) {
+			t.Parallel()
+			tour(t, screen, "zh-Hans")
 		})
 	}
 }
@@ -54,14 +67,24 @@ func tourEnv(t *testing.T) (*webtest.Env, store.IssuedToken) {
 	return e, revoked
 }
 
-func tour(t *testing.T, screen viewport) {
+// tour visits every page in lang (en or zh-Hans). Screenshots of a
+// Chinese tour are named tour-zh-Hans-….
+func tour(t *testing.T, screen viewport, lang string) {
 	e, revoked := tourEnv(t)
 	h := newHeadlessAt(t, true, screen)
 	admin := h.newTab(t, "admin", e.URL)
 	if _, err := chromedp.Call(admin.ctx, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "Asia/Shanghai"}); err != nil {
 		t.Fatalf("put the browser in Shanghai: %v", err)
 	}
+	shot := func(name string) string { return name }
+	if lang != "en" {
+		shot = func(name string) string { return strings.Replace(name, "tour-", "tour-"+lang+"-", 1) }
+		admin.open(t, "/login?lang="+lang, "login")
+	}
 	admin.signIn(t, "ada", webtest.TestPassword, "")
+	if got := run(t, admin, "read the page's language", chromedp.JavascriptAttribute[string](chromedp.CSS("html"), "lang")); got != lang {
+		t.Fatalf("after signing in: the page is in %q, want %q", got, lang)
+	}
 	for _, p := range []struct{ name, path, waitFor string }{
 		{"tour-01-dashboard", "/", "dashboard-totals"},
 		{"tour-02-projects", "/projects", "project-table"},
@@ -82,14 +105,17 @@ func tour(t *testing.T, screen viewport) {
 		{"tour-23-account-totp", "/account/totp", "totp-enrol"},
 	} {
 		admin.open(t, p.path, p.waitFor)
+		if got := run(t, admin, "read the page's language", chromedp.JavascriptAttribute[string](chromedp.CSS("html"), "lang")); got != lang {
+			t.Errorf("%s: the page is in %q, want %q (chosen at sign-in)", p.path, got, lang)
+		}
 		if got := run(t, admin, "read the time zone", chromedp.JavascriptAttribute[string](tid("zone"), "textContent")); !strings.Contains(got, "Asia/Shanghai") {
 			t.Errorf("%s: the footer says %q, want the browser's zone Asia/Shanghai (remembered since the first page)", p.path, got)
 		}
-		admin.capture(t, p.name)
+		admin.capture(t, shot(p.name))
 		if p.path == "/inspect" {
 			admin.do(t, "paste a revoked token", chromedp.SetValue(tid("inspect-token"), revoked.Token))
 			admin.follow(t, "inspect", tid("inspect-submit"), tid("inspect-result"))
-			admin.capture(t, "tour-09-inspect-revoked")
+			admin.capture(t, shot("tour-09-inspect-revoked"))
 		}
 	}
 
@@ -103,7 +129,7 @@ func tour(t *testing.T, screen viewport) {
 		t.Fatalf("issue without a user: got %v, %v; want HTTP 422", res, err)
 	}
 	admin.do(t, "see the errors", chromedp.WaitVisible(tid("issue-errors")))
-	admin.capture(t, "tour-15-issue-errors")
+	admin.capture(t, shot("tour-15-issue-errors"))
 	// Dark mode: the screenshot shows it; checkPage checks both schemes anyway.
 	for _, p := range []struct{ name, path, waitFor string }{
 		{"tour-18-dashboard-dark", "/", "dashboard-totals"},
@@ -111,7 +137,7 @@ func tour(t *testing.T, screen viewport) {
 	} {
 		admin.open(t, p.path, p.waitFor)
 		admin.colorScheme(t, "dark")
-		admin.capture(t, p.name)
+		admin.capture(t, shot(p.name))
 	}
 	if screen.mobile {
 		requireFoldedMenu(t, admin)
@@ -119,7 +145,7 @@ func tour(t *testing.T, screen viewport) {
 		requireSkipLink(t, admin)
 	}
 	admin.do(t, "open a missing page", chromedp.Navigate(e.URL+"/projects/99"), chromedp.WaitVisible(tid("error")))
-	admin.capture(t, "tour-16-not-found")
+	admin.capture(t, shot("tour-16-not-found"))
 }
 
 // requireFoldedMenu checks the top bar of a phone: it scrolls away with the
