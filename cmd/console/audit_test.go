@@ -73,7 +73,7 @@ func (a auditCLI) tamper(t *testing.T) {
 	}
 	defer conn.Close(context.WithoutCancel(t.Context()))
 	if _, err := conn.Exec(t.Context(), `SET session_replication_role = replica;
-		UPDATE audit_events SET actor_name = 'mallory' WHERE chain_seq = 4`); err != nil {
+		UPDATE audit_events SET actor_name = 'mallory' WHERE id = (SELECT event_id FROM audit_chain WHERE chain_seq = 4)`); err != nil {
 		t.Fatal(err)
 	}
 }

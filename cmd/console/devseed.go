@@ -45,7 +45,7 @@ func runDevSeed(ctx context.Context, e env, args []string) error {
 	seal := fs.String("seal", "chain", "`how` to seal: chain (compute the chain while copying) or sealer (copy unsealed, then run the normal sealer)")
 	seed := fs.Uint64("seed", 1, "random `seed`: the same seed makes the same events")
 	workers := fs.Int("workers", 2, "database `connections` that copy at once (the trigram index makes each insert CPU-bound)")
-	vacuum := fs.Bool("vacuum", true, "VACUUM ANALYZE audit_events afterwards, as autovacuum would after a bulk load")
+	vacuum := fs.Bool("vacuum", true, "VACUUM ANALYZE the audit trail afterwards, as autovacuum would after a bulk load")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	positional, set, err := parseFlags(e, fs, args,
 		"Usage: console dev seed [--events N] [--projects 20] [--days 90] [--seal chain|sealer] [--json]")
@@ -99,7 +99,7 @@ func runDevSeed(ctx context.Context, e env, args []string) error {
 	}
 	if *vacuum {
 		vacStart := time.Now()
-		if _, err := st.Pool().Exec(ctx, `VACUUM (ANALYZE) audit_events`); err != nil {
+		if _, err := st.Pool().Exec(ctx, `VACUUM (ANALYZE) audit_events, audit_chain, audit_text`); err != nil {
 			return fmt.Errorf("dev seed: vacuum: %w", err)
 		}
 		r.VacuumSeconds = time.Since(vacStart).Seconds()

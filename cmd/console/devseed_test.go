@@ -66,7 +66,7 @@ func TestDevSeed_ChainedEventsVerify(t *testing.T) {
 	if got := countRows(t, st, `SELECT count(*) FROM audit_events`); got != 1004 {
 		t.Fatalf("got %d audit events, want 1004", got)
 	}
-	if got := countRows(t, st, `SELECT count(*) FROM audit_events WHERE hash IS NULL`); got != 0 {
+	if got := countRows(t, st, `SELECT count(*) FROM audit_unsealed`); got != 0 {
 		t.Errorf("got %d unsealed events, want 0", got)
 	}
 	if got := countRows(t, st, `SELECT count(DISTINCT app_id) FROM audit_events WHERE app_id BETWEEN 900001 AND 900003`); got != 3 {
@@ -107,7 +107,7 @@ func TestDevSeed_SealerPathSealsEverything(t *testing.T) {
 	if !strings.Contains(out, "seeded 1500 audit events") || !strings.Contains(out, "sealed by the sealer") {
 		t.Errorf("got output %q, want it to say what was seeded and sealed", out)
 	}
-	if got := countRows(t, st, `SELECT count(*) FROM audit_events WHERE hash IS NULL`); got != 0 {
+	if got := countRows(t, st, `SELECT count(*) FROM audit_unsealed`); got != 0 {
 		t.Errorf("got %d unsealed events, want 0", got)
 	}
 	if v, err := st.VerifyAuditChain(t.Context()); err != nil || !v.OK || v.Events != 1502 {

@@ -70,7 +70,9 @@ func (s *Store) PruneAudit(ctx context.Context, before time.Time, actor Actor, o
 			if _, err := tx.Exec(ctx, `SELECT set_config('console.audit_prune', 'on', true)`); err != nil {
 				return fmt.Errorf("store: prune audit: %w", err)
 			}
-			tag, err := tx.Exec(ctx, `DELETE FROM audit_events WHERE chain_seq <= $1`, through.seq)
+			tag, err := tx.Exec(ctx, `WITH gone AS (DELETE FROM audit_chain WHERE chain_seq <= $1 RETURNING event_id),
+				text AS (DELETE FROM audit_text WHERE event_id IN (SELECT event_id FROM gone))
+				DELETE FROM audit_events WHERE id IN (SELECT event_id FROM gone)`, through.seq)
 			if err != nil {
 				return fmt.Errorf("store: prune audit: delete: %w", err)
 			}
@@ -107,7 +109,7 @@ func (s *Store) AuditPrunePreview(ctx context.Context, before time.Time) (events
 			return err
 		}
 		throughSeq = through.seq
-		return tx.QueryRow(ctx, `SELECT count(*) FROM audit_events WHERE chain_seq <= $1`, through.seq).Scan(&events)
+		return tx.QueryRow(ctx, `SELECT count(*) FROM audit_chain WHERE chain_seq <= $1`, through.seq).Scan(&events)
 	})
 	if err != nil {
 		return 0, 0, fmt.Errorf("store: prune audit preview: %w", err)
@@ -121,11 +123,11 @@ func (s *Store) AuditPrunePreview(ctx context.Context, before time.Time) (events
 func pruneThrough(ctx context.Context, tx pgx.Tx, before time.Time) (*chainPoint, error) {
 	var p chainPoint
 	err := tx.QueryRow(ctx, `WITH bounds AS (
-			SELECT (SELECT min(chain_seq) FROM audit_events) AS first,
-				COALESCE((SELECT chain_seq - 1 FROM audit_events
+			SELECT (SELECT min(chain_seq) FROM audit_chain) AS first,
+				COALESCE((SELECT chain_seq - 1 FROM audit_trail
 					WHERE chain_seq IS NOT NULL AND occurred_at >= $1 ORDER BY chain_seq LIMIT 1),
-					(SELECT max(chain_seq) FROM audit_events)) AS through)
-		SELECT e.chain_seq, e.hash FROM bounds b JOIN audit_events e ON e.chain_seq = b.through
+					(SELECT max(chain_seq) FROM audit_chain)) AS through)
+		SELECT c.chain_seq, c.hash FROM bounds b JOIN audit_chain c ON c.chain_seq = b.through
 		WHERE b.through >= b.first`, before).Scan(&p.seq, &p.hash)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil

@@ -210,7 +210,7 @@ func (f AuditFilter) query(after *AuditCursor, limit int) (string, []any) {
 	conds, args := f.conditions(after, !perProject)
 	if !perProject {
 		args = append(args, limit)
-		return `SELECT ` + auditColumns + ` FROM audit_events` + whereClause(conds) +
+		return `SELECT ` + auditColumns + ` FROM audit_trail` + whereClause(conds) +
 			` ORDER BY occurred_at DESC, id DESC LIMIT $` + strconv.Itoa(len(args)), args
 	}
 	args = append(args, apps, limit)
@@ -219,18 +219,18 @@ func (f AuditFilter) query(after *AuditCursor, limit int) (string, []any) {
 	if f.LiveProjects {
 		scope, inScope = `(`+liveProjectsOf(appsArg)+`) AS scope(project_id)`, "project_id = scope.project_id"
 	}
-	// Inside the LATERAL, conds name the columns of the innermost audit_events.
-	newest := func(columns string) string {
+	// Inside the LATERAL, conds name the columns of the innermost events.
+	newest := func(columns, from string) string {
 		return ` FROM ` + scope + `, LATERAL (
-			SELECT ` + columns + ` FROM audit_events` + whereClause(append([]string{inScope}, conds...)) + `
+			SELECT ` + columns + ` FROM ` + from + whereClause(append([]string{inScope}, conds...)) + `
 			ORDER BY occurred_at DESC, id DESC LIMIT ` + n + `) AS e
 		ORDER BY e.occurred_at DESC, e.id DESC LIMIT ` + n
 	}
 	if len(apps) == 1 {
-		return `SELECT e.*` + newest(auditColumns), args
+		return `SELECT e.*` + newest(auditColumns, "audit_trail"), args
 	}
-	return `SELECT ` + auditColumns + ` FROM audit_events WHERE id IN (
-		SELECT e.id` + newest("occurred_at, id") + `)
+	return `SELECT ` + auditColumns + ` FROM audit_trail WHERE id IN (
+		SELECT e.id` + newest("occurred_at, id", "audit_events") + `)
 	ORDER BY occurred_at DESC, id DESC`, args
 }
 
@@ -317,7 +317,7 @@ func (f AuditFilter) conditions(after *AuditCursor, withApps bool) ([]string, []
 		conds = append(conds, "occurred_at < "+arg(f.To))
 	}
 	if f.Text != "" {
-		conds = append(conds, auditTextExpr+" ILIKE "+arg("%"+escapeLike(f.Text)+"%"))
+		conds = append(conds, auditTextMatch(arg("%"+escapeLike(f.Text)+"%")))
 	}
 	if f.Fingerprint != nil {
 		conds = append(conds, "token_fingerprint = "+arg(f.Fingerprint))
@@ -331,9 +331,19 @@ func (f AuditFilter) conditions(after *AuditCursor, withApps bool) ([]string, []
 // auditTextExpr is what free text searches: the fields a person would look
 // for, joined by a unit separator that a search text never contains (it is
 // refused as a control character), so that a match cannot span two fields.
-// Migration 00002 indexes exactly this expression with pg_trgm.
+// The sealer keeps exactly this text of every sealed event in audit_text,
+// which has the trigram index (migration 00013).
 const auditTextExpr = `(actor_name || E'\x1f' || target_id || E'\x1f' || action || E'\x1f' || user_agent
 	|| E'\x1f' || client_ip || E'\x1f' || details::text)`
+
+// auditTextMatch is the condition that an event's text matches the ILIKE
+// pattern pattern (a placeholder): through the trigram index of audit_text
+// for the sealed events, and by reading the few that wait for their seal.
+func auditTextMatch(pattern string) string {
+	return `id IN (SELECT event_id FROM audit_text WHERE body ILIKE ` + pattern + `
+		UNION ALL SELECT q.event_id FROM audit_unsealed q JOIN audit_events u ON u.id = q.event_id
+		WHERE ` + auditTextExpr + ` ILIKE ` + pattern + `)`
+}
 
 // escapeLike makes s match itself literally in LIKE/ILIKE (escape character \).
 func escapeLike(s string) string {

@@ -29,16 +29,16 @@ type SeedEvent struct {
 	TokenFingerprint []byte
 }
 
-// auditSeedColumns are the columns the seed copies: an unsealed event's,
-// after the id the seed draws itself, then the chain's.
+// auditSeedColumns are the columns of an event the seed copies: the id it
+// draws itself, then an unsealed event's.
 var auditSeedColumns = []string{"id", "occurred_at", "actor_type", "actor_id", "actor_name", "action", "outcome",
 	"app_id", "target_type", "target_id", "request_id", "client_ip", "user_agent", "details", "token_fingerprint",
-	"project_id", "chain_seq", "prev_hash", "hash", "sealed_at"}
+	"project_id"}
 
-// auditSeedUnsealed is how many of auditSeedColumns an unsealed event has.
-const auditSeedUnsealed = 16
+// auditSeedChainColumns are the columns of an event's place in the chain.
+var auditSeedChainColumns = []string{"chain_seq", "event_id", "prev_hash", "hash", "sealed_at"}
 
-// seedRowValues are the values of e for auditSeedColumns[1:auditSeedUnsealed].
+// seedRowValues are the values of e for auditSeedColumns[1:].
 func seedRowValues(e *AuditEvent) []any {
 	return []any{e.OccurredAt, e.ActorType, e.ActorID, e.ActorName, e.Action, e.Outcome,
 		e.AppID, e.TargetType, e.TargetID, e.RequestID, e.ClientIP, e.UserAgent, e.Details, e.TokenFingerprint, e.ProjectID}
@@ -67,7 +67,7 @@ func seedProjectIDs(ctx context.Context, db dbtx) (map[uint32]int64, error) {
 // auditCheckpointEvery events, each in a transaction of its own; once all
 // have committed it signs the new head. Inserting into the trigram index
 // costs the database most of the time, which is why several connections
-// copy at once; sealing millions of rows one UPDATE at a time is what the
+// copy at once; sealing millions of rows through the sealer is what the
 // whole approach avoids. VerifyAuditChain accepts the result like any sealed
 // chain. Should the process die between the workers' commits and the head's,
 // the chain has an unsigned tail that verification reports: this is for
@@ -127,7 +127,7 @@ func (s *Store) SeedAuditEventsUnsealed(ctx context.Context, n int, next func(i 
 			e := seedRow(next(done+i), projects)
 			data = append(data, seedRowValues(&e))
 		}
-		if _, err := s.pool.CopyFrom(ctx, pgx.Identifier{"audit_events"}, auditSeedColumns[1:auditSeedUnsealed], pgx.CopyFromRows(data)); err != nil {
+		if _, err := s.pool.CopyFrom(ctx, pgx.Identifier{"audit_events"}, auditSeedColumns[1:], pgx.CopyFromRows(data)); err != nil {
 			return fmt.Errorf("store: seed audit: copy events: %w", err)
 		}
 		done += size

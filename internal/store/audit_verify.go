@@ -150,7 +150,7 @@ func (v *chainVerifier) macOK(p chainPoint) bool {
 // the end of the chain against the signed head.
 func (v *chainVerifier) run(ctx context.Context, tx pgx.Tx) error {
 	var first *int64
-	if err := tx.QueryRow(ctx, `SELECT min(chain_seq) FROM audit_events`).Scan(&first); err != nil {
+	if err := tx.QueryRow(ctx, `SELECT min(chain_seq) FROM audit_chain`).Scan(&first); err != nil {
 		return err
 	}
 	// The anchor: the latest prune checkpoint before the first event (or at
@@ -189,12 +189,7 @@ func (v *chainVerifier) run(ctx context.Context, tx pgx.Tx) error {
 		}
 	}
 	if !v.broken {
-		var id int64
-		err := tx.QueryRow(ctx, `SELECT id FROM audit_events WHERE hash IS NULL AND sealed_at IS NOT NULL ORDER BY id LIMIT 1`).Scan(&id)
-		switch {
-		case err == nil:
-			v.fail(0, BreakUnsealedPosition, "event id %d is marked sealed but has no chain position: its seal was removed", id)
-		case !errors.Is(err, pgx.ErrNoRows):
+		if err := v.everyEventAccounted(ctx, tx); err != nil {
 			return err
 		}
 	}
@@ -217,12 +212,15 @@ func queryPoint(ctx context.Context, tx pgx.Tx, sql string, args ...any) (*chain
 
 // events streams the sealed events in chain order from first, after tip.
 func (v *chainVerifier) events(ctx context.Context, tx pgx.Tx, first int64, tip chainPoint) (chainPoint, error) {
+	// A chain position whose event was deleted is skipped by the join: the
+	// next position shows the gap.
 	rows, err := tx.Query(ctx, `SELECT e.id, e.occurred_at, e.actor_type, e.actor_id, e.actor_name, e.action,
 			e.outcome, e.app_id, e.target_type, e.target_id, e.request_id, e.client_ip, e.user_agent,
-			e.details::text, e.token_fingerprint, e.project_id, e.canonical_version, e.chain_seq, e.prev_hash, e.hash,
-			e.sealed_at IS NOT NULL, c.hash, c.mac, c.kind
-		FROM audit_events e LEFT JOIN audit_checkpoints c ON c.chain_seq = e.chain_seq
-		WHERE e.chain_seq IS NOT NULL ORDER BY e.chain_seq`)
+			e.details::text, e.token_fingerprint, e.project_id, e.canonical_version, ch.chain_seq, ch.prev_hash, ch.hash,
+			c.hash, c.mac, c.kind
+		FROM audit_chain ch JOIN audit_events e ON e.id = ch.event_id
+		LEFT JOIN audit_checkpoints c ON c.chain_seq = ch.chain_seq
+		ORDER BY ch.chain_seq`)
 	if err != nil {
 		return tip, err
 	}
@@ -232,7 +230,6 @@ func (v *chainVerifier) events(ctx context.Context, tx pgx.Tx, first int64, tip 
 		e        AuditEvent
 		seq      int64
 		prevHash []byte
-		sealed   bool
 		cp       chainPoint
 		cpKind   *string
 	)
@@ -240,7 +237,7 @@ func (v *chainVerifier) events(ctx context.Context, tx pgx.Tx, first int64, tip 
 	for rows.Next() {
 		if err := rows.Scan(&e.ID, &e.OccurredAt, &e.ActorType, &e.ActorID, &e.ActorName, &e.Action,
 			&e.Outcome, &e.AppID, &e.TargetType, &e.TargetID, &e.RequestID, &e.ClientIP, &e.UserAgent,
-			(*[]byte)(&e.Details), &e.TokenFingerprint, &e.ProjectID, &e.CanonicalVersion, &seq, &prevHash, &e.Hash, &sealed,
+			(*[]byte)(&e.Details), &e.TokenFingerprint, &e.ProjectID, &e.CanonicalVersion, &seq, &prevHash, &e.Hash,
 			&cp.hash, &cp.mac, &cpKind); err != nil {
 			return tip, err
 		}
@@ -254,8 +251,6 @@ func (v *chainVerifier) events(ctx context.Context, tx pgx.Tx, first int64, tip 
 			v.fail(seq, BreakPrevHash, "event seq %d (id %d) does not follow seq %d: events were reordered, swapped or inserted", seq, e.ID, tip.seq)
 		case !bytes.Equal(sum[:], e.Hash):
 			v.fail(seq, BreakHash, "event seq %d (id %d) differs from what was sealed: its content was changed", seq, e.ID)
-		case !sealed:
-			v.fail(seq, BreakUnsealedPosition, "event seq %d (id %d) has a chain position but no seal time", seq, e.ID)
 		case cpKind != nil:
 			cp.seq, cp.kind = seq, *cpKind
 			r.Checkpoints++
@@ -276,6 +271,32 @@ func (v *chainVerifier) events(ctx context.Context, tx pgx.Tx, first int64, tip 
 		tip = chainPoint{seq: seq, hash: e.Hash}
 	}
 	return tip, rows.Err()
+}
+
+// everyEventAccounted checks that every event is sealed or waiting for its
+// seal: one whose place in the queue was removed would never be sealed, and
+// go unverified.
+func (v *chainVerifier) everyEventAccounted(ctx context.Context, tx pgx.Tx) error {
+	var events, waiting int64
+	if err := tx.QueryRow(ctx, `SELECT (SELECT count(*) FROM audit_events), (SELECT count(*) FROM audit_unsealed)`).Scan(&events, &waiting); err != nil {
+		return err
+	}
+	if events == v.report.Events+waiting {
+		return nil
+	}
+	var id int64
+	err := tx.QueryRow(ctx, `SELECT id FROM audit_events e WHERE NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.event_id = e.id)
+		AND NOT EXISTS (SELECT 1 FROM audit_unsealed q WHERE q.event_id = e.id) ORDER BY id LIMIT 1`).Scan(&id)
+	switch {
+	case err == nil:
+		v.fail(0, BreakUnsealedPosition, "event id %d is neither sealed nor waiting for its seal: it was taken off the queue", id)
+	case errors.Is(err, pgx.ErrNoRows):
+		v.fail(0, BreakUnsealedPosition, "%d events, %d sealed and %d waiting for their seal: the seal queue names events that are sealed already or not there",
+			events, v.report.Events, waiting)
+	default:
+		return err
+	}
+	return nil
 }
 
 // end checks the end of the chain: no checkpoint past it, and the head that
