@@ -172,6 +172,7 @@ fi
 
 if part seal; then
   log "the normal sealer on $seal_sample events"
+  fact loadavg_seal "$(cut -d' ' -f1-3 /proc/loadavg)"
   sql "DROP DATABASE IF EXISTS console_bench_seal WITH (FORCE)"
   sql "CREATE DATABASE console_bench_seal"
   env "${console_env[@]}" CONSOLE_MIGRATE_DATABASE_URL="$seal_url" bin/console dev seed --events "$seal_sample" --seal sealer --vacuum=false --json >"$results/seal-sample.json"

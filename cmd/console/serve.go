@@ -74,6 +74,10 @@ func runServe(ctx context.Context, e env, args []string) error {
 	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBackground()
 	go st.RunSealer(bg, c.SealInterval, logger)
+	go runPeriodically(bg, c.SealInterval, logger, "index audit text", func(ctx context.Context) error {
+		_, err := st.IndexAuditText(ctx)
+		return err
+	})
 	if c.APIKeyCacheTTL > 0 {
 		go st.RunAPIKeyCache(bg, c.APIKeyCacheTTL, logger)
 	}

@@ -331,16 +331,19 @@ func (f AuditFilter) conditions(after *AuditCursor, withApps bool) ([]string, []
 // auditTextExpr is what free text searches: the fields a person would look
 // for, joined by a unit separator that a search text never contains (it is
 // refused as a control character), so that a match cannot span two fields.
-// The sealer keeps exactly this text of every sealed event in audit_text,
-// which has the trigram index (migration 00013).
+// The text indexer keeps exactly this text of every sealed event in
+// audit_text, which has the trigram index (migration 00013).
 const auditTextExpr = `(actor_name || E'\x1f' || target_id || E'\x1f' || action || E'\x1f' || user_agent
 	|| E'\x1f' || client_ip || E'\x1f' || details::text)`
 
 // auditTextMatch is the condition that an event's text matches the ILIKE
 // pattern pattern (a placeholder): through the trigram index of audit_text
-// for the sealed events, and by reading the few that wait for their seal.
+// for the events the text indexer reached, and by reading the few it has
+// not reached yet, sealed or waiting for their seal.
 func auditTextMatch(pattern string) string {
 	return `id IN (SELECT event_id FROM audit_text WHERE body ILIKE ` + pattern + `
+		UNION ALL SELECT c.event_id FROM audit_chain c JOIN audit_events u ON u.id = c.event_id
+		WHERE c.chain_seq > (SELECT seq FROM audit_text_head) AND ` + auditTextExpr + ` ILIKE ` + pattern + `
 		UNION ALL SELECT q.event_id FROM audit_unsealed q JOIN audit_events u ON u.id = q.event_id
 		WHERE ` + auditTextExpr + ` ILIKE ` + pattern + `)`
 }

@@ -207,7 +207,10 @@ func TestAuditTrigger_RefusesChangesFromTheRuntimeRoleAndTheOwner(t *testing.T) 
 	if _, err := b.st.SealPending(b.ctx, 1); err != nil {
 		t.Fatal(err)
 	}
-	// Seq 1 is sealed, the other event is not. The runtime role holds no
+	if _, err := b.st.IndexAuditText(b.ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Seq 1 is sealed (and searchable), the other event is not. The runtime role holds no
 	// privilege for any of this; the owner, who does, meets the trigger.
 	roles := []struct {
 		name, want string

@@ -195,6 +195,7 @@ func TestRuntimeRole_HoldsExactlyThePrivilegesServeNeeds(t *testing.T) {
 		"audit_chain":         "SELECT",
 		"audit_unsealed":      "SELECT",
 		"audit_text":          "SELECT",
+		"audit_text_head":     "SELECT",
 		"audit_verifications": "INSERT, SELECT",
 		"operator_projects":   "DELETE, INSERT, SELECT",
 		"operator_identities": "INSERT, SELECT, UPDATE",
@@ -248,7 +249,7 @@ func TestRuntimeRole_HoldsExactlyThePrivilegesServeNeeds(t *testing.T) {
 	// The trigger functions are executable by everyone, as functions are by
 	// default, but only a trigger can call them.
 	wantFunctions := []string{"api_keys_notify()", "audit_events_guard()", "audit_events_no_delete()", "audit_events_no_truncate()",
-		"audit_events_scope_fixed()", "audit_resign(bigint[],bytea[],bytea[],bigint,bytea,bytea)", "audit_rows_guard()", "audit_seal(bigint,bigint[],bytea[],bytea,bytea)"}
+		"audit_events_scope_fixed()", "audit_index_text(integer)", "audit_resign(bigint[],bytea[],bytea[],bigint,bytea,bytea)", "audit_rows_guard()", "audit_seal(bigint,bigint[],bytea[],bytea,bytea)"}
 	if err != nil || !slices.Equal(functions, wantFunctions) {
 		t.Errorf("functions the runtime role may execute: got %v (%v), want %v", functions, err, wantFunctions)
 	}
