@@ -210,21 +210,13 @@ func queryPoint(ctx context.Context, tx pgx.Tx, sql string, args ...any) (*chain
 	return &p, nil
 }
 
-// events streams the sealed events in chain order from first, after tip.
+// verifyBatch is how many events verification reads at a time: in chain
+// order, a batch at a time, the reads stream from the indexes instead of
+// joining and sorting the whole trail before the first row.
+const verifyBatch = 10000
+
+// events checks the sealed events in chain order from first, after tip.
 func (v *chainVerifier) events(ctx context.Context, tx pgx.Tx, first int64, tip chainPoint) (chainPoint, error) {
-	// A chain position whose event was deleted is skipped by the join: the
-	// next position shows the gap.
-	rows, err := tx.Query(ctx, `SELECT e.id, e.occurred_at, e.actor_type, e.actor_id, e.actor_name, e.action,
-			e.outcome, e.app_id, e.target_type, e.target_id, e.request_id, e.client_ip, e.user_agent,
-			e.details::text, e.token_fingerprint, e.project_id, e.canonical_version, ch.chain_seq, ch.prev_hash, ch.hash,
-			c.hash, c.mac, c.kind
-		FROM audit_chain ch JOIN audit_events e ON e.id = ch.event_id
-		LEFT JOIN audit_checkpoints c ON c.chain_seq = ch.chain_seq
-		ORDER BY ch.chain_seq`)
-	if err != nil {
-		return tip, err
-	}
-	defer rows.Close()
 	var (
 		h        chainHasher
 		e        AuditEvent
@@ -234,43 +226,64 @@ func (v *chainVerifier) events(ctx context.Context, tx pgx.Tx, first int64, tip 
 		cpKind   *string
 	)
 	r := &v.report
-	for rows.Next() {
-		if err := rows.Scan(&e.ID, &e.OccurredAt, &e.ActorType, &e.ActorID, &e.ActorName, &e.Action,
-			&e.Outcome, &e.AppID, &e.TargetType, &e.TargetID, &e.RequestID, &e.ClientIP, &e.UserAgent,
-			(*[]byte)(&e.Details), &e.TokenFingerprint, &e.ProjectID, &e.CanonicalVersion, &seq, &prevHash, &e.Hash,
-			&cp.hash, &cp.mac, &cpKind); err != nil {
+	for after := first - 1; ; {
+		// A chain position whose event was deleted is skipped by the join:
+		// the next position shows the gap.
+		rows, err := tx.Query(ctx, `SELECT e.id, e.occurred_at, e.actor_type, e.actor_id, e.actor_name, e.action,
+				e.outcome, e.app_id, e.target_type, e.target_id, e.request_id, e.client_ip, e.user_agent,
+				e.details::text, e.token_fingerprint, e.project_id, e.canonical_version, ch.chain_seq, ch.prev_hash, ch.hash,
+				c.hash, c.mac, c.kind
+			FROM audit_chain ch JOIN audit_events e ON e.id = ch.event_id
+			LEFT JOIN audit_checkpoints c ON c.chain_seq = ch.chain_seq
+			WHERE ch.chain_seq > $1 ORDER BY ch.chain_seq LIMIT $2`, after, verifyBatch)
+		if err != nil {
 			return tip, err
 		}
-		sum := h.sum(prevHash, seq, &e)
-		switch want := tip.seq + 1; {
-		case seq != want:
-			v.fail(want, BreakGap, "event seq %d is missing (the next is %d): deleted", want, seq)
-		case !bytes.Equal(prevHash, tip.hash) && seq == first && first > 1:
-			v.fail(seq, BreakAnchor, "the chain starts at seq %d but does not continue the prune checkpoint at seq %d", seq, tip.seq)
-		case !bytes.Equal(prevHash, tip.hash):
-			v.fail(seq, BreakPrevHash, "event seq %d (id %d) does not follow seq %d: events were reordered, swapped or inserted", seq, e.ID, tip.seq)
-		case !bytes.Equal(sum[:], e.Hash):
-			v.fail(seq, BreakHash, "event seq %d (id %d) differs from what was sealed: its content was changed", seq, e.ID)
-		case cpKind != nil:
-			cp.seq, cp.kind = seq, *cpKind
-			r.Checkpoints++
-			if !v.macOK(cp) {
-				v.fail(seq, BreakCheckpointMAC, "the %s checkpoint at seq %d has a bad MAC: it was forged or altered", cp.kind, seq)
-			} else if !bytes.Equal(cp.hash, e.Hash) {
-				v.fail(seq, BreakCheckpoint, "the chain at seq %d differs from its signed checkpoint: the chain was rewritten at or before seq %d", seq, seq)
+		n := 0
+		for rows.Next() {
+			n++
+			if err := rows.Scan(&e.ID, &e.OccurredAt, &e.ActorType, &e.ActorID, &e.ActorName, &e.Action,
+				&e.Outcome, &e.AppID, &e.TargetType, &e.TargetID, &e.RequestID, &e.ClientIP, &e.UserAgent,
+				(*[]byte)(&e.Details), &e.TokenFingerprint, &e.ProjectID, &e.CanonicalVersion, &seq, &prevHash, &e.Hash,
+				&cp.hash, &cp.mac, &cpKind); err != nil {
+				rows.Close()
+				return tip, err
 			}
+			sum := h.sum(prevHash, seq, &e)
+			switch want := tip.seq + 1; {
+			case seq != want:
+				v.fail(want, BreakGap, "event seq %d is missing (the next is %d): deleted", want, seq)
+			case !bytes.Equal(prevHash, tip.hash) && seq == first && first > 1:
+				v.fail(seq, BreakAnchor, "the chain starts at seq %d but does not continue the prune checkpoint at seq %d", seq, tip.seq)
+			case !bytes.Equal(prevHash, tip.hash):
+				v.fail(seq, BreakPrevHash, "event seq %d (id %d) does not follow seq %d: events were reordered, swapped or inserted", seq, e.ID, tip.seq)
+			case !bytes.Equal(sum[:], e.Hash):
+				v.fail(seq, BreakHash, "event seq %d (id %d) differs from what was sealed: its content was changed", seq, e.ID)
+			case cpKind != nil:
+				cp.seq, cp.kind = seq, *cpKind
+				r.Checkpoints++
+				if !v.macOK(cp) {
+					v.fail(seq, BreakCheckpointMAC, "the %s checkpoint at seq %d has a bad MAC: it was forged or altered", cp.kind, seq)
+				} else if !bytes.Equal(cp.hash, e.Hash) {
+					v.fail(seq, BreakCheckpoint, "the chain at seq %d differs from its signed checkpoint: the chain was rewritten at or before seq %d", seq, seq)
+				}
+			}
+			if v.broken {
+				rows.Close()
+				return tip, rows.Err()
+			}
+			if r.Events == 0 {
+				r.FirstSeq = seq
+			}
+			r.Events++
+			r.LastSeq = seq
+			tip = chainPoint{seq: seq, hash: e.Hash}
+			after = seq
 		}
-		if v.broken {
-			return tip, rows.Err()
+		if err := rows.Err(); err != nil || n < verifyBatch {
+			return tip, err
 		}
-		if r.Events == 0 {
-			r.FirstSeq = seq
-		}
-		r.Events++
-		r.LastSeq = seq
-		tip = chainPoint{seq: seq, hash: e.Hash}
 	}
-	return tip, rows.Err()
 }
 
 // everyEventAccounted checks that every event is sealed or waiting for its
