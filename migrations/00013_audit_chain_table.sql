@@ -6,8 +6,9 @@
 -- index entry of it. Events wait for their seal in audit_unsealed, which a
 -- trigger fills as they are inserted (what `WHERE hash IS NULL` found), and
 -- the free-text index moves to audit_text, which a text indexer of its own
--- fills in chain order behind the sealer (audit_index_text): the trigram
--- index is maintained neither on the path that issues tokens nor by sealing.
+-- fills behind the sealer from a queue of its own, audit_unindexed
+-- (audit_index_text): the trigram index is maintained neither on the path
+-- that issues tokens nor by sealing.
 -- audit_trail is what readers see: every event with its place in the chain.
 
 -- A trail whose seal markers disagree was tampered with: migrating it would
@@ -49,12 +50,10 @@ INSERT INTO audit_text (event_id, body)
     FROM audit_events WHERE chain_seq IS NOT NULL;
 DROP INDEX IF EXISTS audit_events_text;
 
--- How far audit_text reaches: every chain position up to seq has its text.
-CREATE TABLE audit_text_head (
-    singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
-    seq       bigint  NOT NULL CHECK (seq >= 0)
+-- Sealed events whose text is not in audit_text yet.
+CREATE TABLE audit_unindexed (
+    event_id bigint PRIMARY KEY
 );
-INSERT INTO audit_text_head (seq) SELECT COALESCE(max(chain_seq), 0) FROM audit_chain;
 -- +goose StatementBegin
 DO $$
 BEGIN
@@ -127,8 +126,8 @@ CREATE VIEW audit_trail AS
     FROM audit_events e LEFT JOIN audit_chain c ON c.event_id = e.id;
 
 -- audit_seal now appends the events given, each of which must be waiting
--- for its seal, to the chain and takes them off the queue; the signed head
--- and checkpoints move as before.
+-- for its seal, to the chain, takes them off the seal queue and puts them on
+-- the text indexer's; the signed head and checkpoints move as before.
 -- +goose StatementBegin
 CREATE OR REPLACE FUNCTION audit_seal(after_seq bigint, ids bigint[], hashes bytea[], head_mac bytea, checkpoint_mac bytea)
 RETURNS integer LANGUAGE plpgsql SECURITY DEFINER AS $$
@@ -172,6 +171,7 @@ BEGIN
     INSERT INTO audit_chain (chain_seq, event_id, prev_hash, hash)
         SELECT tip_seq + x.pos, x.id, COALESCE(lag(x.hash) OVER (ORDER BY x.pos), tip_hash), x.hash
         FROM unnest(ids, hashes) WITH ORDINALITY AS x(id, hash, pos);
+    INSERT INTO audit_unindexed (event_id) SELECT unnest(ids);
     last_hash := hashes[array_upper(hashes, 1)];
     INSERT INTO audit_chain_head (chain_seq, hash, mac) VALUES (tip_seq + n, last_hash, head_mac)
         ON CONFLICT (singleton) DO UPDATE SET chain_seq = EXCLUDED.chain_seq, hash = EXCLUDED.hash, mac = EXCLUDED.mac, updated_at = now();
@@ -184,32 +184,29 @@ END;
 $$;
 -- +goose StatementEnd
 
--- audit_index_text adds the text of up to max chain positions after
--- audit_text_head to audit_text, in chain order, and moves the head; one
--- indexer at a time. It says how many it added.
+-- audit_index_text adds the text of up to max sealed events of the text
+-- indexer's queue to audit_text, oldest first, and takes them off it; it
+-- says how many it took. Indexers at once take different events.
 -- +goose StatementBegin
 CREATE FUNCTION audit_index_text(max integer) RETURNS integer LANGUAGE plpgsql SECURITY DEFINER AS $$
 DECLARE
-    from_seq bigint;
-    to_seq   bigint;
-    added    integer;
+    taken integer;
 BEGIN
     IF max IS NULL OR max < 1 THEN
         RAISE EXCEPTION 'audit_index_text: want a positive batch size' USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    SELECT seq INTO from_seq FROM audit_text_head FOR UPDATE;
-    SELECT LEAST(from_seq + max, COALESCE((SELECT chain_seq FROM audit_chain ORDER BY chain_seq DESC LIMIT 1), 0)) INTO to_seq;
-    IF to_seq <= from_seq THEN
-        RETURN 0;
-    END IF;
-    INSERT INTO audit_text (event_id, body)
-        SELECT e.id, e.actor_name || E'\x1f' || e.target_id || E'\x1f' || e.action || E'\x1f' || e.user_agent
-            || E'\x1f' || e.client_ip || E'\x1f' || e.details::text
-        FROM audit_chain c JOIN audit_events e ON e.id = c.event_id
-        WHERE c.chain_seq > from_seq AND c.chain_seq <= to_seq;
-    GET DIAGNOSTICS added = ROW_COUNT;
-    UPDATE audit_text_head SET seq = to_seq;
-    RETURN added;
+    WITH batch AS (
+        DELETE FROM audit_unindexed WHERE event_id IN (
+            SELECT event_id FROM audit_unindexed ORDER BY event_id LIMIT max FOR UPDATE SKIP LOCKED)
+        RETURNING event_id
+    ), added AS (
+        INSERT INTO audit_text (event_id, body)
+            SELECT e.id, e.actor_name || E'\x1f' || e.target_id || E'\x1f' || e.action || E'\x1f' || e.user_agent
+                || E'\x1f' || e.client_ip || E'\x1f' || e.details::text
+            FROM batch JOIN audit_events e ON e.id = batch.event_id
+    )
+    SELECT count(*) INTO taken FROM batch;
+    RETURN taken;
 END;
 $$;
 -- +goose StatementEnd
@@ -226,13 +223,13 @@ INSERT INTO runtime_privileges (kind, object, privileges, reason) VALUES
     ('table', 'audit_chain', 'SELECT', 'verify, page and stream the chain (audit_seal appends to it)'),
     ('table', 'audit_unsealed', 'SELECT', 'find the events waiting for their seal (a trigger adds them, audit_seal takes them off)'),
     ('table', 'audit_text', 'SELECT', 'free-text search of sealed events (audit_index_text adds them)'),
-    ('table', 'audit_text_head', 'SELECT', 'which sealed events free text finds in audit_text, and which by reading them'),
+    ('table', 'audit_unindexed', 'SELECT', 'the sealed events free text finds by reading them, until the text indexer adds them to audit_text'),
     ('function', 'audit_index_text(integer)', 'EXECUTE', 'the text indexer: makes sealed events searchable, in chain order'),
     ('table', 'audit_trail', 'SELECT', 'read events with their place in the chain (a view)');
 SELECT regrant_runtime_roles();
 
 -- +goose Down
-DELETE FROM runtime_privileges WHERE object IN ('audit_chain', 'audit_unsealed', 'audit_text', 'audit_text_head',
+DELETE FROM runtime_privileges WHERE object IN ('audit_chain', 'audit_unsealed', 'audit_text', 'audit_unindexed',
     'audit_trail', 'audit_index_text(integer)');
 DROP FUNCTION audit_index_text(integer);
 DROP VIEW audit_trail;
@@ -260,7 +257,7 @@ BEGIN
 END;
 $$;
 -- +goose StatementEnd
-DROP TABLE audit_text_head;
+DROP TABLE audit_unindexed;
 DROP TABLE audit_text;
 DROP TABLE audit_unsealed;
 DROP TABLE audit_chain;

@@ -71,7 +71,8 @@ func (s *Store) PruneAudit(ctx context.Context, before time.Time, actor Actor, o
 				return fmt.Errorf("store: prune audit: %w", err)
 			}
 			tag, err := tx.Exec(ctx, `WITH gone AS (DELETE FROM audit_chain WHERE chain_seq <= $1 RETURNING event_id),
-				text AS (DELETE FROM audit_text WHERE event_id IN (SELECT event_id FROM gone))
+				text AS (DELETE FROM audit_text WHERE event_id IN (SELECT event_id FROM gone)),
+				unindexed AS (DELETE FROM audit_unindexed WHERE event_id IN (SELECT event_id FROM gone))
 				DELETE FROM audit_events WHERE id IN (SELECT event_id FROM gone)`, through.seq)
 			if err != nil {
 				return fmt.Errorf("store: prune audit: delete: %w", err)

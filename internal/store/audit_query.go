@@ -210,8 +210,8 @@ func (f AuditFilter) query(after *AuditCursor, limit int) (string, []any) {
 	conds, args := f.conditions(after, !perProject)
 	if !perProject {
 		args = append(args, limit)
-		return `SELECT ` + auditColumns + ` FROM audit_trail` + whereClause(conds) +
-			` ORDER BY occurred_at DESC, id DESC LIMIT $` + strconv.Itoa(len(args)), args
+		return withChain(`SELECT * FROM audit_events` + whereClause(conds) +
+			` ORDER BY occurred_at DESC, id DESC LIMIT $` + strconv.Itoa(len(args))), args
 	}
 	args = append(args, apps, limit)
 	appsArg, n := "$"+strconv.Itoa(len(args)-1), "$"+strconv.Itoa(len(args))
@@ -227,11 +227,19 @@ func (f AuditFilter) query(after *AuditCursor, limit int) (string, []any) {
 		ORDER BY e.occurred_at DESC, e.id DESC LIMIT ` + n
 	}
 	if len(apps) == 1 {
-		return `SELECT e.*` + newest(auditColumns, "audit_trail"), args
+		return withChain(`SELECT e.*` + newest("*", "audit_events")), args
 	}
-	return `SELECT ` + auditColumns + ` FROM audit_trail WHERE id IN (
-		SELECT e.id` + newest("occurred_at, id", "audit_events") + `)
-	ORDER BY occurred_at DESC, id DESC`, args
+	return withChain(`SELECT * FROM audit_events WHERE id IN (
+		SELECT e.id` + newest("occurred_at, id", "audit_events") + `)`), args
+}
+
+// withChain reads a page of events, the rows of audit_events that page
+// selects, with their places in the chain, newest first. The chain is joined
+// to the page's rows only: joined before, it can make the planner read the
+// whole chain to find a page.
+func withChain(page string) string {
+	return `SELECT ` + auditColumns + ` FROM (` + page + `) AS e LEFT JOIN audit_chain c ON c.event_id = e.id
+		ORDER BY e.occurred_at DESC, e.id DESC`
 }
 
 // liveProjectsOf selects the ids of the live projects whose AppIDs are in
@@ -338,14 +346,15 @@ const auditTextExpr = `(actor_name || E'\x1f' || target_id || E'\x1f' || action 
 
 // auditTextMatch is the condition that an event's text matches the ILIKE
 // pattern pattern (a placeholder): through the trigram index of audit_text
-// for the events the text indexer reached, and by reading the few it has
-// not reached yet, sealed or waiting for their seal.
+// for the events the text indexer reached, and by reading the few on its
+// queue or on the sealer's.
 func auditTextMatch(pattern string) string {
-	return `id IN (SELECT event_id FROM audit_text WHERE body ILIKE ` + pattern + `
-		UNION ALL SELECT c.event_id FROM audit_chain c JOIN audit_events u ON u.id = c.event_id
-		WHERE c.chain_seq > (SELECT seq FROM audit_text_head) AND ` + auditTextExpr + ` ILIKE ` + pattern + `
-		UNION ALL SELECT q.event_id FROM audit_unsealed q JOIN audit_events u ON u.id = q.event_id
-		WHERE ` + auditTextExpr + ` ILIKE ` + pattern + `)`
+	unread := func(queue string) string {
+		return ` UNION ALL SELECT q.event_id FROM ` + queue + ` q JOIN audit_events u ON u.id = q.event_id
+		WHERE ` + auditTextExpr + ` ILIKE ` + pattern
+	}
+	return `id IN (SELECT event_id FROM audit_text WHERE body ILIKE ` + pattern +
+		unread("audit_unindexed") + unread("audit_unsealed") + `)`
 }
 
 // escapeLike makes s match itself literally in LIKE/ILIKE (escape character \).

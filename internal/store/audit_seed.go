@@ -90,10 +90,6 @@ func (s *Store) SeedAuditEvents(ctx context.Context, n, workers int, next func(i
 				break
 			}
 		}
-		// The seed makes its events searchable itself, after those before it.
-		if _, err := tx.Exec(ctx, `SELECT audit_index_text(2147483647)`); err != nil {
-			return fmt.Errorf("store: seed audit: index text: %w", err)
-		}
 		seq, prev, err := checkedChainTip(ctx, tx, keys)
 		if err != nil {
 			return err
@@ -110,9 +106,6 @@ func (s *Store) SeedAuditEvents(ctx context.Context, n, workers int, next func(i
 			ON CONFLICT (singleton) DO UPDATE SET chain_seq = $1, hash = $2, mac = $3, updated_at = now()`,
 			c.seq, c.prev, checkpointMAC(keys[0], "head", c.seq, c.prev)); err != nil {
 			return fmt.Errorf("store: seed audit: sign head: %w", err)
-		}
-		if _, err := tx.Exec(ctx, `UPDATE audit_text_head SET seq = $1`, c.seq); err != nil {
-			return fmt.Errorf("store: seed audit: text head: %w", err)
 		}
 		return nil
 	})

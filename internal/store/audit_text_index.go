@@ -10,11 +10,11 @@ import (
 const auditTextBatch = 5000
 
 // IndexAuditText makes every sealed event searchable by free text: it adds
-// their text to audit_text, in chain order, batch after batch, until it has
-// caught up with the sealer, and says how many it added. It runs apart from
-// sealing (the trigram index costs most of the time), one indexer at a time
-// across instances; until it reaches an event, free text finds it by
-// reading it, as it does events waiting for their seal.
+// their text to audit_text, oldest first, batch after batch, until it has
+// caught up with the sealer, and says how many it took. It runs apart from
+// sealing (the trigram index costs most of the time); instances running it
+// at once take different events. Until it reaches an event, free text finds
+// it by reading it, as it does events waiting for their seal.
 func (s *Store) IndexAuditText(ctx context.Context) (int, error) {
 	total := 0
 	for {

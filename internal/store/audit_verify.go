@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -210,80 +211,130 @@ func queryPoint(ctx context.Context, tx pgx.Tx, sql string, args ...any) (*chain
 	return &p, nil
 }
 
-// verifyBatch is how many events verification reads at a time: in chain
-// order, a batch at a time, the reads stream from the indexes instead of
-// joining and sorting the whole trail before the first row.
+// verifyBatch is how many chain positions verification reads at a time.
 const verifyBatch = 10000
 
-// events checks the sealed events in chain order from first, after tip.
+// chainRow is a chain position as verification reads it, with the
+// checkpoint signed there, if any.
+type chainRow struct {
+	seq, eventID   int64
+	prevHash, hash []byte
+	cpHash, cpMAC  []byte
+	cpKind         *string
+}
+
+// events checks the sealed events in chain order from first, after tip: a
+// batch of chain positions, then their events, read by id range (events
+// are chained in about id order, so that is one index range, not a lookup
+// per position), matched in memory.
 func (v *chainVerifier) events(ctx context.Context, tx pgx.Tx, first int64, tip chainPoint) (chainPoint, error) {
-	var (
-		h        chainHasher
-		e        AuditEvent
-		seq      int64
-		prevHash []byte
-		cp       chainPoint
-		cpKind   *string
-	)
+	var h chainHasher
 	r := &v.report
 	for after := first - 1; ; {
-		// A chain position whose event was deleted is skipped by the join:
-		// the next position shows the gap.
-		rows, err := tx.Query(ctx, `SELECT e.id, e.occurred_at, e.actor_type, e.actor_id, e.actor_name, e.action,
-				e.outcome, e.app_id, e.target_type, e.target_id, e.request_id, e.client_ip, e.user_agent,
-				e.details::text, e.token_fingerprint, e.project_id, e.canonical_version, ch.chain_seq, ch.prev_hash, ch.hash,
-				c.hash, c.mac, c.kind
-			FROM audit_chain ch JOIN audit_events e ON e.id = ch.event_id
-			LEFT JOIN audit_checkpoints c ON c.chain_seq = ch.chain_seq
-			WHERE ch.chain_seq > $1 ORDER BY ch.chain_seq LIMIT $2`, after, verifyBatch)
+		positions, err := readChainRows(ctx, tx, after)
+		if err != nil || len(positions) == 0 {
+			return tip, err
+		}
+		events, err := readEventsOf(ctx, tx, positions)
 		if err != nil {
 			return tip, err
 		}
-		n := 0
-		for rows.Next() {
-			n++
-			if err := rows.Scan(&e.ID, &e.OccurredAt, &e.ActorType, &e.ActorID, &e.ActorName, &e.Action,
-				&e.Outcome, &e.AppID, &e.TargetType, &e.TargetID, &e.RequestID, &e.ClientIP, &e.UserAgent,
-				(*[]byte)(&e.Details), &e.TokenFingerprint, &e.ProjectID, &e.CanonicalVersion, &seq, &prevHash, &e.Hash,
-				&cp.hash, &cp.mac, &cpKind); err != nil {
-				rows.Close()
-				return tip, err
-			}
-			sum := h.sum(prevHash, seq, &e)
+		for _, p := range positions {
+			e, found := events[p.eventID]
 			switch want := tip.seq + 1; {
-			case seq != want:
-				v.fail(want, BreakGap, "event seq %d is missing (the next is %d): deleted", want, seq)
-			case !bytes.Equal(prevHash, tip.hash) && seq == first && first > 1:
-				v.fail(seq, BreakAnchor, "the chain starts at seq %d but does not continue the prune checkpoint at seq %d", seq, tip.seq)
-			case !bytes.Equal(prevHash, tip.hash):
-				v.fail(seq, BreakPrevHash, "event seq %d (id %d) does not follow seq %d: events were reordered, swapped or inserted", seq, e.ID, tip.seq)
-			case !bytes.Equal(sum[:], e.Hash):
-				v.fail(seq, BreakHash, "event seq %d (id %d) differs from what was sealed: its content was changed", seq, e.ID)
-			case cpKind != nil:
-				cp.seq, cp.kind = seq, *cpKind
+			case p.seq != want:
+				v.fail(want, BreakGap, "event seq %d is missing (the next is %d): deleted", want, p.seq)
+			case !found:
+				v.fail(p.seq, BreakGap, "event seq %d (id %d) is missing: deleted", p.seq, p.eventID)
+			case !bytes.Equal(p.prevHash, tip.hash) && p.seq == first && first > 1:
+				v.fail(p.seq, BreakAnchor, "the chain starts at seq %d but does not continue the prune checkpoint at seq %d", p.seq, tip.seq)
+			case !bytes.Equal(p.prevHash, tip.hash):
+				v.fail(p.seq, BreakPrevHash, "event seq %d (id %d) does not follow seq %d: events were reordered, swapped or inserted", p.seq, e.ID, tip.seq)
+			case !sumIs(&h, p, e):
+				v.fail(p.seq, BreakHash, "event seq %d (id %d) differs from what was sealed: its content was changed", p.seq, e.ID)
+			case p.cpKind != nil:
+				cp := chainPoint{seq: p.seq, hash: p.cpHash, mac: p.cpMAC, kind: *p.cpKind}
 				r.Checkpoints++
 				if !v.macOK(cp) {
-					v.fail(seq, BreakCheckpointMAC, "the %s checkpoint at seq %d has a bad MAC: it was forged or altered", cp.kind, seq)
-				} else if !bytes.Equal(cp.hash, e.Hash) {
-					v.fail(seq, BreakCheckpoint, "the chain at seq %d differs from its signed checkpoint: the chain was rewritten at or before seq %d", seq, seq)
+					v.fail(p.seq, BreakCheckpointMAC, "the %s checkpoint at seq %d has a bad MAC: it was forged or altered", cp.kind, p.seq)
+				} else if !bytes.Equal(cp.hash, p.hash) {
+					v.fail(p.seq, BreakCheckpoint, "the chain at seq %d differs from its signed checkpoint: the chain was rewritten at or before seq %d", p.seq, p.seq)
 				}
 			}
 			if v.broken {
-				rows.Close()
-				return tip, rows.Err()
+				return tip, nil
 			}
 			if r.Events == 0 {
-				r.FirstSeq = seq
+				r.FirstSeq = p.seq
 			}
 			r.Events++
-			r.LastSeq = seq
-			tip = chainPoint{seq: seq, hash: e.Hash}
-			after = seq
+			r.LastSeq = p.seq
+			tip = chainPoint{seq: p.seq, hash: p.hash}
+			after = p.seq
 		}
-		if err := rows.Err(); err != nil || n < verifyBatch {
-			return tip, err
+		if len(positions) < verifyBatch {
+			return tip, nil
 		}
 	}
+}
+
+// sumIs tells whether e hashes, at p's position after p's previous hash, to
+// p's hash.
+func sumIs(h *chainHasher, p chainRow, e *AuditEvent) bool {
+	sum := h.sum(p.prevHash, p.seq, e)
+	return bytes.Equal(sum[:], p.hash)
+}
+
+// readChainRows reads up to verifyBatch chain positions after after, in
+// order, with their checkpoints.
+func readChainRows(ctx context.Context, tx pgx.Tx, after int64) ([]chainRow, error) {
+	rows, err := tx.Query(ctx, `SELECT ch.chain_seq, ch.event_id, ch.prev_hash, ch.hash, c.hash, c.mac, c.kind
+		FROM audit_chain ch LEFT JOIN audit_checkpoints c ON c.chain_seq = ch.chain_seq
+		WHERE ch.chain_seq > $1 ORDER BY ch.chain_seq LIMIT $2`, after, verifyBatch)
+	if err != nil {
+		return nil, err
+	}
+	var out []chainRow
+	var p chainRow
+	_, err = pgx.ForEachRow(rows, []any{&p.seq, &p.eventID, &p.prevHash, &p.hash, &p.cpHash, &p.cpMAC, &p.cpKind}, func() error {
+		out = append(out, p)
+		p = chainRow{}
+		return nil
+	})
+	return out, err
+}
+
+// readEventsOf reads the events of positions by id: the range between the
+// lowest and highest id when it is not much wider than the batch (the usual
+// case), else the ids themselves.
+func readEventsOf(ctx context.Context, tx pgx.Tx, positions []chainRow) (map[int64]*AuditEvent, error) {
+	ids := make([]int64, len(positions))
+	for i, p := range positions {
+		ids[i] = p.eventID
+	}
+	lo, hi := slices.Min(ids), slices.Max(ids)
+	cond, args := `id BETWEEN $1 AND $2`, []any{lo, hi}
+	if hi-lo > 4*int64(len(ids)) {
+		cond, args = `id = ANY($1)`, []any{ids}
+	}
+	rows, err := tx.Query(ctx, `SELECT id, occurred_at, actor_type, actor_id, actor_name, action, outcome, app_id,
+			target_type, target_id, request_id, client_ip, user_agent, details::text, token_fingerprint, project_id, canonical_version
+		FROM audit_events WHERE `+cond, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make(map[int64]*AuditEvent, len(ids))
+	for rows.Next() {
+		e := &AuditEvent{}
+		if err := rows.Scan(&e.ID, &e.OccurredAt, &e.ActorType, &e.ActorID, &e.ActorName, &e.Action,
+			&e.Outcome, &e.AppID, &e.TargetType, &e.TargetID, &e.RequestID, &e.ClientIP, &e.UserAgent,
+			(*[]byte)(&e.Details), &e.TokenFingerprint, &e.ProjectID, &e.CanonicalVersion); err != nil {
+			return nil, err
+		}
+		out[e.ID] = e
+	}
+	return out, rows.Err()
 }
 
 // everyEventAccounted checks that every event is sealed or waiting for its

@@ -195,7 +195,7 @@ func TestRuntimeRole_HoldsExactlyThePrivilegesServeNeeds(t *testing.T) {
 		"audit_chain":         "SELECT",
 		"audit_unsealed":      "SELECT",
 		"audit_text":          "SELECT",
-		"audit_text_head":     "SELECT",
+		"audit_unindexed":     "SELECT",
 		"audit_verifications": "INSERT, SELECT",
 		"operator_projects":   "DELETE, INSERT, SELECT",
 		"operator_identities": "INSERT, SELECT, UPDATE",
