@@ -40,7 +40,7 @@ CREATE TABLE audit_sinks (
 -- API keys may carry sinks:admin, for admins' automation of the sinks.
 ALTER TABLE api_keys DROP CONSTRAINT api_keys_scopes_check;
 ALTER TABLE api_keys ADD CONSTRAINT api_keys_scopes_check CHECK (cardinality(scopes) > 0
-    AND scopes <@ ARRAY['issue', 'revoke', 'introspect', 'audit:read', 'sinks:admin']);
+    AND scopes <@ ARRAY['issue', 'revoke', 'introspect', 'audit:read', 'revocations:read', 'sinks:admin']);
 
 INSERT INTO runtime_privileges (kind, object, privileges, reason) VALUES
     ('table', 'audit_sinks', 'SELECT, INSERT, UPDATE, DELETE',
@@ -53,6 +53,6 @@ ALTER TABLE api_keys DROP CONSTRAINT api_keys_scopes_check;
 UPDATE api_keys SET scopes = array_remove(scopes, 'sinks:admin') WHERE 'sinks:admin' = ANY (scopes);
 DELETE FROM api_keys WHERE cardinality(scopes) = 0;
 ALTER TABLE api_keys ADD CONSTRAINT api_keys_scopes_check CHECK (cardinality(scopes) > 0
-    AND scopes <@ ARRAY['issue', 'revoke', 'introspect', 'audit:read']);
+    AND scopes <@ ARRAY['issue', 'revoke', 'introspect', 'audit:read', 'revocations:read']);
 DROP TABLE audit_sinks;
 SELECT regrant_runtime_roles();

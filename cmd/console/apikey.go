@@ -43,7 +43,7 @@ func runAPIKeyCreate(ctx context.Context, e env, args []string) error {
 		in.AppIDs = append(in.AppIDs, id)
 		return nil
 	})
-	fs.Func("scope", "comma-separated `actions`: issue, revoke, introspect, audit:read, sinks:admin; may repeat (required)", func(s string) error {
+	fs.Func("scope", "comma-separated `actions`: issue, revoke, introspect, audit:read, revocations:read, sinks:admin; may repeat (required)", func(s string) error {
 		for _, sc := range strings.Split(s, ",") {
 			if sc = strings.TrimSpace(sc); sc != "" {
 				in.Scopes = append(in.Scopes, sc)
@@ -53,7 +53,7 @@ func runAPIKeyCreate(ctx context.Context, e env, args []string) error {
 	})
 	expires := fs.String("expires", "90d", "`lifetime` (90d, 12h, any duration up to 3650d) or never")
 	positional, set, err := parseFlags(e, fs, args, "Usage: console apikey create --name N --project APPID [--project APPID…] "+
-		"--scope issue,revoke,introspect,audit:read [--expires 90d|never]\n\nThe key is printed alone on stdout, once: store it now.")
+		"--scope issue,revoke,introspect,audit:read,revocations:read [--expires 90d|never]\n\nThe key is printed alone on stdout, once: store it now.")
 	if err != nil || set["help"] {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,6 +18,7 @@ import (
 	"github.com/zegocloud-console/console/internal/sink"
 	"github.com/zegocloud-console/console/internal/store"
 	"github.com/zegocloud-console/console/internal/web"
+	"github.com/zegocloud-console/console/internal/zego"
 )
 
 // config is everything the console reads from its environment. Every
@@ -55,6 +57,12 @@ type config struct {
 	AnchorInterval     time.Duration // how often the sealer emits audit.anchor; 0: never
 	SinkDir            string        // where file sinks write
 	SinkRetry          sink.Schedule // waits after consecutive delivery failures
+	ZegoAPIBase        string        // base URL of every ZEGO server API, in place of ZEGO's hosts (a stand-in, a proxy)
+	ZegoRTCAPIBase     string        // the same for RTC's server API alone
+	ZegoZIMAPIBase     string        // the same for In-app Chat's server API alone
+	MFA                string        // optional, admins or all: who must have a second factor
+	StepUpAge          time.Duration // how recently a person must have proved who they are before a dangerous action
+	PublicURL          string        // the console's public origin: the passkeys' relying party
 	// Group commit of concurrent token issues: tokens per commit at most (1:
 	// each its own commit) and commits in flight at once.
 	IssueGroupMax     int
@@ -133,9 +141,15 @@ func loadConfig(getenv func(string) string) (config, error) {
 			ClientSecret: secret("CONSOLE_OIDC_CLIENT_SECRET"), RedirectURL: get("CONSOLE_OIDC_REDIRECT_URL", ""),
 			Scopes: strings.Fields(get("CONSOLE_OIDC_SCOPES", "openid profile email")), GroupsClaim: get("CONSOLE_OIDC_GROUPS_CLAIM", "groups"),
 			Name: get("CONSOLE_OIDC_NAME", "single sign-on")},
-		OIDCRulesFile: get("CONSOLE_OIDC_RULES_FILE", ""),
-		LocalLogin:    strings.ToLower(get("CONSOLE_LOCAL_LOGIN", store.LocalLoginAll)),
-		SinkDir:       getenv("CONSOLE_SINK_DIR"),
+		OIDCRulesFile:  get("CONSOLE_OIDC_RULES_FILE", ""),
+		LocalLogin:     strings.ToLower(get("CONSOLE_LOCAL_LOGIN", store.LocalLoginAll)),
+		SinkDir:        getenv("CONSOLE_SINK_DIR"),
+		ZegoAPIBase:    get("CONSOLE_ZEGO_API_BASE", ""),
+		ZegoRTCAPIBase: get("CONSOLE_ZEGO_RTC_API_BASE", ""),
+		ZegoZIMAPIBase: get("CONSOLE_ZEGO_ZIM_API_BASE", ""),
+		MFA:            strings.ToLower(get("CONSOLE_MFA", web.MFAOptional)),
+		StepUpAge:      dur("CONSOLE_STEPUP_AGE", web.DefaultStepUpAge),
+		PublicURL:      strings.TrimSuffix(get("CONSOLE_PUBLIC_URL", ""), "/"),
 	}
 	if c.SinkDir == "" {
 		c.SinkDir = filepath.Join(c.DataDir, "audit-sinks")
@@ -203,11 +217,24 @@ func (c config) validate() error {
 	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
 		errs = append(errs, errors.New("CONSOLE_METRICS_TOKEN is shorter than 16 characters: make one with 'head -c 24 /dev/urandom | base64'"))
 	}
-	errs = append(errs, c.validateSSO())
+	errs = append(errs, c.validateSSO(), c.validateMFA())
 	if c.SessionIdle > c.SessionMax {
 		errs = append(errs, errors.New("CONSOLE_SESSION_IDLE is longer than CONSOLE_SESSION_MAX"))
 	}
+	for name, v := range map[string]string{"CONSOLE_ZEGO_API_BASE": c.ZegoAPIBase, "CONSOLE_ZEGO_RTC_API_BASE": c.ZegoRTCAPIBase,
+		"CONSOLE_ZEGO_ZIM_API_BASE": c.ZegoZIMAPIBase} {
+		if u, err := url.Parse(v); v != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil) {
+			errs = append(errs, fmt.Errorf("%s=%q: want the base URL of ZEGO's server API or a stand-in, such as https://rtc-api.zego.im/", name, v))
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// zegoClient calls ZEGO's server APIs, at ZEGO's hosts for each project's
+// region unless CONSOLE_ZEGO_*API_BASE points elsewhere.
+func (c config) zegoClient() *zego.Client {
+	return &zego.Client{BaseURL: c.ZegoAPIBase,
+		ServiceBaseURL: map[string]string{zego.ServiceRTC: c.ZegoRTCAPIBase, zego.ServiceZIM: c.ZegoZIMAPIBase}}
 }
 
 // keyring builds the master keyring. In dev mode without CONSOLE_MASTER_KEY it

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/zegocloud-console/console/internal/pgtest"
-	"github.com/zegocloud-console/console/internal/store"
 )
 
 func TestMultiInstance_TwoConsolesIssueRevokeAndSealOneDatabaseWithoutLosingEvents(t *testing.T) {
@@ -18,15 +17,7 @@ func TestMultiInstance_TwoConsolesIssueRevokeAndSealOneDatabaseWithoutLosingEven
 	began := time.Now()
 	masterKey := opsNewMasterKey(t)
 	dbURL := pgtest.New(t).RuntimeURL
-	keys, err := store.ParseMasterKeys(masterKey, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := store.Open(context.Background(), dbURL, keys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := opsOpenStore(t, dbURL, masterKey)
 	const appID = 515151
 	apiKey := opsProvision(t, st, appID)
 	var events0 int64

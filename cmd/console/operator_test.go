@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pquerna/otp/totp"
+
 	"github.com/zegocloud-console/console/internal/store"
 )
 
@@ -73,5 +75,49 @@ func TestOperatorCLI_UnlockRefusesBadInput(t *testing.T) {
 	var n int
 	if err := a.st.Pool().QueryRow(t.Context(), `SELECT count(*) FROM audit_events WHERE action = 'operator.unlock'`).Scan(&n); err != nil || n != 0 {
 		t.Fatalf("got %d operator.unlock events (%v), want none", n, err)
+	}
+}
+
+func TestOperatorCLI_ResetMFARemovesEveryFactorOfSomeoneWhoLostThem(t *testing.T) {
+	t.Parallel()
+	a := setupAdminCLI(t)
+	bob, err := a.st.CreateOperator(t.Context(), store.OperatorInput{Username: "bob", Role: store.RoleOperator, Password: "bob's long passphrase"}, cliActor, store.Origin{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	en, err := a.st.BeginTOTP(t.Context(), bob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, err := totp.GenerateCode(en.Secret, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.st.ConfirmTOTP(t.Context(), bob, code, cliActor, store.Origin{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.st.CreateSession(t.Context(), bob.ID, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+
+	r := a.run(t, "", "operator", "reset-mfa", "bob")
+	if r.code != 0 || !strings.Contains(r.stdout, "reset operator bob: removed 1 second factors") {
+		t.Fatalf("reset-mfa: got exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	var left int
+	if err := a.st.Pool().QueryRow(t.Context(), `SELECT (SELECT count(*) FROM operator_totp) + (SELECT count(*) FROM operator_recovery_codes)
+		+ (SELECT count(*) FROM web_sessions WHERE operator_id = $1)`, bob.ID).Scan(&left); err != nil || left != 0 {
+		t.Fatalf("after reset-mfa: %d factors, codes or sessions left (%v), want none", left, err)
+	}
+	var actor, totps string
+	if err := a.st.Pool().QueryRow(t.Context(), `SELECT actor_type, details->>'totp' FROM audit_events WHERE action = 'mfa.reset'`).Scan(&actor, &totps); err != nil {
+		t.Fatalf("mfa.reset event: %v", err)
+	}
+	if actor != store.ActorCLI || totps != "1" {
+		t.Errorf("mfa.reset: got actor %s, totp %s; want cli, 1", actor, totps)
+	}
+	r = a.run(t, "", "operator", "reset-mfa", "nobody")
+	if r.code != 1 || !strings.Contains(r.stderr, "no operator named nobody") {
+		t.Errorf("reset-mfa nobody: got exit %d, stderr %q", r.code, r.stderr)
 	}
 }

@@ -92,6 +92,22 @@ func opsNewMasterKey(t testing.TB) string {
 	return base64.StdEncoding.EncodeToString(k)
 }
 
+// opsOpenStore opens a store on dbURL with the master key, as a console
+// configured with it would; it closes when t ends.
+func opsOpenStore(t testing.TB, dbURL, masterKey string) *store.Store {
+	t.Helper()
+	keys, err := store.ParseMasterKeys(masterKey, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(context.Background(), dbURL, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(st.Close)
+	return st
+}
+
 // opsPoll calls cond until it reports true or timeout passes, then fails the
 // test with the last state cond described.
 func opsPoll(t testing.TB, timeout time.Duration, what string, cond func() (bool, string)) {

@@ -161,3 +161,59 @@ func TestProjectCLI_BadInputIsExit2AndChangesNothing(t *testing.T) {
 		t.Fatalf("unknown subcommand: got exit %d, want 2", r.code)
 	}
 }
+
+func TestProjectCLI_ZEGOSettingsOnCreateAndUpdateChangeOnlyWhatIsGiven(t *testing.T) {
+	t.Parallel()
+	a := setupAdminCLI(t)
+	r := a.run(t, "", "project", "create", "--name", "Live", "--app-id", "77", "--secret-file", a.secretFile(t),
+		"--kick-on-revoke", "--zego-services", "zim,rtc", "--zego-region", "sha")
+	if r.code != 0 || !strings.Contains(r.stdout, "kick on revoke on (rtc, zim via sha)") {
+		t.Fatalf("create: got exit %d, %q %q; want 0 saying kicks go to rtc and zim via sha", r.code, r.stdout, r.stderr)
+	}
+	list := func() projectListItem {
+		t.Helper()
+		r := a.run(t, "", "project", "list", "--json")
+		var items []projectListItem
+		if err := json.Unmarshal([]byte(r.stdout), &items); err != nil || len(items) != 1 {
+			t.Fatalf("project list --json: got %q (%v)", r.stdout, err)
+		}
+		return items[0]
+	}
+	if p := list(); !p.KickOnRevoke || strings.Join(p.ZegoServices, ",") != "rtc,zim" || p.ZegoRegion != "sha" {
+		t.Fatalf("after create: got %+v", p)
+	}
+	if r := a.run(t, "", "project", "update", "--app-id", "77", "--kick-on-revoke=false", "--name", "Live (prod)"); r.code != 0 {
+		t.Fatalf("update: got exit %d (%s)", r.code, r.stderr)
+	}
+	p := list()
+	if p.KickOnRevoke || p.Name != "Live (prod)" || strings.Join(p.ZegoServices, ",") != "rtc,zim" || p.ZegoRegion != "sha" ||
+		p.DefaultTTLSeconds != 3600 || !p.PublishAllowed {
+		t.Fatalf("after update: got %+v, want kick off and the new name, the rest as it was", p)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--app-id", "77", "--zego-services", "rtc,voice"}, "unknown product"},
+		{[]string{"--app-id", "77", "--zego-services", ""}, "zego_services"},
+		{[]string{"--app-id", "77", "--zego-region", "mars"}, "zego_region"},
+		{[]string{"--app-id", "77", "--publish", "--no-publish"}, "contradict"},
+		{[]string{"--zego-region", "sha"}, "--app-id is required"},
+	} {
+		r := a.run(t, "", append([]string{"project", "update"}, tc.args...)...)
+		if r.code != 2 || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("%v: got exit %d, stderr %q; want 2 mentioning %q", tc.args, r.code, r.stderr, tc.want)
+		}
+	}
+	if r := a.run(t, "", "project", "update", "--app-id", "78", "--name", "X"); r.code != 1 || !strings.Contains(r.stderr, "not found") {
+		t.Errorf("an unknown project: got exit %d, stderr %q; want 1, not found", r.code, r.stderr)
+	}
+	if got := list(); got.Name != "Live (prod)" || got.ZegoRegion != "sha" {
+		t.Errorf("bad updates changed the project: %+v", got)
+	}
+	var n int
+	if err := a.st.Pool().QueryRow(t.Context(), `SELECT count(*) FROM audit_events
+		WHERE action = 'project.update' AND details->'after'->>'kick_on_revoke' = 'false'`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("got %d project.update events with kick_on_revoke off (%v), want 1", n, err)
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/zegocloud-console/console/internal/kicker"
 	"github.com/zegocloud-console/console/internal/sink"
 	"github.com/zegocloud-console/console/internal/store"
 	"github.com/zegocloud-console/console/internal/web"
@@ -65,14 +66,23 @@ func runServe(ctx context.Context, e env, args []string) error {
 		APIRate: c.APIRate, APIBurst: c.APIBurst, UnauthRate: c.UnauthRate, UnauthBurst: c.UnauthBurst, SealInterval: c.SealInterval,
 		MetricsToken: c.MetricsToken, Version: version,
 		ExportBatchTimeout: c.ExportBatchTimeout, ExportMaxDuration: c.ExportMaxDuration, ExportConcurrency: c.ExportConcurrency,
-		OIDC: c.OIDC, LocalLogin: c.LocalLogin, SinkDir: c.SinkDir},
+		OIDC: c.OIDC, LocalLogin: c.LocalLogin, SinkDir: c.SinkDir, MFA: c.MFA, StepUpAge: c.StepUpAge, PublicURL: c.PublicURL},
 		reg, ui.New, api.New)
 	if err != nil {
 		return err
 	}
 
 	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopBackground()
+	kicksDone := make(chan struct{})
+	// A kick under way completes (and is recorded) before the store closes.
+	defer func() {
+		stopBackground()
+		<-kicksDone
+	}()
+	go func() {
+		defer close(kicksDone)
+		kicker.New(st, c.zegoClient(), logger, kicker.Options{}).Run(bg)
+	}()
 	go st.RunSealer(bg, c.SealInterval, logger)
 	go runPeriodically(bg, c.SealInterval, logger, "index audit text", func(ctx context.Context) error {
 		_, err := st.IndexAuditText(ctx)
@@ -101,6 +111,10 @@ func runServe(ctx context.Context, e env, args []string) error {
 		_, err := st.PurgeIdempotencyKeys(ctx)
 		return err
 	})
+	go runPeriodically(bg, 10*time.Minute, logger, "prune revocation feed", func(ctx context.Context) error {
+		_, err := st.PruneRevocations(ctx, time.Now().Add(-revocationFeedGrace))
+		return err
+	})
 
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
@@ -108,6 +122,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	hs.RegisterOnShutdown(srv.Drain) // long polls of the revocation feed answer at once
 	errc := make(chan error, 2)
 	if c.MetricsAddr != "" {
 		mln, err := net.Listen("tcp", c.MetricsAddr)
@@ -136,9 +151,14 @@ func runServe(ctx context.Context, e env, args []string) error {
 		logger.Warn("audit tallies of refused requests at shutdown failed", "err", err)
 	}
 	stopBackground()
+	<-kicksDone
 	logger.Info("stopped")
 	return nil
 }
+
+// revocationFeedGrace is how long after its token expired a revocation
+// stays in the feed: a service whose cursor is older reloads the snapshot.
+const revocationFeedGrace = time.Hour
 
 // prepareSchema makes sure the console serves as a role that cannot change
 // the rules of its own audit trail, on a current schema. A superuser or the
@@ -215,12 +235,12 @@ func ensureAdmin(ctx context.Context, st *store.Store, c config, e env) error {
 		}
 		password = base64.RawURLEncoding.EncodeToString(b)
 	}
-	created, err := st.EnsureAdmin(ctx, "admin", password)
+	created, err := st.EnsureAdmin(ctx, "admin", password, generated)
 	if err != nil {
 		return fmt.Errorf("create first admin: %w", err)
 	}
 	if created && generated {
-		fmt.Fprintf(e.stderr, "\n  First admin created. Sign in as  admin  with the one-time password:\n\n      %s\n\n  It is not shown again; change it under Operators.\n\n", password)
+		fmt.Fprintf(e.stderr, "\n  First admin created. Sign in as  admin  with the one-time password:\n\n      %s\n\n  It is not shown again, and must be changed at the first sign-in.\n\n", password)
 	} else if created {
 		fmt.Fprintln(e.stderr, "First admin 'admin' created with CONSOLE_ADMIN_PASSWORD.")
 	}

@@ -30,6 +30,8 @@ const (
 	ScopeIntrospect = "introspect"
 	ScopeAuditRead  = "audit:read"
 	ScopeSinksAdmin = "sinks:admin" // manage every audit sink, whatever the key's projects
+	// ScopeRevocationsRead reads the revocation feed of the key's projects.
+	ScopeRevocationsRead = "revocations:read"
 )
 
 // APIKey is a backend service's key as the console shows it: its prefix,
@@ -335,7 +337,7 @@ func (in APIKeyInput) validate(now time.Time) error {
 	v.check(!slices.Contains(in.AppIDs, 0), "projects", "app id 0 names no project")
 	v.check(len(in.Scopes) > 0, "scopes", "choose at least one scope")
 	for _, sc := range in.Scopes {
-		v.check(sc == ScopeIssue || sc == ScopeRevoke || sc == ScopeIntrospect || sc == ScopeAuditRead || sc == ScopeSinksAdmin,
+		v.check(sc == ScopeIssue || sc == ScopeRevoke || sc == ScopeIntrospect || sc == ScopeAuditRead || sc == ScopeSinksAdmin || sc == ScopeRevocationsRead,
 			"scopes", "unknown scope %q", sc)
 	}
 	v.check(in.ExpiresAt == nil || in.ExpiresAt.After(now), "expires_at", "must be in the future")

@@ -93,17 +93,19 @@ func (s *Store) IssueTokenOnce(ctx context.Context, r IssueRequest, idem Idempot
 // retried, as IssueTokenOnce is for issuing: a retry gets the first answer
 // (with the first count) and revokes nothing more.
 func (s *Store) RevokeUserTokensOnce(ctx context.Context, appID uint32, userID, reason string, actor Actor, origin Origin,
-	idem Idempotency, answer func(revoked int64) (Answer, error)) (Answer, bool, error) {
-	n := int64(-1)
+	idem Idempotency, answer func(UserRevocation) (Answer, error)) (Answer, bool, error) {
+	var res UserRevocation
+	ran := false
 	a, replayed, err := s.once(ctx, idem, func(tx pgx.Tx) (Answer, error) {
 		var err error
-		if n, err = s.revokeUserTokens(ctx, tx, appID, userID, reason, actor, origin); err != nil {
+		if res, err = s.revokeUserTokens(ctx, tx, appID, userID, reason, actor, origin); err != nil {
 			return Answer{}, err
 		}
-		return answer(n)
+		ran = true
+		return answer(res)
 	})
-	if err == nil && n >= 0 {
-		s.observeTokensRevoked(int64(appID), n)
+	if err == nil && ran && !replayed {
+		s.observeTokensRevoked(int64(appID), res.Revoked)
 	}
 	return a, replayed, err
 }

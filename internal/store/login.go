@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -123,20 +124,17 @@ func (s *Store) Authenticate(ctx context.Context, username, password string, ori
 	}
 
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
-		// This attempt, and the failures from this address: the owner's own
-		// typos. Failures from elsewhere stay, so that signing in does not
-		// give an attacker elsewhere a fresh set of guesses.
-		if _, err := tx.Exec(ctx, `DELETE FROM login_failures
-			WHERE id = $1 OR (username = $2 AND client_ip = $3 AND $3 <> '')`, attempt, op.Username, origin.ClientIP); err != nil {
-			return fmt.Errorf("store: clear login failures: %w", err)
+		details := s.passwordSignIn.details()
+		if op.TOTP || op.Passkeys > 0 {
+			// Signed in only once the second factor is given, which then
+			// clears the failures (wrong codes included) of this address.
+			details["second_factor"] = "pending"
+			return s.signInStepDone(ctx, tx, op, details, attempt, origin, false)
 		}
 		if err := recordSignIn(ctx, tx, op.ID, SignInPassword); err != nil {
 			return err
 		}
-		return s.insertAudit(ctx, tx, Event{
-			Actor: operatorActor(op), Origin: origin, Action: "auth.login", Outcome: OutcomeSuccess,
-			TargetType: "operator", TargetID: strconv.FormatInt(op.ID, 10), Details: s.passwordSignIn.details(),
-		})
+		return s.signInStepDone(ctx, tx, op, details, attempt, origin, true)
 	})
 	if err != nil {
 		return Operator{}, err
@@ -144,15 +142,32 @@ func (s *Store) Authenticate(ctx context.Context, username, password string, ori
 	return op, nil
 }
 
+// signInStepDone clears, in tx, a successful attempt and, when the sign-in
+// is complete, the failures from its address: the owner's own typos.
+// Failures from elsewhere stay, so that signing in does not give an
+// attacker elsewhere a fresh set of guesses. It audits auth.login.
+func (s *Store) signInStepDone(ctx context.Context, tx pgx.Tx, op Operator, details map[string]any, attempt int64, origin Origin, complete bool) error {
+	if _, err := tx.Exec(ctx, `DELETE FROM login_failures
+		WHERE id = $1 OR ($4 AND username = $2 AND client_ip = $3 AND $3 <> '')`, attempt, op.Username, origin.ClientIP, complete); err != nil {
+		return fmt.Errorf("store: clear login failures: %w", err)
+	}
+	return s.insertAudit(ctx, tx, Event{
+		Actor: operatorActor(op), Origin: origin, Action: "auth.login", Outcome: OutcomeSuccess,
+		TargetType: "operator", TargetID: strconv.FormatInt(op.ID, 10), Details: details,
+	})
+}
+
 // UnknownAccount is the actor name of a failed sign-in whose username is no
 // operator's: what was typed may well be a password, so it is never kept.
 const UnknownAccount = "unknown account"
 
 // attemptedAccount is what a sign-in attempt is counted against (key, in
-// login_failures) and audited as (actor).
+// login_failures) and audited as (actor, and the action of a failure:
+// auth.login_failed when empty).
 type attemptedAccount struct {
-	key   string
-	actor Actor
+	key    string
+	actor  Actor
+	action string
 }
 
 // unknownAccount stands for a username that is no operator's without
@@ -291,7 +306,7 @@ func (s *Store) loginFailed(ctx context.Context, who attemptedAccount, reason st
 	d := map[string]any{"reason": reason}
 	maps.Copy(d, details)
 	err := s.Audit(ctx, Event{
-		Actor: who.actor, Origin: origin, Action: "auth.login_failed", Outcome: OutcomeDenied, Details: d,
+		Actor: who.actor, Origin: origin, Action: cmp.Or(who.action, "auth.login_failed"), Outcome: OutcomeDenied, Details: d,
 	})
 	if err != nil {
 		return err

@@ -41,6 +41,11 @@ type Operator struct {
 	SSO             bool       `db:"sso"`            // signs in through the identity provider
 	SSOEmail        string     `db:"sso_email"`      // the e-mail the provider last gave
 	SSOLinkEmail    string     `db:"sso_link_email"` // a provider person with this verified e-mail may take this local account over
+
+	// Second factors and the one-time password (see mfa.go).
+	MustChangePassword bool `db:"must_change_password"` // the first admin's one-time password: changed at first sign-in
+	TOTP               bool `db:"totp"`                 // an authenticator app is enrolled
+	Passkeys           int  `db:"passkeys"`             // passkeys and security keys registered
 }
 
 // OperatorInput is what an admin enters to create an operator.
@@ -62,7 +67,9 @@ const operatorColumns = `operators.id, operators.username, operators.display_nam
 	operators.password_hash IS NOT NULL AS has_password,
 	EXISTS (SELECT 1 FROM operator_identities i WHERE i.operator_id = operators.id) AS sso,
 	coalesce((SELECT i.email FROM operator_identities i WHERE i.operator_id = operators.id), '') AS sso_email,
-	coalesce(operators.sso_link_email, '') AS sso_link_email`
+	coalesce(operators.sso_link_email, '') AS sso_link_email, operators.must_change_password,
+	EXISTS (SELECT 1 FROM operator_totp t WHERE t.operator_id = operators.id AND t.confirmed_at IS NOT NULL) AS totp,
+	(SELECT count(*)::int FROM operator_passkeys k WHERE k.operator_id = operators.id) AS passkeys`
 
 var usernamePattern = regexp.MustCompile(`^[A-Za-z0-9._@-]{1,64}$`)
 
@@ -157,8 +164,10 @@ func operatorByID(ctx context.Context, db dbtx, id int64, lock string) (Operator
 
 // EnsureAdmin creates an admin named username when there is no operator at
 // all, so that a fresh console can be signed in to. It is safe for several
-// instances starting at once: one creates, the others report false.
-func (s *Store) EnsureAdmin(ctx context.Context, username, password string) (bool, error) {
+// instances starting at once: one creates, the others report false. A
+// oneTime password (generated and printed) must be changed at the first
+// sign-in.
+func (s *Store) EnsureAdmin(ctx context.Context, username, password string, oneTime bool) (bool, error) {
 	var exists bool
 	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM operators)`).Scan(&exists); err != nil {
 		return false, fmt.Errorf("store: ensure admin: %w", err)
@@ -187,8 +196,12 @@ func (s *Store) EnsureAdmin(ctx context.Context, username, password string) (boo
 			return nil
 		}
 		system := Actor{Type: ActorSystem, Name: "system"}
-		if _, err := s.insertOperator(ctx, tx, in, hash, system, Origin{}); err != nil {
+		op, err := s.insertOperator(ctx, tx, in, hash, system, Origin{})
+		if err != nil {
 			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE operators SET must_change_password = $2 WHERE id = $1`, op.ID, oneTime); err != nil {
+			return fmt.Errorf("store: ensure admin: %w", err)
 		}
 		created = true
 		return nil

@@ -193,14 +193,14 @@ func TestOperatorEnsureAdmin_CreatesOnlyOnEmptyDatabase(t *testing.T) {
 	t.Parallel()
 	env := setup(t)
 	a, b := env.st, env.open(t)
-	_, err := a.EnsureAdmin(t.Context(), "admin", "short")
+	_, err := a.EnsureAdmin(t.Context(), "admin", "short", false)
 	wantField(t, err, "password")
 
 	results := make(chan error, 2)
 	created := make(chan bool, 2)
 	for _, s := range []*Store{a, b} {
 		go func() {
-			c, err := s.EnsureAdmin(t.Context(), "admin", "first admin password")
+			c, err := s.EnsureAdmin(t.Context(), "admin", "first admin password", false)
 			created <- c
 			results <- err
 		}()
@@ -225,7 +225,7 @@ func TestOperatorEnsureAdmin_CreatesOnlyOnEmptyDatabase(t *testing.T) {
 	if err != nil || len(list) != 1 || list[0].Role != RoleAdmin {
 		t.Fatalf("got %+v, %v, want one admin", list, err)
 	}
-	if c, err := a.EnsureAdmin(t.Context(), "other", "another admin password"); c || err != nil {
+	if c, err := a.EnsureAdmin(t.Context(), "other", "another admin password", false); c || err != nil {
 		t.Fatalf("second call: got %v, %v, want false, nil", c, err)
 	}
 }

@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/zegocloud-console/console/internal/zego"
 )
 
 // Project is a ZEGO project (one AppID) and its issuing policy.
@@ -24,6 +27,9 @@ type Project struct {
 	CreatedAt         time.Time  `db:"created_at"`
 	UpdatedAt         time.Time  `db:"updated_at"`
 	SecretVersion     int32      `db:"secret_version"` // the active version, 0 when none
+	KickOnRevoke      bool       `db:"kick_on_revoke"` // revoking a token kicks its user out of its room at ZEGO
+	ZegoServices      []string   `db:"zego_services"`  // the ZEGO products the project uses: zego.ServiceRTC, zego.ServiceZIM
+	ZegoRegion        string     `db:"zego_region"`    // where its server API calls go: zego.Regions
 }
 
 // DefaultTTL is the lifetime of a token issued without one.
@@ -40,6 +46,21 @@ type ProjectInput struct {
 	DefaultTTL     time.Duration
 	MaxTTL         time.Duration
 	PublishAllowed bool
+	KickOnRevoke   bool
+	ZegoServices   []string // nil: the default, RTC only; an empty list is refused
+	ZegoRegion     string   // "": global
+}
+
+// normalizeZego fills in the ZEGO defaults and puts the products in their
+// canonical order.
+func (in *ProjectInput) normalizeZego() {
+	if in.ZegoServices == nil {
+		in.ZegoServices = []string{zego.ServiceRTC}
+	}
+	in.ZegoServices = zego.CanonicalServices(in.ZegoServices)
+	if in.ZegoRegion == "" {
+		in.ZegoRegion = zego.RegionGlobal
+	}
 }
 
 // maxPolicyTTL keeps TTLs inside the integer columns and sane: 30 days.
@@ -53,6 +74,18 @@ func (in ProjectInput) validate(v validator) {
 	v.check(in.DefaultTTL >= time.Second && in.DefaultTTL%time.Second == 0, "default_ttl", "must be a whole number of seconds, at least 1")
 	v.check(in.MaxTTL >= time.Second && in.MaxTTL <= maxPolicyTTL, "max_ttl", "must be between 1 second and 30 days")
 	v.check(in.DefaultTTL <= in.MaxTTL, "default_ttl", "must not exceed the maximum TTL")
+	validServices := len(in.ZegoServices) > 0
+	for _, s := range in.ZegoServices {
+		validServices = validServices && zego.ValidService(s)
+	}
+	v.check(validServices, "zego_services", "must be rtc, zim or both")
+	v.check(zego.ValidRegion(in.ZegoRegion), "zego_region", "must be one of %s", strings.Join(zego.Regions, ", "))
+}
+
+// zegoDetails are a project's ZEGO settings as audit events record them.
+func (in ProjectInput) zegoDetails(d map[string]any) map[string]any {
+	d["kick_on_revoke"], d["zego_services"], d["zego_region"] = in.KickOnRevoke, in.ZegoServices, in.ZegoRegion
+	return d
 }
 
 // ValidateSecret checks a ServerSecret as ZEGO issues them: 32 printable ASCII characters.
@@ -72,6 +105,7 @@ func validateSecret(v validator, secret []byte) {
 
 const projectColumns = `p.id, p.app_id, p.name, p.environment, p.default_ttl_seconds, p.max_ttl_seconds,
 	p.publish_allowed, p.disabled, p.deleted_at, p.created_at, p.updated_at,
+	p.kick_on_revoke, p.zego_services, p.zego_region,
 	coalesce((SELECT version FROM project_secrets s WHERE s.project_id = p.id AND s.active), 0) AS secret_version`
 
 // ListProjects returns the live projects ordered by name.
@@ -109,6 +143,7 @@ func projectByAppID(ctx context.Context, db dbtx, appID uint32, lock string) (Pr
 
 // CreateProject stores a project and its first ServerSecret (version 1).
 func (s *Store) CreateProject(ctx context.Context, in ProjectInput, secret []byte, actor Actor, origin Origin) (Project, error) {
+	in.normalizeZego()
 	v := validator{}
 	in.validate(v)
 	validateSecret(v, secret)
@@ -119,9 +154,11 @@ func (s *Store) CreateProject(ctx context.Context, in ProjectInput, secret []byt
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		var id int64
 		err := tx.QueryRow(ctx, `
-			INSERT INTO projects (app_id, name, environment, default_ttl_seconds, max_ttl_seconds, publish_allowed)
-			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-			int64(in.AppID), in.Name, in.Environment, int32(in.DefaultTTL/time.Second), int32(in.MaxTTL/time.Second), in.PublishAllowed).Scan(&id)
+			INSERT INTO projects (app_id, name, environment, default_ttl_seconds, max_ttl_seconds, publish_allowed,
+				kick_on_revoke, zego_services, zego_region)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+			int64(in.AppID), in.Name, in.Environment, int32(in.DefaultTTL/time.Second), int32(in.MaxTTL/time.Second), in.PublishAllowed,
+			in.KickOnRevoke, in.ZegoServices, in.ZegoRegion).Scan(&id)
 		if isUniqueViolation(err) {
 			return &ValidationError{Fields: map[string]string{"app_id": fmt.Sprintf("a project with AppID %d already exists", in.AppID)}}
 		}
@@ -134,8 +171,8 @@ func (s *Store) CreateProject(ctx context.Context, in ProjectInput, secret []byt
 		if err := s.insertAudit(ctx, tx, Event{
 			Actor: actor, Origin: origin, Action: "project.create", Outcome: OutcomeSuccess, AppID: in.AppID, ProjectID: id,
 			TargetType: "project", TargetID: fmt.Sprint(in.AppID),
-			Details: map[string]any{"name": in.Name, "environment": in.Environment, "default_ttl_seconds": int64(in.DefaultTTL / time.Second),
-				"max_ttl_seconds": int64(in.MaxTTL / time.Second), "publish_allowed": in.PublishAllowed, "secret_version": 1},
+			Details: in.zegoDetails(map[string]any{"name": in.Name, "environment": in.Environment, "default_ttl_seconds": int64(in.DefaultTTL / time.Second),
+				"max_ttl_seconds": int64(in.MaxTTL / time.Second), "publish_allowed": in.PublishAllowed, "secret_version": 1}),
 		}); err != nil {
 			return err
 		}
@@ -149,6 +186,7 @@ func (s *Store) CreateProject(ctx context.Context, in ProjectInput, secret []byt
 // and secret are not changed here.
 func (s *Store) UpdateProject(ctx context.Context, appID uint32, in ProjectInput, actor Actor, origin Origin) (Project, error) {
 	in.AppID = appID
+	in.normalizeZego()
 	v := validator{}
 	in.validate(v)
 	if err := v.err(); err != nil {
@@ -162,16 +200,18 @@ func (s *Store) UpdateProject(ctx context.Context, appID uint32, in ProjectInput
 		}
 		if _, err := tx.Exec(ctx, `
 			UPDATE projects SET name = $2, environment = $3, default_ttl_seconds = $4, max_ttl_seconds = $5,
-				publish_allowed = $6, updated_at = now() WHERE id = $1`,
-			before.ID, in.Name, in.Environment, int32(in.DefaultTTL/time.Second), int32(in.MaxTTL/time.Second), in.PublishAllowed); err != nil {
+				publish_allowed = $6, kick_on_revoke = $7, zego_services = $8, zego_region = $9, updated_at = now() WHERE id = $1`,
+			before.ID, in.Name, in.Environment, int32(in.DefaultTTL/time.Second), int32(in.MaxTTL/time.Second), in.PublishAllowed,
+			in.KickOnRevoke, in.ZegoServices, in.ZegoRegion); err != nil {
 			return fmt.Errorf("store: update project: %w", err)
 		}
 		if err := s.insertAudit(ctx, tx, Event{
 			Actor: actor, Origin: origin, Action: "project.update", Outcome: OutcomeSuccess, AppID: appID, ProjectID: before.ID,
 			TargetType: "project", TargetID: fmt.Sprint(appID),
 			Details: map[string]any{
-				"before": map[string]any{"name": before.Name, "environment": before.Environment, "default_ttl_seconds": before.DefaultTTLSeconds, "max_ttl_seconds": before.MaxTTLSeconds, "publish_allowed": before.PublishAllowed},
-				"after":  map[string]any{"name": in.Name, "environment": in.Environment, "default_ttl_seconds": int64(in.DefaultTTL / time.Second), "max_ttl_seconds": int64(in.MaxTTL / time.Second), "publish_allowed": in.PublishAllowed},
+				"before": map[string]any{"name": before.Name, "environment": before.Environment, "default_ttl_seconds": before.DefaultTTLSeconds, "max_ttl_seconds": before.MaxTTLSeconds, "publish_allowed": before.PublishAllowed,
+					"kick_on_revoke": before.KickOnRevoke, "zego_services": before.ZegoServices, "zego_region": before.ZegoRegion},
+				"after": in.zegoDetails(map[string]any{"name": in.Name, "environment": in.Environment, "default_ttl_seconds": int64(in.DefaultTTL / time.Second), "max_ttl_seconds": int64(in.MaxTTL / time.Second), "publish_allowed": in.PublishAllowed}),
 			},
 		}); err != nil {
 			return err

@@ -179,30 +179,38 @@ func TestRuntimeRole_HoldsExactlyThePrivilegesServeNeeds(t *testing.T) {
 	b := setup(t)
 	role := b.db.RuntimeRole
 	want := map[string]string{
-		"goose_db_version":    "SELECT",
-		"operators":           "INSERT, SELECT, UPDATE",
-		"projects":            "INSERT, SELECT, UPDATE",
-		"project_secrets":     "DELETE, INSERT, SELECT, UPDATE",
-		"issued_tokens":       "INSERT, SELECT, UPDATE",
-		"api_keys":            "INSERT, SELECT, UPDATE",
-		"api_key_projects":    "DELETE, INSERT, SELECT",
-		"web_sessions":        "DELETE, INSERT, SELECT, UPDATE",
-		"login_failures":      "DELETE, INSERT, SELECT",
-		"settings":            "INSERT, SELECT",
-		"audit_events":        "SELECT", // and INSERT on the columns below
-		"audit_checkpoints":   "SELECT",
-		"audit_chain_head":    "SELECT",
-		"audit_chain":         "SELECT",
-		"audit_unsealed":      "SELECT",
-		"audit_text":          "SELECT",
-		"audit_unindexed":     "SELECT",
-		"audit_verifications": "INSERT, SELECT",
-		"operator_projects":   "DELETE, INSERT, SELECT",
-		"operator_identities": "INSERT, SELECT, UPDATE",
-		"oidc_mapping":        "INSERT, SELECT, UPDATE",
-		"oidc_states":         "DELETE, INSERT, SELECT",
-		"idempotency_keys":    "DELETE, INSERT, SELECT, UPDATE",
-		"audit_sinks":         "DELETE, INSERT, SELECT, UPDATE",
+		"goose_db_version":        "SELECT",
+		"operators":               "INSERT, SELECT, UPDATE",
+		"projects":                "INSERT, SELECT, UPDATE",
+		"project_secrets":         "DELETE, INSERT, SELECT, UPDATE",
+		"issued_tokens":           "INSERT, SELECT, UPDATE",
+		"api_keys":                "INSERT, SELECT, UPDATE",
+		"api_key_projects":        "DELETE, INSERT, SELECT",
+		"web_sessions":            "DELETE, INSERT, SELECT, UPDATE",
+		"login_failures":          "DELETE, INSERT, SELECT",
+		"settings":                "INSERT, SELECT",
+		"audit_events":            "SELECT", // and INSERT on the columns below
+		"audit_checkpoints":       "SELECT",
+		"audit_chain_head":        "SELECT",
+		"audit_chain":             "SELECT",
+		"audit_unsealed":          "SELECT",
+		"audit_text":              "SELECT",
+		"audit_unindexed":         "SELECT",
+		"audit_verifications":     "INSERT, SELECT",
+		"operator_projects":       "DELETE, INSERT, SELECT",
+		"operator_identities":     "INSERT, SELECT, UPDATE",
+		"oidc_mapping":            "INSERT, SELECT, UPDATE",
+		"oidc_states":             "DELETE, INSERT, SELECT",
+		"idempotency_keys":        "DELETE, INSERT, SELECT, UPDATE",
+		"audit_sinks":             "DELETE, INSERT, SELECT, UPDATE",
+		"revocation_feed":         "SELECT, UPDATE",
+		"revocations":             "DELETE, INSERT, SELECT",
+		"zego_kicks":              "INSERT, SELECT, UPDATE",
+		"zego_api_pace":           "INSERT, SELECT, UPDATE",
+		"operator_totp":           "DELETE, INSERT, SELECT, UPDATE",
+		"operator_recovery_codes": "DELETE, INSERT, SELECT, UPDATE",
+		"operator_passkeys":       "DELETE, INSERT, SELECT, UPDATE",
+		"webauthn_ceremonies":     "DELETE, INSERT, SELECT",
 	}
 	rows, err := b.owner.Pool().Query(b.ctx, `SELECT c.relname::text,
 			COALESCE((SELECT string_agg(a.privilege_type, ', ' ORDER BY a.privilege_type)
@@ -249,7 +257,8 @@ func TestRuntimeRole_HoldsExactlyThePrivilegesServeNeeds(t *testing.T) {
 	// The trigger functions are executable by everyone, as functions are by
 	// default, but only a trigger can call them.
 	wantFunctions := []string{"api_keys_notify()", "audit_events_guard()", "audit_events_no_delete()", "audit_events_no_truncate()",
-		"audit_events_scope_fixed()", "audit_index_text(integer)", "audit_resign(bigint[],bytea[],bytea[],bigint,bytea,bytea)", "audit_rows_guard()", "audit_seal(bigint,bigint[],bytea[],bytea,bytea)"}
+		"audit_events_scope_fixed()", "audit_index_text(integer)", "audit_resign(bigint[],bytea[],bytea[],bigint,bytea,bytea)", "audit_rows_guard()", "audit_seal(bigint,bigint[],bytea[],bytea,bytea)",
+		"revocations_append()"}
 	if err != nil || !slices.Equal(functions, wantFunctions) {
 		t.Errorf("functions the runtime role may execute: got %v (%v), want %v", functions, err, wantFunctions)
 	}

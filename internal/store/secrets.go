@@ -124,10 +124,10 @@ func (s *Store) SecretVersions(ctx context.Context, appID uint32) ([]SecretVersi
 	return out, nil
 }
 
-// Rekey re-encrypts every ServerSecret, every audit sink's secrets and
-// every answer kept for an Idempotency-Key under the keyring's current
-// master key and reports how many ciphertexts changed. It is audited as
-// secrets.rekey.
+// Rekey re-encrypts every ServerSecret, every audit sink's secrets, every
+// TOTP secret and every answer kept for an Idempotency-Key under the
+// keyring's current master key and reports how many ciphertexts changed. It
+// is audited as secrets.rekey.
 func (s *Store) Rekey(ctx context.Context, actor Actor, origin Origin) (int, error) {
 	n := 0
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
@@ -165,8 +165,13 @@ func (s *Store) Rekey(ctx context.Context, actor Actor, origin Origin) (int, err
 			return err
 		}
 		n += sinks
+		totps, err := s.rekeyTOTP(ctx, tx)
+		if err != nil {
+			return err
+		}
+		n += totps
 		return s.insertAudit(ctx, tx, Event{Actor: actor, Origin: origin, Action: "secrets.rekey", Outcome: OutcomeSuccess,
-			TargetType: "master_key", TargetID: s.keys.CurrentID(), Details: map[string]any{"reencrypted": n, "sinks": sinks, "idempotent_answers": answers}})
+			TargetType: "master_key", TargetID: s.keys.CurrentID(), Details: map[string]any{"reencrypted": n, "sinks": sinks, "idempotent_answers": answers, "totp_secrets": totps}})
 	})
 	return n, err
 }

@@ -53,6 +53,7 @@ type Store struct {
 	keyCache          atomic.Pointer[apiKeyCache] // set while RunAPIKeyCache runs
 	passwordSignIn    PasswordSignIn              // who may sign in with a password; see SetPasswordSignIn
 	anchorEvery       time.Duration               // how often the sealer emits audit.anchor; 0: never
+	feed              *feedWatch                  // wakes those who wait for the revocation feed to move
 }
 
 // dbtx is what both the pool and a transaction offer.
@@ -75,7 +76,7 @@ func New(pool *pgxpool.Pool, keys *Keyring, opts ...Option) *Store {
 func newStore(pool *pgxpool.Pool, keys *Keyring, opts []Option) (*Store, error) {
 	s := &Store{pool: pool, keys: keys, passwordChecks: make(chan struct{}, 2*runtime.NumCPU()),
 		passwordParams: defaultPasswordParams, auditTextTimeout: defaultAuditTextTimeout, loginNow: time.Now,
-		loginDelay: defaultLoginDelay, loginDelayMax: defaultLoginDelayMax}
+		loginDelay: defaultLoginDelay, loginDelayMax: defaultLoginDelayMax, feed: newFeedWatch()}
 	for _, opt := range opts {
 		if err := opt(s); err != nil {
 			return nil, err
@@ -119,8 +120,11 @@ func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 // Keys is the keyring that seals ServerSecrets.
 func (s *Store) Keys() *Keyring { return s.keys }
 
-// Close releases every connection.
-func (s *Store) Close() { s.pool.Close() }
+// Close stops watching the revocation feed and releases every connection.
+func (s *Store) Close() {
+	s.feed.close()
+	s.pool.Close()
+}
 
 // Ping tells whether the database answers.
 func (s *Store) Ping(ctx context.Context) error {

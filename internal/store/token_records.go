@@ -38,6 +38,10 @@ type TokenRecord struct {
 	// JustRevoked is set by the revoke calls when this call revoked the
 	// token, rather than finding it revoked already (metrics count those).
 	JustRevoked bool `db:"-"`
+	// Kick is where the kicks out of the token's room at ZEGO are
+	// (KickQueued, KickDone, KickFailed), as the revoke calls found them;
+	// "" when there are none.
+	Kick string `db:"-"`
 }
 
 // Token states shown in lists and filters.
@@ -200,9 +204,11 @@ func (s *Store) ListTokens(ctx context.Context, f TokenFilter, before string, li
 	return collectTokens(s.pool.Query(ctx, q, args...))
 }
 
-// revoke marks rec revoked (if it is not already) and audits it in tx.
+// revoke marks rec revoked (if it is not already), queues its kicks and
+// audits it in tx; a token revoked already says where its kicks are.
 func (s *Store) revoke(ctx context.Context, tx pgx.Tx, rec *TokenRecord, reason string, actor Actor, origin Origin, action string) error {
 	already := rec.RevokedAt != nil
+	var kicks int64
 	if !already {
 		var at time.Time
 		by := actor.Name
@@ -219,9 +225,27 @@ func (s *Store) revoke(ctx context.Context, tx pgx.Tx, rec *TokenRecord, reason 
 			}
 		}
 	}
+	if err := s.kicksOfRevoked(ctx, tx, rec, &kicks); err != nil {
+		return err
+	}
 	return s.insertAudit(ctx, tx, Event{Actor: actor, Origin: origin, Action: action, Outcome: OutcomeSuccess,
 		AppID: uint32(rec.AppID), ProjectID: rec.ProjectID, TargetType: "token", TargetID: rec.ID, TokenFingerprint: rec.Fingerprint,
-		Details: map[string]any{"user_id": rec.UserID, "reason": reason, "already_revoked": already}})
+		Details: map[string]any{"user_id": rec.UserID, "reason": reason, "already_revoked": already, "kicks_queued": kicks}})
+}
+
+// kicksOfRevoked queues the kicks of a token this call revoked, or finds
+// where those of a token revoked before are, into rec.Kick.
+func (s *Store) kicksOfRevoked(ctx context.Context, tx pgx.Tx, rec *TokenRecord, queued *int64) error {
+	if rec.JustRevoked {
+		n, err := queueKicks(ctx, tx, []string{rec.ID})
+		if n > 0 {
+			rec.Kick, *queued = KickQueued, n
+		}
+		return err
+	}
+	kicks, err := tokenKicks(ctx, tx, []string{rec.ID})
+	rec.Kick = KickState(kicks[rec.ID])
+	return err
 }
 
 func nullable(s string) *string {
@@ -283,43 +307,59 @@ func (s *Store) RevokeByFingerprint(ctx context.Context, fp []byte, reason strin
 	return rec, err
 }
 
-// RevokeUserTokens revokes every active token of a user in a project and
-// reports how many; one token.revoke_user event records it. The user id is
-// checked by the rule of issuing.
-func (s *Store) RevokeUserTokens(ctx context.Context, appID uint32, userID, reason string, actor Actor, origin Origin) (int64, error) {
-	var n int64
+// UserRevocation is what revoking a user's tokens did.
+type UserRevocation struct {
+	Revoked int64  // tokens revoked
+	Kick    string // KickQueued when kicks out of rooms were queued, else ""
+}
+
+// RevokeUserTokens revokes every active token of a user in the live
+// project, queues the kicks out of their rooms, and reports how many; one
+// token.revoke_user event records it. The user id is checked by the rule of
+// issuing.
+func (s *Store) RevokeUserTokens(ctx context.Context, appID uint32, userID, reason string, actor Actor, origin Origin) (UserRevocation, error) {
+	var out UserRevocation
 	err := s.inTx(ctx, func(tx pgx.Tx) (err error) {
-		n, err = s.revokeUserTokens(ctx, tx, appID, userID, reason, actor, origin)
+		out, err = s.revokeUserTokens(ctx, tx, appID, userID, reason, actor, origin)
 		return err
 	})
 	if err != nil {
-		return 0, err
+		return UserRevocation{}, err
 	}
-	s.observeTokensRevoked(int64(appID), n)
-	return n, nil
+	s.observeTokensRevoked(int64(appID), out.Revoked)
+	return out, nil
 }
 
 // revokeUserTokens is RevokeUserTokens in tx, without telling the observer.
-func (s *Store) revokeUserTokens(ctx context.Context, tx pgx.Tx, appID uint32, userID, reason string, actor Actor, origin Origin) (int64, error) {
+func (s *Store) revokeUserTokens(ctx context.Context, tx pgx.Tx, appID uint32, userID, reason string, actor Actor, origin Origin) (UserRevocation, error) {
 	v := validator{}
 	v.checkUserID(userID)
 	v.checkReason(reason)
 	if err := v.err(); err != nil {
-		return 0, err
+		return UserRevocation{}, err
 	}
 	p, err := projectByAppID(ctx, tx, appID, "")
 	if err != nil {
-		return 0, err
+		return UserRevocation{}, err
 	}
-	tag, err := tx.Exec(ctx, `UPDATE issued_tokens SET revoked_at = now(), revoked_by = $3, revoke_reason = $4
-		WHERE project_id = $1 AND user_id = $2 AND revoked_at IS NULL AND expire > now()`, p.ID, userID, actor.Name, nullable(reason))
+	rows, _ := tx.Query(ctx, `UPDATE issued_tokens SET revoked_at = now(), revoked_by = $3, revoke_reason = $4
+		WHERE project_id = $1 AND user_id = $2 AND revoked_at IS NULL AND expire > now() RETURNING id::text`,
+		p.ID, userID, actor.Name, nullable(reason))
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
-		return 0, fmt.Errorf("store: revoke user tokens: %w", err)
+		return UserRevocation{}, fmt.Errorf("store: revoke user tokens: %w", err)
 	}
-	n := tag.RowsAffected()
-	return n, s.insertAudit(ctx, tx, Event{Actor: actor, Origin: origin, Action: "token.revoke_user", Outcome: OutcomeSuccess,
+	out := UserRevocation{Revoked: int64(len(ids))}
+	kicks, err := queueKicks(ctx, tx, ids)
+	if err != nil {
+		return UserRevocation{}, err
+	}
+	if kicks > 0 {
+		out.Kick = KickQueued
+	}
+	return out, s.insertAudit(ctx, tx, Event{Actor: actor, Origin: origin, Action: "token.revoke_user", Outcome: OutcomeSuccess,
 		AppID: appID, ProjectID: p.ID, TargetType: "user", TargetID: userID,
-		Details: map[string]any{"user_id": userID, "reason": reason, "revoked": n}})
+		Details: map[string]any{"user_id": userID, "reason": reason, "revoked": out.Revoked, "kicks_queued": kicks}})
 }
 
 // validateReason checks the reason of a revocation on its own.

@@ -189,8 +189,8 @@ func TestRevokeUserTokens_RevokesOnlyThatUsersActiveTokens(t *testing.T) {
 	}
 	other := issue(t, b, IssueRequest{AppID: 42, UserID: "carol"})
 	n, err := b.st.RevokeUserTokens(b.ctx, 42, "bob", "", testActor, testOrigin)
-	if err != nil || n != 3 {
-		t.Fatalf("got %d, %v; want 3", n, err)
+	if err != nil || n.Revoked != 3 {
+		t.Fatalf("got %d, %v; want 3", n.Revoked, err)
 	}
 	toks, err := b.st.ListTokens(b.ctx, TokenFilter{AppID: 42, State: TokenActive}, "", 50)
 	if err != nil || len(toks) != 1 || toks[0].ID != other.Record.ID {

@@ -56,8 +56,8 @@ func TestRevokeUserTokens_ChecksTheUserIDAndReasonLikeIssuing(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			n, err := b.st.RevokeUserTokens(b.ctx, 42, tc.userID, tc.reason, testActor, testOrigin)
 			wantField(t, err, tc.field)
-			if n != 0 {
-				t.Fatalf("got %d revoked, want 0", n)
+			if n.Revoked != 0 {
+				t.Fatalf("got %d revoked, want 0", n.Revoked)
 			}
 		})
 	}

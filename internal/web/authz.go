@@ -16,16 +16,18 @@ type Action string
 // The actions. Those about projects are allowed per project; the others
 // concern the whole console and need a principal that reaches every project.
 const (
-	ActView          Action = "view"           // dashboard, projects, token records of one's projects
-	ActIssue         Action = "token.issue"    // issue tokens
-	ActRevoke        Action = "token.revoke"   // revoke tokens
-	ActInspect       Action = "token.inspect"  // inspect or introspect a token with the stored secrets
-	ActAuditRead     Action = "audit.read"     // read and export the audit trail of one's projects
-	ActAuditVerify   Action = "audit.verify"   // verify the hash chain
-	ActProjectManage Action = "project.manage" // create, edit, rotate, disable, delete projects
-	ActAccessReview  Action = "access.review"  // read the operators and API keys (and export them)
-	ActAccessManage  Action = "access.manage"  // manage operators, grants, SSO rules and API keys
-	ActSinkManage    Action = "audit.sinks"    // manage the audit sinks (admins, and keys with sinks:admin)
+	ActView          Action = "view"             // dashboard, projects, token records of one's projects
+	ActIssue         Action = "token.issue"      // issue tokens
+	ActRevoke        Action = "token.revoke"     // revoke tokens
+	ActInspect       Action = "token.inspect"    // inspect or introspect a token with the stored secrets
+	ActAuditRead     Action = "audit.read"       // read and export the audit trail of one's projects
+	ActAuditVerify   Action = "audit.verify"     // verify the hash chain
+	ActProjectManage Action = "project.manage"   // create, edit, rotate, disable, delete projects
+	ActAccessReview  Action = "access.review"    // read the operators and API keys (and export them)
+	ActAccessManage  Action = "access.manage"    // manage operators, grants, SSO rules and API keys
+	ActSinkManage    Action = "audit.sinks"      // manage the audit sinks (admins, and keys with sinks:admin)
+	ActFeedRead      Action = "revocations.read" // follow the revocation feed of one's projects (keys only)
+	ActAccount       Action = "account"          // one's own password, second factors and sessions
 )
 
 // Principal kinds.
@@ -109,6 +111,8 @@ var permissions = map[Action]permission{
 	ActAccessReview:  {reviewers, noKey, true},
 	ActAccessManage:  {admins, noKey, true},
 	ActSinkManage:    {admins, store.ScopeSinksAdmin, false},
+	ActFeedRead:      {nil, store.ScopeRevocationsRead, false},
+	ActAccount:       {everyRole, noKey, false},
 }
 
 // Can decides every permission: whether p may do act on the project appID.

@@ -60,17 +60,24 @@ func TestCan_DecidesByRoleScopeAndProject(t *testing.T) {
 	}
 }
 
-// publicRoutes need no permission: static files, sign-in and sign-out, the
-// SSO flow, the API's description and its catch-all 404.
+// publicRoutes need no permission: static files, sign-in (with its second
+// step, which needs a session of its own) and sign-out, the SSO flow, the
+// API's description and its catch-all 404.
 var publicRoutes = map[string]bool{
-	`mux.Handle("GET /static/"`:                 true,
-	`mux.HandleFunc("GET /login"`:               true,
-	`mux.HandleFunc("POST /login"`:              true,
-	`mux.HandleFunc("POST /logout"`:             true,
-	`mux.HandleFunc("GET /auth/oidc/start"`:     true,
-	`mux.HandleFunc("GET /auth/oidc/callback"`:  true,
-	`mux.HandleFunc("GET /api/v1/openapi.json"`: true,
-	`mux.Handle("/api/"`:                        true,
+	`mux.Handle("GET /static/"`:                                  true,
+	`mux.HandleFunc("GET /login"`:                                true,
+	`mux.HandleFunc("POST /login"`:                               true,
+	`mux.HandleFunc("POST /logout"`:                              true,
+	`mux.HandleFunc("GET /auth/oidc/start"`:                      true,
+	`mux.HandleFunc("GET /auth/oidc/callback"`:                   true,
+	`mux.HandleFunc("GET /login/second-factor"`:                  true,
+	`mux.HandleFunc("POST /login/second-factor"`:                 true,
+	`mux.HandleFunc("POST /login/second-factor/passkey/options"`: true,
+	`mux.HandleFunc("POST /login/second-factor/passkey"`:         true,
+	`mux.HandleFunc("POST /login/passkey/options"`:               true,
+	`mux.HandleFunc("POST /login/passkey"`:                       true,
+	`mux.HandleFunc("GET /api/v1/openapi.json"`:                  true,
+	`mux.Handle("/api/"`:                                         true,
 }
 
 // TestRoutes_EveryRouteDeclaresItsPermission walks both route tables: every
@@ -84,7 +91,7 @@ func TestRoutes_EveryRouteDeclaresItsPermission(t *testing.T) {
 		"api/routes.go": regexp.MustCompile(`^\s*mux\.Handle\("[A-Z]+ [^"]+", s\.api\((\w+), s\.\w+\)\)$`),
 	}
 	scopes := map[string]string{"allScopes": "", "scopeIssue": store.ScopeIssue, "scopeRevoke": store.ScopeRevoke,
-		"scopeIntrospect": store.ScopeIntrospect, "scopeAuditRead": store.ScopeAuditRead, "scopeSinksAdmin": store.ScopeSinksAdmin}
+		"scopeIntrospect": store.ScopeIntrospect, "scopeAuditRead": store.ScopeAuditRead, "scopeSinksAdmin": store.ScopeSinksAdmin, "scopeFeedRead": store.ScopeRevocationsRead}
 	for file, guard := range guarded {
 		src, err := os.ReadFile(file)
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -37,8 +38,11 @@ type Config struct {
 	ExportBatchTimeout time.Duration
 	ExportMaxDuration  time.Duration
 	ExportConcurrency  int
-	OIDC               OIDCConfig // single sign-on; off without an issuer
-	LocalLogin         string     // who may sign in with a password: store.LocalLoginAll (""), LocalLoginAdmins, LocalLoginNone
+	OIDC               OIDCConfig    // single sign-on; off without an issuer
+	LocalLogin         string        // who may sign in with a password: store.LocalLoginAll (""), LocalLoginAdmins, LocalLoginNone
+	MFA                string        // who must have a second factor: MFAOptional (""), MFAAdmins, MFAAll
+	StepUpAge          time.Duration // dangerous actions want the person verified this recently (5m by default)
+	PublicURL          string        // the console's public origin, the passkeys' relying party; "": no passkeys
 }
 
 // OIDCConfig is the single sign-on setting (CONSOLE_OIDC_*): OpenID Connect's
@@ -69,7 +73,18 @@ type Server struct {
 	ui, api Face
 	// exportSlots holds one token per audit export running in this instance.
 	exportSlots chan struct{}
+	// draining closes when the server begins to shut down, so that long
+	// polls answer at once instead of holding the shutdown up.
+	draining  chan struct{}
+	drainOnce sync.Once
 }
+
+// Drain tells long-running requests that the server is shutting down;
+// pass it to http.Server.RegisterOnShutdown.
+func (s *Server) Drain() { s.drainOnce.Do(func() { close(s.draining) }) }
+
+// Draining is closed once Drain was called.
+func (s *Server) Draining() <-chan struct{} { return s.draining }
 
 // NewFace builds one face of the console on the shared server: ui.New or
 // api.New.
@@ -119,12 +134,16 @@ func New(ctx context.Context, st *store.Store, logger *slog.Logger, cfg Config, 
 	if cfg.OIDC.Enabled() {
 		cfg.OIDC = cfg.OIDC.withDefaults()
 	}
+	if cfg.StepUpAge == 0 {
+		cfg.StepUpAge = DefaultStepUpAge
+	}
 	st.SetPasswordSignIn(store.PasswordSignIn{Policy: cfg.LocalLogin, SSOConfigured: cfg.OIDC.Enabled()})
 	if err := reg.Register(newSinkCollector(st)); err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
 	s := &Server{Store: st, Log: logger, Cfg: cfg, metrics: m, unauth: newUnauthGate(cfg.UnauthRate, cfg.UnauthBurst, cfg.Now),
-		exportSlots: make(chan struct{}, cfg.ExportConcurrency), sinks: sink.NewDeliverer(sink.Options{Dir: cfg.SinkDir})}
+		exportSlots: make(chan struct{}, cfg.ExportConcurrency), sinks: sink.NewDeliverer(sink.Options{Dir: cfg.SinkDir}),
+		draining: make(chan struct{})}
 	if s.ui, err = newUI(ctx, s); err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}

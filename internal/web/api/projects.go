@@ -10,13 +10,16 @@ import (
 
 // projectJSON is a project as the API shows it: its policy, never a secret.
 type projectJSON struct {
-	AppID             int64  `json:"app_id"`
-	Name              string `json:"name"`
-	Environment       string `json:"environment"`
-	DefaultTTLSeconds int32  `json:"default_ttl_seconds"`
-	MaxTTLSeconds     int32  `json:"max_ttl_seconds"`
-	PublishAllowed    bool   `json:"publish_allowed"`
-	Disabled          bool   `json:"disabled"`
+	AppID             int64    `json:"app_id"`
+	Name              string   `json:"name"`
+	Environment       string   `json:"environment"`
+	DefaultTTLSeconds int32    `json:"default_ttl_seconds"`
+	MaxTTLSeconds     int32    `json:"max_ttl_seconds"`
+	PublishAllowed    bool     `json:"publish_allowed"`
+	Disabled          bool     `json:"disabled"`
+	KickOnRevoke      bool     `json:"kick_on_revoke"`
+	ZegoServices      []string `json:"zego_services"`
+	ZegoRegion        string   `json:"zego_region"`
 }
 
 // projectListJSON wraps the list in an object so that fields can be added
@@ -40,7 +43,8 @@ func (s *Server) projectList(w http.ResponseWriter, r *http.Request) {
 		}
 		out.Projects = append(out.Projects, projectJSON{AppID: p.AppID, Name: p.Name, Environment: p.Environment,
 			DefaultTTLSeconds: p.DefaultTTLSeconds, MaxTTLSeconds: p.MaxTTLSeconds,
-			PublishAllowed: p.PublishAllowed, Disabled: p.Disabled})
+			PublishAllowed: p.PublishAllowed, Disabled: p.Disabled, KickOnRevoke: p.KickOnRevoke, ZegoServices: p.ZegoServices,
+			ZegoRegion: p.ZegoRegion})
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -29,16 +29,18 @@ type revokedTokenJSON struct {
 	revocationJSON
 }
 
-// revocationJSON says whether, when, by whom and why a token was revoked.
+// revocationJSON says whether, when, by whom and why a token was revoked,
+// and where the kicks out of its room at ZEGO are (absent when none).
 type revocationJSON struct {
 	Revoked   bool   `json:"revoked"`
 	RevokedAt string `json:"revoked_at,omitempty"`
 	RevokedBy string `json:"revoked_by,omitempty"`
 	Reason    string `json:"reason,omitempty"`
+	Kick      string `json:"kick,omitempty"`
 }
 
 func revocationOf(rec store.TokenRecord) revocationJSON {
-	out := revocationJSON{Revoked: rec.RevokedAt != nil}
+	out := revocationJSON{Revoked: rec.RevokedAt != nil, Kick: rec.Kick}
 	if rec.RevokedAt != nil {
 		out.RevokedAt = web.RFC3339(*rec.RevokedAt)
 	}
@@ -75,6 +77,7 @@ type userRevokeJSON struct {
 	AppID   uint32 `json:"app_id"`
 	UserID  string `json:"user_id"`
 	Revoked int64  `json:"revoked"`
+	Kick    string `json:"kick,omitempty"`
 }
 
 // userRevoke revokes every active token of a user in a project.
@@ -92,8 +95,8 @@ func (s *Server) userRevoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	userID := r.PathValue("userId") // checked by the store with the issuing rule
-	answer := func(n int64) (store.Answer, error) {
-		return jsonAnswer(http.StatusOK, "", userRevokeJSON{AppID: appID, UserID: userID, Revoked: n})
+	answer := func(res store.UserRevocation) (store.Answer, error) {
+		return jsonAnswer(http.StatusOK, "", userRevokeJSON{AppID: appID, UserID: userID, Revoked: res.Revoked, Kick: res.Kick})
 	}
 	var a store.Answer
 	var err error
@@ -101,9 +104,9 @@ func (s *Server) userRevoke(w http.ResponseWriter, r *http.Request) {
 	if idem != nil {
 		a, replayed, err = s.Store.RevokeUserTokensOnce(r.Context(), appID, userID, body.Reason, web.Actor(r), s.Origin(r), *idem, answer)
 	} else {
-		var n int64
-		if n, err = s.Store.RevokeUserTokens(r.Context(), appID, userID, body.Reason, web.Actor(r), s.Origin(r)); err == nil {
-			a, err = answer(n)
+		var res store.UserRevocation
+		if res, err = s.Store.RevokeUserTokens(r.Context(), appID, userID, body.Reason, web.Actor(r), s.Origin(r)); err == nil {
+			a, err = answer(res)
 		}
 	}
 	if err != nil {
@@ -137,8 +140,15 @@ func (s *Server) tokenRevokeByValue(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		s.Fail(w, r, err)
 	default:
-		writeJSON(w, http.StatusOK, map[string]bool{"revoked": true})
+		writeJSON(w, http.StatusOK, valueRevokeJSON{Revoked: true, Kick: rec.Kick})
 	}
+}
+
+// valueRevokeJSON answers a revocation by value: whether the token was
+// revoked, and where the kicks out of its room are (absent when none).
+type valueRevokeJSON struct {
+	Revoked bool   `json:"revoked"`
+	Kick    string `json:"kick,omitempty"`
 }
 
 // withTokenFingerprint ties a denial to the token it was about.

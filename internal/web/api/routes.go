@@ -14,6 +14,7 @@ const (
 	scopeIntrospect = store.ScopeIntrospect
 	scopeAuditRead  = store.ScopeAuditRead
 	scopeSinksAdmin = store.ScopeSinksAdmin
+	scopeFeedRead   = store.ScopeRevocationsRead
 )
 
 // Routes registers the JSON API, each route with the scope its key needs.
@@ -39,5 +40,7 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/sinks/{id}/replay", s.api(scopeSinksAdmin, s.sinkReplay))
 	mux.Handle("POST /api/v1/sinks/{id}/test", s.api(scopeSinksAdmin, s.sinkTest))
 	mux.Handle("POST /api/v1/sinks/{id}/rotate-secret", s.api(scopeSinksAdmin, s.sinkRotateSecret))
+	mux.Handle("GET /api/v1/revocations", s.api(scopeFeedRead, s.revocationFeed))
+	mux.Handle("GET /api/v1/revocations/snapshot", s.api(scopeFeedRead, s.revocationSnapshot))
 	mux.Handle("/api/", http.HandlerFunc(s.notFound))
 }

@@ -36,6 +36,7 @@ var apiKeyScopes = []apiKeyScope{
 	{store.ScopeRevoke, "revoke tokens, one by one or all of a user"},
 	{store.ScopeIntrospect, "ask whether a token presented to the service is active"},
 	{store.ScopeAuditRead, "read and export the audit trail of the chosen projects"},
+	{store.ScopeRevocationsRead, "follow the revocations of the chosen projects (feed and snapshot)"},
 	{store.ScopeSinksAdmin, "manage every audit sink (not limited to the chosen projects)"},
 }
 

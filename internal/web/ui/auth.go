@@ -2,7 +2,6 @@ package ui
 
 import (
 	"net/http"
-	"net/url"
 
 	"github.com/zegocloud-console/console/internal/store"
 	"github.com/zegocloud-console/console/internal/web"
@@ -22,25 +21,17 @@ func isAdmin(r *http.Request) bool { return may(r, web.ActProjectManage, 0) }
 func canIssue(r *http.Request) bool { return may(r, web.ActIssue, 0) }
 
 // ui guards a page: the visitor must be signed in (else they are sent to the
-// sign-in page) and may do act (else 403 and an authz.denied event). Pages
-// about one project check it with allowApp.
+// sign-in page, or to what their sign-in still owes: see signedIn) and may do
+// act (else 403 and an authz.denied event); a dangerous action also wants
+// them verified recently (see stepUpDone). Pages about one project check it
+// with allowApp.
 func (s *Server) ui(act web.Action, h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sess, err := s.sessions.Get(r, sessionCookie)
-		if err != nil {
-			s.Fail(w, r, err)
-			return
-		}
-		op, ok := sess.Values[sessionOperatorKey].(store.Operator)
+		r, ok := s.signedIn(w, r)
 		if !ok {
-			if r.Method == http.MethodGet {
-				http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
-				return
-			}
-			http.Redirect(w, r, "/login", http.StatusSeeOther)
 			return
 		}
-		r = web.WithOperator(r, op)
+		op, _ := web.OperatorFrom(r)
 		if !may(r, act, 0) {
 			reason := "role " + op.Role + " may not use this page"
 			msg := "Your role (" + op.Role + ") cannot do this. Ask an admin if you need it."
@@ -53,6 +44,9 @@ func (s *Server) ui(act web.Action, h http.HandlerFunc) http.Handler {
 				return
 			}
 			s.renderError(w, r, http.StatusForbidden, "Not allowed", msg)
+			return
+		}
+		if !s.stepUpDone(w, r) {
 			return
 		}
 		h(w, r)

@@ -17,7 +17,10 @@ import (
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 	next := localPath(r.URL.Query().Get("next"))
 	if sess, err := s.sessions.Get(r, sessionCookie); err == nil {
-		if _, ok := sess.Values[sessionOperatorKey].(store.Operator); ok {
+		if ws, ok := sess.Values[sessionInfoKey].(store.WebSession); ok {
+			if ws.Stage == store.StageSecondFactor {
+				next = secondFactorPath(next)
+			}
 			http.Redirect(w, r, next, http.StatusSeeOther)
 			return
 		}
@@ -75,7 +78,7 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		s.Fail(w, r, err)
 		return
 	}
-	s.startSession(w, r, op, m.Next)
+	s.startSession(w, r, op, store.SignInPassword, m.Next)
 }
 
 // logout ends the session on the server (every instance at once), clears
@@ -105,6 +108,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int, m LoginModel) {
 	s.ssoLoginModel(&m)
+	m.Passkey = m.Local && s.passkeysOn()
 	s.render(w, r, status, s.page(r, "Sign in", ""), LoginView(m))
 }
 

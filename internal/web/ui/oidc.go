@@ -106,8 +106,11 @@ func (s *Server) oidcStart(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.SetCookie(w, s.flowCookie(r, encoded, int(oidcFlowTTL.Seconds())))
-	http.Redirect(w, r, s.oauth2Config(r, p).AuthCodeURL(flow.State, oidc.Nonce(flow.Nonce), oauth2.S256ChallengeOption(flow.Verifier)),
-		http.StatusSeeOther)
+	opts := []oauth2.AuthCodeOption{oidc.Nonce(flow.Nonce), oauth2.S256ChallengeOption(flow.Verifier)}
+	if r.URL.Query().Get("reauth") == "1" { // a step-up: the provider must ask again
+		opts = append(opts, oauth2.SetAuthURLParam("prompt", "login"), oauth2.SetAuthURLParam("max_age", "0"))
+	}
+	http.Redirect(w, r, s.oauth2Config(r, p).AuthCodeURL(flow.State, opts...), http.StatusSeeOther)
 }
 
 // flowCookie is the sign-in cookie: sent back only to the callback, and on
@@ -168,7 +171,7 @@ func (s *Server) oidcCallback(w http.ResponseWriter, r *http.Request) {
 		s.Fail(w, r, err)
 		return
 	}
-	s.startSession(w, r, op, flow.Next)
+	s.startSession(w, r, op, store.SignInOIDC, flow.Next)
 }
 
 // redeem exchanges the code for tokens and verifies the ID token; on

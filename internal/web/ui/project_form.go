@@ -3,12 +3,14 @@ package ui
 import (
 	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/zegocloud-console/console/internal/store"
 	"github.com/zegocloud-console/console/internal/token04"
 	"github.com/zegocloud-console/console/internal/web"
+	"github.com/zegocloud-console/console/internal/zego"
 )
 
 // ProjectFormModel is the create and edit form as typed. It never holds the
@@ -21,8 +23,16 @@ type ProjectFormModel struct {
 	DefaultTTL    string
 	MaxTTL        string
 	Publish       bool
+	KickOnRevoke  bool
+	ZegoServices  []string // the ZEGO products ticked
+	ZegoRegion    string
 	SecretEntered bool // a secret was typed before the form came back with errors
 	Errors        map[string]string
+}
+
+// usesService tells whether the form has the ZEGO product service ticked.
+func (f ProjectFormModel) usesService(service string) bool {
+	return slices.Contains(f.ZegoServices, service)
 }
 
 // action is where the form posts.
@@ -35,7 +45,8 @@ func (f ProjectFormModel) action() string {
 
 // projectNew shows an empty create form with sensible defaults.
 func (s *Server) projectNew(w http.ResponseWriter, r *http.Request) {
-	f := ProjectFormModel{Environment: "test", DefaultTTL: "1h", MaxTTL: "24h", Publish: true}
+	f := ProjectFormModel{Environment: "test", DefaultTTL: "1h", MaxTTL: "24h", Publish: true,
+		ZegoServices: []string{zego.ServiceRTC}, ZegoRegion: zego.RegionGlobal}
 	s.renderProjectForm(w, r, http.StatusOK, f)
 }
 
@@ -79,7 +90,8 @@ func (s *Server) projectEdit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := ProjectFormModel{Edit: true, AppID: i64(p.AppID), Name: p.Name, Environment: p.Environment,
-		DefaultTTL: token04.FormatLifetime(p.DefaultTTL()), MaxTTL: token04.FormatLifetime(p.MaxTTL()), Publish: p.PublishAllowed}
+		DefaultTTL: token04.FormatLifetime(p.DefaultTTL()), MaxTTL: token04.FormatLifetime(p.MaxTTL()), Publish: p.PublishAllowed,
+		KickOnRevoke: p.KickOnRevoke, ZegoServices: p.ZegoServices, ZegoRegion: p.ZegoRegion}
 	s.renderProjectForm(w, r, http.StatusOK, f)
 }
 
@@ -115,8 +127,10 @@ func parseProjectForm(r *http.Request, edit bool) (f ProjectFormModel, in store.
 		AppID: strings.TrimSpace(r.PostFormValue("app_id")), Name: strings.TrimSpace(r.PostFormValue("name")),
 		Environment: strings.ToLower(strings.TrimSpace(r.PostFormValue("environment"))),
 		DefaultTTL:  strings.TrimSpace(r.PostFormValue("default_ttl")), MaxTTL: strings.TrimSpace(r.PostFormValue("max_ttl")),
-		Publish: r.PostFormValue("publish_allowed") != ""}
-	in = store.ProjectInput{Name: f.Name, Environment: f.Environment, PublishAllowed: f.Publish}
+		Publish: r.PostFormValue("publish_allowed") != "", KickOnRevoke: r.PostFormValue("kick_on_revoke") != "",
+		ZegoServices: append([]string{}, r.PostForm["zego_services"]...), ZegoRegion: strings.TrimSpace(r.PostFormValue("zego_region"))}
+	in = store.ProjectInput{Name: f.Name, Environment: f.Environment, PublishAllowed: f.Publish,
+		KickOnRevoke: f.KickOnRevoke, ZegoServices: f.ZegoServices, ZegoRegion: f.ZegoRegion}
 	if !edit {
 		var err error
 		if in.AppID, err = token04.ParseAppID(f.AppID); err != nil {

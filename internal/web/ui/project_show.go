@@ -2,10 +2,12 @@ package ui
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/zegocloud-console/console/internal/store"
 	"github.com/zegocloud-console/console/internal/web"
+	"github.com/zegocloud-console/console/internal/zego"
 )
 
 // ProjectShowModel is a project's page: policy, secret versions, recent
@@ -64,6 +66,27 @@ func publishText(p store.Project) string {
 		return "may be granted"
 	}
 	return "never granted (login only)"
+}
+
+// kickText says what revoking a token of the project does at ZEGO.
+func kickText(p store.Project) string {
+	names := make([]string, len(p.ZegoServices))
+	for i, s := range p.ZegoServices {
+		names[i] = zego.ServiceName(s)
+	}
+	uses := strings.Join(names, " and ")
+	if !p.KickOnRevoke {
+		return "recorded here only; ZEGO is not asked to kick the user (uses " + uses + ")"
+	}
+	return "the user is kicked out of the token's room in " + uses + " (" + regionLabel(p.ZegoRegion) + ")"
+}
+
+// regionLabel names a region of ZEGO's server APIs as people read it.
+func regionLabel(region string) string {
+	if region == zego.RegionGlobal {
+		return "global"
+	}
+	return region + " (" + zego.Host(zego.ServiceRTC, region) + ")"
 }
 
 // tokenStateClass is the badge of a token's state.

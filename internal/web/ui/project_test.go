@@ -102,7 +102,7 @@ func TestProject_TTLsAcceptSecondsDurationsAndDays(t *testing.T) {
 	}
 
 	res, body = e.Post(t, admin, "/projects/9", url.Values{"name": {"Renamed"}, "environment": {"staging"},
-		"default_ttl": {"3600"}, "max_ttl": {"1h"}, "publish_allowed": {"on"}})
+		"default_ttl": {"3600"}, "max_ttl": {"1h"}, "publish_allowed": {"on"}, "zego_services": {"rtc"}})
 	expectRedirect(t, "update", res, body, "/projects/9?notice=project-updated")
 	p, _ = e.Store.ProjectByAppID(t.Context(), 9)
 	if p.Name != "Renamed" || p.Environment != "staging" || p.DefaultTTLSeconds != 3600 || p.MaxTTLSeconds != 3600 || !p.PublishAllowed {
@@ -215,4 +215,45 @@ func TestProject_ListAndEmptyStatesByRole(t *testing.T) {
 	e.IssueAt(t, 11, "user-17", time.Time{})
 	_, body = e.Get(t, admin, "/projects/11")
 	expectIn(t, "admin, project page", body, "user-17", `class="badge state-active"`, `data-testid="project-issue"`, `data-testid="project-chart"`)
+}
+
+func TestProject_ZEGOSettingsFromTheFormShowOnThePage(t *testing.T) {
+	t.Parallel()
+	e := webtest.NewEnv(t)
+	admin := e.SignIn(t, "root", "admin")
+	status, body := e.Get(t, admin, "/projects/new")
+	expectStatus(t, "new project form", status, http.StatusOK, body)
+	expectIn(t, "new project form", body, `data-testid="project-kick-on-revoke"`, `name="zego_services" value="rtc" checked`,
+		`name="zego_services" value="zim" data-testid`, `<option value="global" selected>`)
+
+	form := projectForm("31", "Kicks", webtest.TestSecret)
+	form.Set("kick_on_revoke", "on")
+	form["zego_services"] = []string{"zim", "rtc"}
+	form.Set("zego_region", "hkg")
+	res, body := e.Post(t, admin, "/projects", form)
+	expectRedirect(t, "create", res, body, "/projects/31?notice=project-created")
+	p, err := e.Store.ProjectByAppID(t.Context(), 31)
+	if err != nil || !p.KickOnRevoke || strings.Join(p.ZegoServices, ",") != "rtc,zim" || p.ZegoRegion != "hkg" {
+		t.Fatalf("stored: got %+v, %v; want kick on, rtc and zim, hkg", p, err)
+	}
+	status, body = e.Get(t, admin, "/projects/31")
+	expectStatus(t, "project page", status, http.StatusOK, body)
+	expectIn(t, "project page", body, "kicked out of the token&#39;s room in RTC and In-app Chat (hkg (rtc-api-hkg.zego.im))")
+	status, body = e.Get(t, admin, "/projects/31/edit")
+	expectStatus(t, "edit form", status, http.StatusOK, body)
+	expectIn(t, "edit form", body, `name="kick_on_revoke" value="on" checked`, `<option value="hkg" selected>`)
+
+	for name, change := range map[string]func(url.Values){
+		"no product":   func(v url.Values) { v.Del("zego_services") },
+		"a bad region": func(v url.Values) { v.Set("zego_region", "mars") },
+	} {
+		form := projectForm("31", "Kicks", "")
+		change(form)
+		res, body := e.Post(t, admin, "/projects/31", form)
+		expectStatus(t, name, res.StatusCode, http.StatusUnprocessableEntity, body)
+		expectIn(t, name, body, `data-testid="error-zego_`)
+	}
+	if p, _ := e.Store.ProjectByAppID(t.Context(), 31); p.ZegoRegion != "hkg" {
+		t.Fatalf("a refused edit changed the region to %q", p.ZegoRegion)
+	}
 }

@@ -63,6 +63,15 @@ var notices = map[string]string{
 	"sink-deleted":            "Audit sink deleted.",
 	"verified":                "Audit trail verified.",
 	"sso-rules-saved":         "Single sign-on rules saved. Each person gets them at their next sign-in.",
+	"stepped-up":              "Confirmed. Do it again now: the console will not ask again for a while.",
+	"password-changed":        "Password changed. Your other sessions were ended.",
+	"totp-enabled":            "Authenticator app turned on: signing in with your password now asks for its code.",
+	"totp-removed":            "Authenticator app removed.",
+	"passkey-added":           "Passkey added.",
+	"passkey-renamed":         "Passkey renamed.",
+	"passkey-removed":         "Passkey removed.",
+	"session-ended":           "Session ended.",
+	"sessions-ended":          "Every other session of yours was ended.",
 }
 
 func noticeText(key string) string { return notices[key] }

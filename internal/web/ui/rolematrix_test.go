@@ -24,6 +24,7 @@ var actions = map[string]web.Action{
 	"ActView": web.ActView, "ActIssue": web.ActIssue, "ActRevoke": web.ActRevoke, "ActInspect": web.ActInspect,
 	"ActAuditRead": web.ActAuditRead, "ActAuditVerify": web.ActAuditVerify, "ActProjectManage": web.ActProjectManage,
 	"ActAccessReview": web.ActAccessReview, "ActAccessManage": web.ActAccessManage, "ActSinkManage": web.ActSinkManage,
+	"ActAccount": web.ActAccount,
 }
 
 // rolesFor lists the roles whose people, reaching every project, web.Can
@@ -100,7 +101,7 @@ func newRoleMatrixFixture(t *testing.T) roleMatrixFixture {
 		{"POST /projects", "/projects", projectForm("2001", "Matrix", webtest.TestSecret), 303},
 		{"GET /projects/{appID}", "/projects/1001", nil, 200},
 		{"GET /projects/{appID}/edit", "/projects/1001/edit", nil, 200},
-		{"POST /projects/{appID}", "/projects/1001", url.Values{"name": {"Renamed"}, "environment": {"prod"}, "default_ttl": {"1h"}, "max_ttl": {"2h"}}, 303},
+		{"POST /projects/{appID}", "/projects/1001", url.Values{"name": {"Renamed"}, "environment": {"prod"}, "default_ttl": {"1h"}, "max_ttl": {"2h"}, "zego_services": {"rtc"}}, 303},
 		{"POST /projects/{appID}/secret", "/projects/1001/secret", url.Values{"secret": {strings.Repeat("r", 32)}}, 303},
 		{"POST /projects/{appID}/disable", "/projects/1001/disable", nil, 303},
 		{"POST /projects/{appID}/enable", "/projects/1001/enable", nil, 303},
@@ -142,6 +143,23 @@ func newRoleMatrixFixture(t *testing.T) roleMatrixFixture {
 		{"GET /apikeys/export", "/apikeys/export", nil, 200},
 		{"POST /apikeys", "/apikeys", url.Values{"name": {"svc"}, "projects": {"1001"}, "scopes": {"issue"}, "expiry": {"30d"}}, 200},
 		{"POST /apikeys/{prefix}/revoke", "/apikeys/" + prefix + "/revoke", nil, 303},
+		{"GET /account", "/account", nil, 200},
+		{"GET /account/password", "/account/password", nil, 200},
+		{"POST /account/password", "/account/password", url.Values{"current_password": {"x"}, "new_password": {"a new long password"}}, 0},
+		{"GET /account/totp", "/account/totp", nil, 200},
+		{"POST /account/totp", "/account/totp", url.Values{"code": {"12"}}, 0},
+		{"POST /account/totp/remove", "/account/totp/remove", nil, 0},
+		{"POST /account/recovery-codes", "/account/recovery-codes", nil, 0},
+		{"POST /account/sessions/{key}/end", "/account/sessions/" + strings.Repeat("ab", 32) + "/end", nil, 0},
+		{"POST /account/sessions/end-others", "/account/sessions/end-others", nil, 0},
+		{"GET /stepup", "/stepup", nil, 200},
+		{"POST /stepup", "/stepup", url.Values{"password": {"not the password"}}, 0},
+		{"POST /account/passkeys/options", "/account/passkeys/options", nil, 0},
+		{"POST /account/passkeys", "/account/passkeys", url.Values{"credential": {"{}"}}, 0},
+		{"POST /account/passkeys/{id}/rename", "/account/passkeys/1/rename", url.Values{"name": {"key"}}, 0},
+		{"POST /account/passkeys/{id}/remove", "/account/passkeys/1/remove", nil, 0},
+		{"POST /stepup/passkey/options", "/stepup/passkey/options", nil, 0},
+		{"POST /stepup/passkey", "/stepup/passkey", url.Values{"credential": {"{}"}}, 0},
 	}
 	return f
 }

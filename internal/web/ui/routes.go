@@ -18,6 +18,12 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /logout", s.logout)
 	mux.HandleFunc("GET /auth/oidc/start", s.oidcStart)
 	mux.HandleFunc("GET /auth/oidc/callback", s.oidcCallback)
+	mux.HandleFunc("GET /login/second-factor", s.secondFactorPage)
+	mux.HandleFunc("POST /login/second-factor", s.secondFactorSubmit)
+	mux.HandleFunc("POST /login/second-factor/passkey/options", s.secondFactorPasskeyOptions)
+	mux.HandleFunc("POST /login/second-factor/passkey", s.secondFactorPasskey)
+	mux.HandleFunc("POST /login/passkey/options", s.signInPasskeyOptions)
+	mux.HandleFunc("POST /login/passkey", s.signInPasskey)
 
 	mux.Handle("GET /{$}", s.ui(web.ActView, s.dashboard))
 	mux.Handle("GET /projects", s.ui(web.ActView, s.projectList))
@@ -70,4 +76,24 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	mux.Handle("GET /apikeys/export", s.ui(web.ActAccessReview, s.apiKeyExport))
 	mux.Handle("POST /apikeys", s.ui(web.ActAccessManage, s.apiKeyCreate))
 	mux.Handle("POST /apikeys/{prefix}/revoke", s.ui(web.ActAccessManage, s.apiKeyRevoke))
+
+	// One's own account. Dangerous actions, here and above, ask for the
+	// second factor again when the last check is old (stepup.go).
+	mux.Handle("GET /account", s.ui(web.ActAccount, s.accountPage))
+	mux.Handle("GET /account/password", s.ui(web.ActAccount, s.accountPasswordPage))
+	mux.Handle("POST /account/password", s.ui(web.ActAccount, s.accountPasswordSubmit))
+	mux.Handle("GET /account/totp", s.ui(web.ActAccount, s.totpPage))
+	mux.Handle("POST /account/totp", s.ui(web.ActAccount, s.totpConfirm))
+	mux.Handle("POST /account/totp/remove", s.ui(web.ActAccount, s.totpRemove))
+	mux.Handle("POST /account/recovery-codes", s.ui(web.ActAccount, s.recoveryCodesGenerate))
+	mux.Handle("POST /account/passkeys/options", s.ui(web.ActAccount, s.passkeyRegisterOptions))
+	mux.Handle("POST /account/passkeys", s.ui(web.ActAccount, s.passkeyRegister))
+	mux.Handle("POST /account/passkeys/{id}/rename", s.ui(web.ActAccount, s.passkeyRename))
+	mux.Handle("POST /account/passkeys/{id}/remove", s.ui(web.ActAccount, s.passkeyRemove))
+	mux.Handle("POST /account/sessions/{key}/end", s.ui(web.ActAccount, s.accountSessionEnd))
+	mux.Handle("POST /account/sessions/end-others", s.ui(web.ActAccount, s.accountSessionsEndOthers))
+	mux.Handle("GET /stepup", s.ui(web.ActAccount, s.stepUpPage))
+	mux.Handle("POST /stepup", s.ui(web.ActAccount, s.stepUpSubmit))
+	mux.Handle("POST /stepup/passkey/options", s.ui(web.ActAccount, s.stepUpPasskeyOptions))
+	mux.Handle("POST /stepup/passkey", s.ui(web.ActAccount, s.stepUpPasskey))
 }

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/go-webauthn/webauthn/webauthn"
+
 	"github.com/zegocloud-console/console/internal/web"
 )
 
@@ -15,7 +17,8 @@ import (
 type Server struct {
 	*web.Server
 	sessions *sessionStore
-	oidc     *oidcClient // nil without single sign-on
+	oidc     *oidcClient        // nil without single sign-on
+	webauthn *webauthn.WebAuthn // the passkeys' relying party; nil without CONSOLE_PUBLIC_URL
 }
 
 // New builds the UI on the shared server. The session cookie keys come from
@@ -25,7 +28,15 @@ func New(ctx context.Context, base *web.Server) (web.Face, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ui: %w", err)
 	}
-	s := &Server{Server: base, sessions: sessions}
+	rp, err := newRelyingParty(base.Cfg)
+	if err != nil {
+		return nil, fmt.Errorf("ui: %w", err)
+	}
+	if rp == nil && base.Cfg.PublicURL != "" {
+		base.Log.Warn("CONSOLE_PUBLIC_URL names a bare IP address: passkeys need a domain name, so this console offers authenticator apps (TOTP) only",
+			"public_url", base.Cfg.PublicURL)
+	}
+	s := &Server{Server: base, sessions: sessions, webauthn: rp}
 	if base.Cfg.OIDC.Enabled() {
 		s.oidc = &oidcClient{cfg: base.Cfg.OIDC}
 	}

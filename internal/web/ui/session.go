@@ -16,8 +16,15 @@ import (
 // sessionCookie is the name of the console's session cookie.
 const sessionCookie = "console_session"
 
-// sessionOperatorKey is the Values key that holds the signed-in operator.
-const sessionOperatorKey = "operator"
+// Values keys: the signed-in operator; the session as the store knows it
+// (stage, method, when last verified); and, before saving, the stage and
+// method of a session being started.
+const (
+	sessionOperatorKey = "operator"
+	sessionInfoKey     = "session"
+	sessionStageKey    = "stage"
+	sessionMethodKey   = "method"
+)
 
 // sessionStore is a gorilla/sessions Store whose sessions live in
 // PostgreSQL: the cookie carries only a signed, encrypted random id, so that
@@ -67,7 +74,7 @@ func (ss *sessionStore) New(r *http.Request, name string) (*sessions.Session, er
 	if err := securecookie.DecodeMulti(name, c.Value, &rawID, ss.codecs...); err != nil {
 		return sess, nil
 	}
-	op, err := ss.Store.LookupSession(r.Context(), rawID, ss.Cfg.SessionIdle)
+	ws, err := ss.Store.LookupWebSession(r.Context(), rawID, ss.Cfg.SessionIdle)
 	if errors.Is(err, store.ErrSessionNotFound) {
 		return sess, nil
 	}
@@ -75,7 +82,8 @@ func (ss *sessionStore) New(r *http.Request, name string) (*sessions.Session, er
 		return sess, err
 	}
 	sess.ID, sess.IsNew = rawID, false
-	sess.Values[sessionOperatorKey] = op
+	sess.Values[sessionOperatorKey] = ws.Operator
+	sess.Values[sessionInfoKey] = ws
 	return sess, nil
 }
 
@@ -101,7 +109,13 @@ func (ss *sessionStore) Save(r *http.Request, w http.ResponseWriter, sess *sessi
 			return err
 		}
 	}
-	rawID, err := ss.Store.CreateSession(r.Context(), op.ID, ss.Cfg.SessionMax)
+	start := store.SessionStart{OperatorID: op.ID, MaxAge: ss.Cfg.SessionMax, Origin: ss.Origin(r)}
+	start.Stage, _ = sess.Values[sessionStageKey].(string)
+	start.Method, _ = sess.Values[sessionMethodKey].(string)
+	if start.Stage != "" {
+		start.MaxAge = min(start.MaxAge, secondFactorTTL)
+	}
+	rawID, err := ss.Store.StartSession(r.Context(), start)
 	if err != nil {
 		return err
 	}
@@ -124,15 +138,23 @@ func (ss *sessionStore) options(r *http.Request) *sessions.Options {
 	}
 }
 
-// startSession signs op in with a fresh session (the session id always
-// changes at sign-in, by password or SSO) and goes on to next.
-func (s *Server) startSession(w http.ResponseWriter, r *http.Request, op store.Operator, next string) {
+// startSession signs op in by method with a fresh session (the session id
+// always changes at sign-in, by password, passkey or SSO) and goes on to
+// next; a password sign-in of a person with a second factor goes on to the
+// second-factor page first, in a session that reaches nothing else.
+func (s *Server) startSession(w http.ResponseWriter, r *http.Request, op store.Operator, method, next string) {
 	sess, err := s.sessions.Get(r, sessionCookie)
 	if err != nil {
 		s.Fail(w, r, err)
 		return
 	}
+	stage := ""
+	if method == store.SignInPassword && (op.TOTP || op.Passkeys > 0) {
+		stage, next = store.StageSecondFactor, secondFactorPath(next)
+	}
 	sess.Values[sessionOperatorKey] = op
+	sess.Values[sessionStageKey] = stage
+	sess.Values[sessionMethodKey] = method
 	if err := sess.Save(r, w); err != nil {
 		s.Fail(w, r, err)
 		return

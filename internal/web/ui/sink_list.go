@@ -118,7 +118,6 @@ func (s *Server) sinkID(w http.ResponseWriter, r *http.Request) (int64, bool) {
 	return id, err == nil
 }
 
-// sinkSetState pauses or resumes a sink, back to where the button was.
 // sinkPause stops a sink's deliveries; its cursor stays.
 func (s *Server) sinkPause(w http.ResponseWriter, r *http.Request) {
 	s.sinkSetState(store.SinkPaused, "sink-paused")(w, r)
@@ -129,6 +128,7 @@ func (s *Server) sinkResume(w http.ResponseWriter, r *http.Request) {
 	s.sinkSetState(store.SinkActive, "sink-resumed")(w, r)
 }
 
+// sinkSetState pauses or resumes a sink, back to where the button was.
 func (s *Server) sinkSetState(state, notice string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id, ok := s.sinkID(w, r)

@@ -13,6 +13,7 @@ import (
 	"github.com/zegocloud-console/console/internal/store"
 	"github.com/zegocloud-console/console/internal/token04"
 	"github.com/zegocloud-console/console/internal/web"
+	"github.com/zegocloud-console/console/internal/zego"
 )
 
 // tokenPageSize is how many token records one page of the list shows.
@@ -58,8 +59,9 @@ type TokenList struct {
 	Projects     []store.Project
 	Filter       TokenFilterForm
 	Tokens       []store.TokenRecord
-	Before       string // the cursor of this page, "" on the first
-	Next         string // the id to pass as before for the older page, "" on the last
+	Kicks        map[string][]store.Kick // the kicks of revoked tokens out of their rooms at ZEGO, by token id
+	Before       string                  // the cursor of this page, "" on the first
+	Next         string                  // the id to pass as before for the older page, "" on the last
 	Now          time.Time
 	CanRevoke    bool
 	Error        string // why the request was refused, shown above the filters
@@ -132,6 +134,16 @@ func (s *Server) renderTokens(w http.ResponseWriter, r *http.Request, status int
 		s.Fail(w, r, err)
 		return
 	}
+	var revoked []string
+	for _, t := range m.Tokens {
+		if t.RevokedAt != nil {
+			revoked = append(revoked, t.ID)
+		}
+	}
+	if m.Kicks, err = s.Store.TokenKicks(r.Context(), revoked); err != nil {
+		s.Fail(w, r, err)
+		return
+	}
 	m.Projects, m.Now, m.CanRevoke = projects, time.Now(), canRevoke(r)
 	s.render(w, r, status, s.page(r, "Tokens", "tokens"), TokenListView(m))
 }
@@ -176,6 +188,37 @@ func revokedNote(by, reason *string) string {
 		note += ": " + r
 	}
 	return note
+}
+
+// kickTitle says where each kick of a token is, with ZEGO's last answer.
+func kickTitle(kicks []store.Kick) string {
+	parts := make([]string, len(kicks))
+	for i, k := range kicks {
+		p := zego.ServiceName(k.Service) + " room " + strconv.Quote(k.RoomID) + ": " + k.Status + " after " +
+			strconv.Itoa(k.Attempts) + " attempt(s)"
+		if k.Code != nil {
+			p += ", Code " + strconv.FormatInt(*k.Code, 10)
+		}
+		if k.Message != "" {
+			p += " " + strconv.Quote(k.Message)
+		}
+		if k.RequestID != "" {
+			p += ", RequestId " + k.RequestID
+		}
+		parts[i] = p
+	}
+	return strings.Join(parts, "; ")
+}
+
+// kickBadge is the badge class of a kick state.
+func kickBadge(state string) string {
+	switch state {
+	case store.KickDone:
+		return "badge badge-ok"
+	case store.KickFailed:
+		return "badge badge-bad"
+	}
+	return "badge badge-warn"
 }
 
 // tokenRevokeURL is where a row's revoke form posts.

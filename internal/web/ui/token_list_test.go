@@ -6,9 +6,11 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/zegocloud-console/console/internal/store"
 	"github.com/zegocloud-console/console/internal/web/webtest"
+	"github.com/zegocloud-console/console/internal/zego/zegotest"
 )
 
 func TestTokensPage_ListsFiltersAndRevokesOne(t *testing.T) {
@@ -212,4 +214,35 @@ func TestTokensPage_AFailedRevocationSaysTheTokenWasNotRevoked(t *testing.T) {
 	}
 	requireInBody(t, body, "was not revoked")
 	requireNotInBody(t, "the failed revocation page", body, "issued")
+}
+
+func TestTokensPage_ARevokedTokenShowsItsKickAtZEGO(t *testing.T) {
+	t.Parallel()
+	e := webtest.NewEnv(t)
+	if _, err := e.Store.CreateProject(t.Context(), store.ProjectInput{Name: "Kicks", AppID: 1001, Environment: "test",
+		DefaultTTL: time.Hour, MaxTTL: time.Hour, KickOnRevoke: true}, []byte(webtest.TestSecret), webtest.AdminActor, store.Origin{}); err != nil {
+		t.Fatal(err)
+	}
+	tok := e.IssueFor(t, 1001, "bob", func(r *store.IssueRequest) { r.RoomID = "lobby" })
+	c := e.SignIn(t, "olivia", store.RoleOperator)
+	res, _ := e.Post(t, c, "/projects/1001/tokens/"+tok.Record.ID+"/revoke", url.Values{})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("revoke: got %d, want 303", res.StatusCode)
+	}
+	_, body := e.Get(t, c, "/tokens")
+	requireInBody(t, body, `data-testid="token-kick-`+tok.Record.ID+`">kick queued`, "revocation feed")
+
+	fake := zegotest.New(t, map[uint32]string{1001: webtest.TestSecret})
+	e.RunKicker(t, fake.URL)
+	fake.WaitFor(30*time.Second, "the kick", func(calls []zegotest.Call) bool { return len(calls) == 1 })
+	deadline, tick := time.Now().Add(30*time.Second), time.NewTicker(20*time.Millisecond)
+	defer tick.Stop()
+	for !strings.Contains(body, `data-testid="token-kick-`+tok.Record.ID+`">kick done`) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the tokens page never showed the kick done")
+		}
+		<-tick.C
+		_, body = e.Get(t, c, "/tokens")
+	}
+	requireInBody(t, body, `RTC room &#34;lobby&#34;: done after 1 attempt(s), Code 0 &#34;success&#34;, RequestId `+fake.Calls()[0].RequestID)
 }

@@ -47,7 +47,7 @@ func (s *Server) tokenRevokeUser(w http.ResponseWriter, r *http.Request) {
 	if !s.allowApp(w, r, web.ActRevoke, appID) {
 		return
 	}
-	n, err := s.Store.RevokeUserTokens(r.Context(), appID, f.UserID, f.Reason, web.Actor(r), s.Origin(r))
+	res, err := s.Store.RevokeUserTokens(r.Context(), appID, f.UserID, f.Reason, web.Actor(r), s.Origin(r))
 	if fe := web.FieldErrors(err); fe != nil {
 		f.Errors = fe
 		s.reshowTokens(w, r, web.FailureOf(err).Status, TokenList{RevokeUser: f})
@@ -57,7 +57,7 @@ func (s *Server) tokenRevokeUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	notice := "tokens-revoked"
-	if n == 0 {
+	if res.Revoked == 0 {
 		notice = "no-tokens-revoked"
 	}
 	v := TokenFilterForm{AppID: f.AppID, User: f.UserID}.Values()

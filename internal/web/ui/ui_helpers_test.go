@@ -59,5 +59,5 @@ func sessionCookieIn(res *http.Response) *http.Cookie {
 // projectForm is a valid create-project form.
 func projectForm(appID, name, secret string) url.Values {
 	return url.Values{"name": {name}, "app_id": {appID}, "environment": {"test"}, "secret": {secret},
-		"default_ttl": {"1h"}, "max_ttl": {"24h"}, "publish_allowed": {"on"}}
+		"default_ttl": {"1h"}, "max_ttl": {"24h"}, "publish_allowed": {"on"}, "zego_services": {"rtc"}}
 }

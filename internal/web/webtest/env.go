@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -22,12 +23,14 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/zegocloud-console/console/internal/kicker"
 	"github.com/zegocloud-console/console/internal/pgtest"
 	"github.com/zegocloud-console/console/internal/store"
 	"github.com/zegocloud-console/console/internal/token04"
 	"github.com/zegocloud-console/console/internal/web"
 	"github.com/zegocloud-console/console/internal/web/api"
 	"github.com/zegocloud-console/console/internal/web/ui"
+	"github.com/zegocloud-console/console/internal/zego"
 )
 
 // TestSecret is the ServerSecret of projects made by Env.createProject.
@@ -56,12 +59,14 @@ func (s *SyncBuffer) String() string {
 
 // Env is a console on a fresh database behind a real HTTP server.
 type Env struct {
-	Web   *web.Server  // the shared server, for what a test must trigger (FlushRefusals)
-	Store *store.Store // as the runtime role
-	DB    pgtest.DB    // the database, with its owner's and the superuser's URLs
-	srv   *httptest.Server
-	URL   string
-	Logs  *SyncBuffer
+	Web       *web.Server  // the shared server, for what a test must trigger (FlushRefusals)
+	Store     *store.Store // as the runtime role
+	DB        pgtest.DB    // the database, with its owner's and the superuser's URLs
+	srv       *httptest.Server
+	URL       string
+	PublicURL string // the console's CONSOLE_PUBLIC_URL, if any (see PasskeysOnLocalhost)
+	Logs      *SyncBuffer
+	stop      func()
 }
 
 // NewEnv starts a console server for t with its own migrated database.
@@ -74,17 +79,32 @@ func NewEnv(t *testing.T, mods ...func(*web.Config)) *Env {
 // that the test moves forward.
 func NewEnvWith(t *testing.T, opts []store.Option, mods ...func(*web.Config)) *Env {
 	t.Helper()
+	return startEnv(t, pgtest.New(t), opts, mods...)
+}
+
+// Another starts a second console on e's database, as another instance
+// behind a load balancer would run: a store (pool) and HTTP server of its own.
+func (e *Env) Another(t *testing.T, mods ...func(*web.Config)) *Env {
+	t.Helper()
+	return startEnv(t, e.DB, nil, mods...)
+}
+
+// Stop stops the console as a shutdown would, before the test ends: its
+// HTTP server (cutting long polls) and its store.
+func (e *Env) Stop() { e.stop() }
+
+// startEnv starts a console on db with the store options opts.
+func startEnv(t *testing.T, db pgtest.DB, opts []store.Option, mods ...func(*web.Config)) *Env {
+	t.Helper()
 	ctx := t.Context()
 	keys, err := store.NewKeyring(bytes.Repeat([]byte{9}, 32))
 	if err != nil {
 		t.Fatal(err)
 	}
-	db := pgtest.New(t)
 	st, err := store.Open(ctx, db.RuntimeURL, keys, opts...) // as console serve runs: the runtime role
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(st.Close)
 	groupCtx, stopGroup := context.WithCancel(context.WithoutCancel(ctx))
 	groupDone := make(chan struct{})
 	cacheDone := make(chan struct{})
@@ -96,22 +116,46 @@ func NewEnvWith(t *testing.T, opts []store.Option, mods ...func(*web.Config)) *E
 		defer close(cacheDone)
 		st.RunAPIKeyCache(groupCtx, store.DefaultAPIKeyCacheTTL, slog.New(slog.DiscardHandler))
 	}()
-	t.Cleanup(func() { stopGroup(); <-groupDone; <-cacheDone })
+	stopBackground := func() { stopGroup(); <-groupDone; <-cacheDone }
 	logs := &SyncBuffer{}
 	cfg := web.Config{SessionIdle: 30 * time.Minute, SessionMax: 12 * time.Hour, APIRate: 1000, APIBurst: 1000,
 		UnauthRate: 1000, UnauthBurst: 1000}
 	for _, m := range mods {
 		m(&cfg)
 	}
+	hs := httptest.NewUnstartedServer(nil) // listening already: its port is known
+	t.Cleanup(hs.Close)
+	if cfg.PublicURL == localhostSelf {
+		_, port, _ := net.SplitHostPort(hs.Listener.Addr().String())
+		cfg.PublicURL = "http://localhost:" + port
+	}
 	srv, err := web.New(ctx, st, slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), cfg,
 		prometheus.NewRegistry(), ui.New, api.New)
 	if err != nil {
+		stopBackground()
+		st.Close()
 		t.Fatal(err)
 	}
-	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(hs.Close)
-	return &Env{Web: srv, Store: st, DB: db, srv: hs, URL: hs.URL, Logs: logs}
+	hs.Config.Handler = srv.Handler()
+	hs.Start()
+	e := &Env{Web: srv, Store: st, DB: db, srv: hs, URL: hs.URL, PublicURL: cfg.PublicURL, Logs: logs}
+	e.stop = sync.OnceFunc(func() {
+		srv.Drain()
+		hs.Close()
+		stopBackground()
+		st.Close()
+	})
+	t.Cleanup(e.stop)
+	return e
 }
+
+// localhostSelf stands for the Env's own address on localhost.
+const localhostSelf = "http://localhost:self"
+
+// PasskeysOnLocalhost makes the console the passkeys' relying party at
+// http://localhost:<its port> (Env.PublicURL), where browsers allow WebAuthn
+// without TLS.
+func PasskeysOnLocalhost(c *web.Config) { c.PublicURL = localhostSelf }
 
 var AdminActor = store.Actor{Type: store.ActorSystem, Name: "test-setup"}
 
@@ -347,4 +391,23 @@ func (e *Env) IssueAt(t *testing.T, appID uint32, userID string, now time.Time) 
 		t.Fatalf("issue a token for %s: %v", userID, err)
 	}
 	return it
+}
+
+// RunKicker delivers the kicks that revocations queue to ZEGO's server APIs
+// at zegoBase (a zegotest stand-in) until t ends, with quick retries.
+func (e *Env) RunKicker(t *testing.T, zegoBase string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	w := kicker.New(e.Store, &zego.Client{BaseURL: zegoBase, HTTP: &http.Client{}},
+		slog.New(slog.NewJSONHandler(e.Logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		kicker.Options{Poll: 50 * time.Millisecond, BackoffBase: 10 * time.Millisecond, BackoffMax: 100 * time.Millisecond})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		w.Run(ctx)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
 }
