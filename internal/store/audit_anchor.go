@@ -142,7 +142,7 @@ func (s *Store) CheckAnchors(ctx context.Context, anchors []Anchor) (AnchorRepor
 			return anchorBreak(r, a.Seq, BreakAnchorMAC, "the anchor for seq %d has a bad MAC: it was forged, or signed with another audit key", a.Seq), nil
 		}
 		var hash []byte
-		err := s.pool.QueryRow(ctx, `SELECT c.hash FROM audit_chain c JOIN audit_events e ON e.id = c.event_id
+		err := s.pool.QueryRow(ctx, `SELECT c.hash FROM audit_chain c JOIN audit_events e ON e.id = c.event_id AND e.occurred_at = c.occurred_at
 			WHERE c.chain_seq = $1`, a.Seq).Scan(&hash)
 		switch {
 		case errors.Is(err, pgx.ErrNoRows) && a.Seq > end:

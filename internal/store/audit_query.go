@@ -229,8 +229,8 @@ func (f AuditFilter) query(after *AuditCursor, limit int) (string, []any) {
 	if len(apps) == 1 {
 		return withChain(`SELECT e.*` + newest("*", "audit_events")), args
 	}
-	return withChain(`SELECT * FROM audit_events WHERE id IN (
-		SELECT e.id` + newest("occurred_at, id", "audit_events") + `)`), args
+	return withChain(`SELECT * FROM audit_events WHERE (id, occurred_at) IN (
+		SELECT e.id, e.occurred_at` + newest("occurred_at, id", "audit_events") + `)`), args
 }
 
 // withChain reads a page of events, the rows of audit_events that page
@@ -238,7 +238,8 @@ func (f AuditFilter) query(after *AuditCursor, limit int) (string, []any) {
 // to the page's rows only: joined before, it can make the planner read the
 // whole chain to find a page.
 func withChain(page string) string {
-	return `SELECT ` + auditColumns + ` FROM (` + page + `) AS e LEFT JOIN audit_chain c ON c.event_id = e.id
+	return `SELECT ` + auditColumns + ` FROM (SELECT e.*, c.chain_seq, c.prev_hash, c.hash FROM (` + page + `) AS e
+		LEFT JOIN audit_chain c ON c.event_id = e.id AND c.occurred_at = e.occurred_at) AS e
 		ORDER BY e.occurred_at DESC, e.id DESC`
 }
 
@@ -345,15 +346,16 @@ const auditTextExpr = `(actor_name || E'\x1f' || target_id || E'\x1f' || action 
 	|| E'\x1f' || client_ip || E'\x1f' || details::text)`
 
 // auditTextMatch is the condition that an event's text matches the ILIKE
-// pattern pattern (a placeholder): through the trigram index of audit_text
-// for the events the text indexer reached, and by reading the few on its
-// queue or on the sealer's.
+// pattern pattern (a placeholder): through the trigram indexes of
+// audit_text for the events the text indexer reached, and by reading the
+// few on its queue or on the sealer's.
 func auditTextMatch(pattern string) string {
 	unread := func(queue string) string {
-		return ` UNION ALL SELECT q.event_id FROM ` + queue + ` q JOIN audit_events u ON u.id = q.event_id
+		return ` UNION ALL SELECT q.event_id, q.occurred_at FROM ` + queue + ` q
+		JOIN audit_events u ON u.id = q.event_id AND u.occurred_at = q.occurred_at
 		WHERE ` + auditTextExpr + ` ILIKE ` + pattern
 	}
-	return `id IN (SELECT event_id FROM audit_text WHERE body ILIKE ` + pattern +
+	return `(id, occurred_at) IN (SELECT event_id, occurred_at FROM audit_text WHERE body ILIKE ` + pattern +
 		unread("audit_unindexed") + unread("audit_unsealed") + `)`
 }
 

@@ -36,7 +36,7 @@ var auditSeedColumns = []string{"id", "occurred_at", "actor_type", "actor_id", "
 	"project_id"}
 
 // auditSeedChainColumns are the columns of an event's place in the chain.
-var auditSeedChainColumns = []string{"chain_seq", "event_id", "prev_hash", "hash", "sealed_at"}
+var auditSeedChainColumns = []string{"chain_seq", "event_id", "occurred_at", "prev_hash", "hash", "sealed_at"}
 
 // seedRowValues are the values of e for auditSeedColumns[1:].
 func seedRowValues(e *AuditEvent) []any {
@@ -75,6 +75,9 @@ func seedProjectIDs(ctx context.Context, db dbtx) (map[uint32]int64, error) {
 func (s *Store) SeedAuditEvents(ctx context.Context, n, workers int, next func(i int) SeedEvent) error {
 	keys, err := s.macKeys()
 	if err != nil {
+		return err
+	}
+	if err := s.coverSeedMonths(ctx, n, next); err != nil {
 		return err
 	}
 	return s.inTx(ctx, func(tx pgx.Tx) error {
@@ -116,6 +119,9 @@ func (s *Store) SeedAuditEvents(ctx context.Context, n, workers int, next func(i
 // long the normal sealing path takes is worth knowing. One transaction per
 // auditSeedBatch events.
 func (s *Store) SeedAuditEventsUnsealed(ctx context.Context, n int, next func(i int) SeedEvent) error {
+	if err := s.coverSeedMonths(ctx, n, next); err != nil {
+		return err
+	}
 	projects, err := seedProjectIDs(ctx, s.pool)
 	if err != nil {
 		return err
@@ -133,6 +139,22 @@ func (s *Store) SeedAuditEventsUnsealed(ctx context.Context, n int, next func(i 
 		done += size
 	}
 	return nil
+}
+
+// coverSeedMonths creates the partitions of the months that the n events
+// next makes (in time order) lie in, with a day to spare on either side: it
+// calls next for the first and the last event once more, and a generator
+// may move them a little each time. An event outside still lands in the
+// default partition.
+func (s *Store) coverSeedMonths(ctx context.Context, n int, next func(i int) SeedEvent) error {
+	if n == 0 {
+		return nil
+	}
+	first, last := next(0).OccurredAt, next(n-1).OccurredAt
+	if last.Before(first) {
+		first, last = last, first
+	}
+	return coverAuditMonths(ctx, s.pool, first.Add(-24*time.Hour), last.Add(24*time.Hour))
 }
 
 // seedRow turns a synthetic event into the row that is stored and hashed,

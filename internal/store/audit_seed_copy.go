@@ -31,7 +31,8 @@ type seedRows struct {
 	checkpoints [][]any
 	firstSeq    int64
 	lastSeq     int64
-	detailsMD5  string // of every event's details text followed by "\n", in chain order
+	from, to    time.Time // the first and last occurred_at: the months the batch lies in
+	detailsMD5  string    // of every event's details text followed by "\n", in chain order
 }
 
 // run copies n events with workers transactions, committing them all only
@@ -115,7 +116,13 @@ func (c *seedCopier) build(ctx context.Context, first, size int) (seedRows, erro
 		c.seq++
 		hash := h.sum(c.prev, c.seq, &e)
 		b.events = append(b.events, append([]any{e.ID}, seedRowValues(&e)...))
-		b.chain = append(b.chain, []any{c.seq, e.ID, c.prev, hash[:], now})
+		b.chain = append(b.chain, []any{c.seq, e.ID, e.OccurredAt, c.prev, hash[:], now})
+		if b.from.IsZero() || e.OccurredAt.Before(b.from) {
+			b.from = e.OccurredAt
+		}
+		if e.OccurredAt.After(b.to) {
+			b.to = e.OccurredAt
+		}
 		if c.seq%auditCheckpointEvery == 0 {
 			b.checkpoints = append(b.checkpoints, []any{c.seq, hash[:], checkpointMAC(c.macKey, "periodic", c.seq, hash[:]), "periodic"})
 		}
@@ -141,8 +148,8 @@ func copySeedRows(ctx context.Context, tx pgx.Tx, b seedRows) error {
 	if _, err := tx.Exec(ctx, `DELETE FROM audit_unsealed WHERE event_id = ANY($1)`, b.ids); err != nil {
 		return fmt.Errorf("store: seed audit: off the seal queue: %w", err)
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO audit_text (event_id, body) SELECT id, `+auditTextExpr+`
-		FROM audit_events WHERE id = ANY($1)`, b.ids); err != nil {
+	if _, err := tx.Exec(ctx, `INSERT INTO audit_text (event_id, occurred_at, body) SELECT id, occurred_at, `+auditTextExpr+`
+		FROM audit_events WHERE id = ANY($1) AND occurred_at BETWEEN $2 AND $3`, b.ids, b.from, b.to); err != nil {
 		return fmt.Errorf("store: seed audit: text: %w", err)
 	}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"audit_checkpoints"}, []string{"chain_seq", "hash", "mac", "kind"},

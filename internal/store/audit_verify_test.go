@@ -78,7 +78,8 @@ func (b bundle) forge(t *testing.T, su *pgx.Conn, hash []byte) {
 	if hash == nil {
 		hash = auditHash(head.Hash, 101, &forged)
 	}
-	mustExec(t, b.ctx, su, `INSERT INTO audit_chain (chain_seq, event_id, prev_hash, hash) VALUES (101, $1, $2, $3)`,
+	mustExec(t, b.ctx, su, `INSERT INTO audit_chain (chain_seq, event_id, occurred_at, prev_hash, hash)
+		SELECT 101, $1, occurred_at, $2, $3 FROM audit_events WHERE id = $1`,
 		id, head.Hash, hash)
 	mustExec(t, b.ctx, su, `DELETE FROM audit_unsealed WHERE event_id = $1`, id)
 }
