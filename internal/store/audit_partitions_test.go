@@ -309,3 +309,39 @@ func TestMigration00014_AnExistingTrailIsSplitIntoMonthsAndVerifiesBeforeAndAfte
 		t.Fatalf("verify after down and up: got %+v, %v; want 26 events", r, err)
 	}
 }
+
+func TestFreeText_KeepsToTheLast31DaysUnlessGivenAStart(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	old := time.Now().Add(-AuditTextWindow - 24*time.Hour)
+	if err := coverAuditMonths(b.ctx, b.owner.Pool(), old, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	e := auditTestEvent(1)
+	e.TargetID = "needle-old"
+	b.insertAt(t, old, e)
+	e.TargetID = "needle-new"
+	b.insertAt(t, time.Now().Add(-time.Hour), e)
+	b.sealAll(t)
+	targets := func(f AuditFilter) []string {
+		t.Helper()
+		page, err := b.st.ListAudit(b.ctx, f, "", 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, e := range page.Events {
+			got = append(got, e.TargetID)
+		}
+		return got
+	}
+	if got := targets(AuditFilter{Text: "needle"}); !slices.Equal(got, []string{"needle-new"}) {
+		t.Errorf("free text without a start: got %v, want only the event of the last 31 days", got)
+	}
+	if got := targets(AuditFilter{Text: "needle", From: old.Add(-time.Hour)}); !slices.Equal(got, []string{"needle-new", "needle-old"}) {
+		t.Errorf("free text from before the old event: got %v, want both", got)
+	}
+	if got := targets(AuditFilter{Action: "token.issue"}); len(got) != 2 {
+		t.Errorf("without free text there is no window: got %v, want both events", got)
+	}
+}

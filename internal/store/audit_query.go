@@ -137,7 +137,8 @@ func (s *Store) readAuditWithin(ctx context.Context, timeout time.Duration, f Au
 			return dst, ErrAuditTooSlow
 		}
 		return dst, errors.Join(ErrAuditTooSlow, &ValidationError{Fields: map[string]string{
-			"q": "this text is too common to search in time; add a project, action or time range, or a longer, rarer text"}})
+			"q": fmt.Sprintf("this text is too common to search in time; add a project, an action or a shorter time range "+
+				"(without one, free text searches the last %d days), or a longer, rarer text", int(AuditTextWindow.Hours()/24))}})
 	}
 	return dst, err
 }
@@ -319,14 +320,22 @@ func (f AuditFilter) conditions(after *AuditCursor, withApps bool) ([]string, []
 	if f.Outcome != "" {
 		conds = append(conds, "outcome = "+arg(f.Outcome))
 	}
-	if !f.From.IsZero() {
-		conds = append(conds, "occurred_at >= "+arg(f.From))
+	from := f.From
+	if f.Text != "" && from.IsZero() {
+		from = time.Now().Add(-AuditTextWindow)
+	}
+	var window string // the time range, for the free-text search's own tables
+	if !from.IsZero() {
+		window += " AND occurred_at >= " + arg(from)
 	}
 	if !f.To.IsZero() {
-		conds = append(conds, "occurred_at < "+arg(f.To))
+		window += " AND occurred_at < " + arg(f.To)
+	}
+	if window != "" {
+		conds = append(conds, strings.TrimPrefix(window, " AND "))
 	}
 	if f.Text != "" {
-		conds = append(conds, auditTextMatch(arg("%"+escapeLike(f.Text)+"%")))
+		conds = append(conds, auditTextMatch(arg("%"+escapeLike(f.Text)+"%"), window))
 	}
 	if f.Fingerprint != nil {
 		conds = append(conds, "token_fingerprint = "+arg(f.Fingerprint))
@@ -345,17 +354,23 @@ func (f AuditFilter) conditions(after *AuditCursor, withApps bool) ([]string, []
 const auditTextExpr = `(actor_name || E'\x1f' || target_id || E'\x1f' || action || E'\x1f' || user_agent
 	|| E'\x1f' || client_ip || E'\x1f' || details::text)`
 
+// AuditTextWindow is how far back free text searches when the filter has
+// no From: the trigram indexes of the months in the window are searched,
+// not those of the whole trail.
+const AuditTextWindow = 31 * 24 * time.Hour
+
 // auditTextMatch is the condition that an event's text matches the ILIKE
 // pattern pattern (a placeholder): through the trigram indexes of
-// audit_text for the events the text indexer reached, and by reading the
-// few on its queue or on the sealer's.
-func auditTextMatch(pattern string) string {
+// audit_text, month by month (window, " AND occurred_at …" or "", keeps to
+// the months of the time range), for the events the text indexer reached,
+// and by reading the few on its queue or on the sealer's.
+func auditTextMatch(pattern, window string) string {
 	unread := func(queue string) string {
 		return ` UNION ALL SELECT q.event_id, q.occurred_at FROM ` + queue + ` q
 		JOIN audit_events u ON u.id = q.event_id AND u.occurred_at = q.occurred_at
-		WHERE ` + auditTextExpr + ` ILIKE ` + pattern
+		WHERE ` + auditTextExpr + ` ILIKE ` + pattern + strings.ReplaceAll(window, "occurred_at", "q.occurred_at")
 	}
-	return `(id, occurred_at) IN (SELECT event_id, occurred_at FROM audit_text WHERE body ILIKE ` + pattern +
+	return `(id, occurred_at) IN (SELECT event_id, occurred_at FROM audit_text WHERE body ILIKE ` + pattern + window +
 		unread("audit_unindexed") + unread("audit_unsealed") + `)`
 }
 
@@ -433,7 +448,7 @@ type AuditFilter struct {
 	Action      string    // exact ("token.issue") or a prefix ending in ".*" ("token.*")
 	Outcome     string    // success, denied, error; "" = any
 	From, To    time.Time // occurred_at from From (inclusive) to To (exclusive); zero = open
-	Text        string    // free text in actor, target, action, user agent, client IP or details; 3+ characters
+	Text        string    // free text in actor, target, action, user agent, client IP or details; 3+ characters; the last AuditTextWindow unless From is set
 	Fingerprint []byte    // SHA-256 of the token the events are about
 	// LiveProjects limits AppID and AppIDs to the projects that have them
 	// now: events of a deleted project that had one of them are left out,
