@@ -42,14 +42,15 @@ func runDevSeed(ctx context.Context, e env, args []string) error {
 	fs := flag.NewFlagSet("console dev seed", flag.ContinueOnError)
 	events := fs.Int("events", 100000, "number of audit `events` to add")
 	projects := fs.Int("projects", 20, fmt.Sprintf("number of `projects` the events concern (AppIDs %d, %d, …; created when missing)", seedFirstAppID, seedFirstAppID+1))
-	days := fs.Int("days", 90, "spread the events over this many `days` up to now")
+	days := fs.Int("days", 90, "spread the events over this many `days` up to now (or --end)")
+	endFlag := fs.String("end", "", "spread them up to this `date` (YYYY-MM-DD, UTC midnight, in the past) instead of now: a past month to prune")
 	seal := fs.String("seal", "chain", "`how` to seal: chain (compute the chain while copying) or sealer (copy unsealed, then run the normal sealer)")
 	seed := fs.Uint64("seed", 1, "random `seed`: the same seed makes the same events")
 	workers := fs.Int("workers", 2, "database `connections` that copy at once (the trigram index makes each insert CPU-bound)")
 	vacuum := fs.Bool("vacuum", true, "VACUUM ANALYZE the audit trail afterwards, as autovacuum would after a bulk load")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	positional, set, err := parseFlags(e, fs, args,
-		"Usage: console dev seed [--events N] [--projects 20] [--days 90] [--seal chain|sealer] [--json]")
+		"Usage: console dev seed [--events N] [--projects 20] [--days 90] [--end DATE] [--seal chain|sealer] [--json]")
 	if err != nil || set["help"] {
 		return err
 	}
@@ -60,6 +61,14 @@ func runDevSeed(ctx context.Context, e env, args []string) error {
 		return usageError("dev seed: want --events >= 0, --projects from 1 to 1000, --days >= 1 and --workers from 1 to 16")
 	case *seal != "chain" && *seal != "sealer":
 		return usageError("dev seed: --seal %q: want chain or sealer", *seal)
+	}
+	end := time.Now()
+	if *endFlag != "" {
+		t, err := time.Parse(time.DateOnly, *endFlag)
+		if err != nil || !t.Before(end) {
+			return usageError("dev seed: --end %q: want a date in the past, YYYY-MM-DD", *endFlag)
+		}
+		end = t
 	}
 	st, _, err := openOwnerStore(ctx, e, "console dev seed", true)
 	if err != nil {
@@ -73,15 +82,21 @@ func runDevSeed(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("dev seed: %w", err)
 	}
-	gen := store.NewSeedGenerator(*seed, appIDs, *events, time.Duration(*days)*24*time.Hour, time.Now())
+	gen := store.NewSeedGenerator(*seed, appIDs, *events, time.Duration(*days)*24*time.Hour, end)
 	r := seedReport{Events: *events, Seal: *seal}
 	for _, id := range appIDs {
 		r.Projects = append(r.Projects, int64(id))
 	}
 	start := time.Now()
-	if *seal == "chain" {
+	switch {
+	case *seal == "chain" && *endFlag != "":
+		// A past: it comes first in the chain; the projects' creation after it.
+		if err = st.SeedAuditEventsFirst(ctx, *events, *workers, gen.Event); err == nil {
+			err = sealEverything(ctx, st)
+		}
+	case *seal == "chain":
 		err = st.SeedAuditEvents(ctx, *events, *workers, gen.Event)
-	} else {
+	default:
 		err = st.SeedAuditEventsUnsealed(ctx, *events, gen.Event)
 	}
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/zegocloud-console/console/internal/pgtest"
 	"github.com/zegocloud-console/console/internal/store"
@@ -122,5 +123,28 @@ func TestDevSeed_RefusesBadFlags(t *testing.T) {
 		if code, _, _ := runDevCLI(t, map[string]string{}, args...); code != 2 {
 			t.Errorf("console %s: got exit %d, want 2", strings.Join(args, " "), code)
 		}
+	}
+}
+
+func TestDevSeed_APastMonthComesFirstInTheChainAndGoesWithAPruneOnTheFirst(t *testing.T) {
+	t.Parallel()
+	environ, _ := devSeedEnv(t)
+	now := time.Now().UTC()
+	first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).Format(time.DateOnly)
+	if code, _, errOut := runDevCLI(t, environ, "dev", "seed", "--events", "500", "--projects", "2", "--days", "20", "--end", first); code != 0 {
+		t.Fatalf("dev seed --end %s: exit %d: %s", first, code, errOut)
+	}
+	code, out, errOut := runDevCLI(t, environ, "audit", "prune", "--before", first, "--yes")
+	lastMonth := time.Date(now.Year(), now.Month()-1, 1, 0, 0, 0, 0, time.UTC).Format("2006-01")
+	if code != 0 || !strings.HasPrefix(out, "deleted 500 events") ||
+		!strings.Contains(out, "whole months dropped as partitions: "+lastMonth+" (500 events); deleted row by row: 0 events") {
+		t.Fatalf("prune --before %s: exit %d, stdout %q, stderr %q; want last month's 500 seeded events dropped with its partitions", first, code, out, errOut)
+	}
+	// The projects' creation (2 events, made now) and the prune event remain.
+	if code, out, errOut := runDevCLI(t, environ, "audit", "verify"); code != 0 || !strings.Contains(out, "3 events verified") {
+		t.Fatalf("verify after the prune: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	if code, _, _ := runDevCLI(t, environ, "dev", "seed", "--end", "2999-01-01"); code != 2 {
+		t.Errorf("dev seed --end in the future: exit %d, want 2", code)
 	}
 }

@@ -73,6 +73,18 @@ func seedProjectIDs(ctx context.Context, db dbtx) (map[uint32]int64, error) {
 // the chain has an unsigned tail that verification reports: this is for
 // development and benchmark databases only, whose events record nothing real.
 func (s *Store) SeedAuditEvents(ctx context.Context, n, workers int, next func(i int) SeedEvent) error {
+	return s.seedAuditEvents(ctx, n, workers, next, true)
+}
+
+// SeedAuditEventsFirst is SeedAuditEvents for a seeded past: the events
+// waiting for their seal (the seed's own projects, created now) are sealed
+// after the seeded ones, by the sealer, so that the past comes first in the
+// chain, as in a trail that lived through it, and a prune can take it.
+func (s *Store) SeedAuditEventsFirst(ctx context.Context, n, workers int, next func(i int) SeedEvent) error {
+	return s.seedAuditEvents(ctx, n, workers, next, false)
+}
+
+func (s *Store) seedAuditEvents(ctx context.Context, n, workers int, next func(i int) SeedEvent, sealPendingFirst bool) error {
 	keys, err := s.macKeys()
 	if err != nil {
 		return err
@@ -84,7 +96,7 @@ func (s *Store) SeedAuditEvents(ctx context.Context, n, workers int, next func(i
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, auditSealLock); err != nil {
 			return fmt.Errorf("store: seed audit: lock: %w", err)
 		}
-		for {
+		for sealPendingFirst {
 			sealed, err := s.sealLocked(ctx, tx, auditSealBatch)
 			if err != nil {
 				return err
