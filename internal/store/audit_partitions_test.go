@@ -228,20 +228,8 @@ func TestAuditPartitions_TheRuntimeRoleMakesMonthsAheadButCannotDropOne(t *testi
 func TestMigration00014_AnExistingTrailIsSplitIntoMonthsAndVerifiesBeforeAndAfter(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	s, p := unmigrated(t)
-	if _, err := p.UpTo(ctx, 12); err != nil {
-		t.Fatalf("up to 00012: %v", err)
-	}
-	var project int64
-	mustScan(t, s.pool.QueryRow(ctx, `INSERT INTO projects (app_id, name, default_ttl_seconds, max_ttl_seconds)
-		VALUES (1001, 'A', 60, 60) RETURNING id`), &project)
+	s, p, insert := trailAt00012(t)
 	january, february := time.Date(2025, 1, 31, 20, 0, 0, 0, time.UTC), time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC)
-	insert := func(at time.Time, text string) {
-		t.Helper()
-		mustExec(t, ctx, s.pool, `INSERT INTO audit_events (occurred_at, actor_type, actor_name, action, outcome, app_id, project_id, details)
-			VALUES ($1, 'operator', 'alice', 'token.issue', 'success', 1001, $2, jsonb_build_object('user_id', $3::text))`,
-			at, project, text)
-	}
 	for i := range 12 {
 		insert(january.Add(time.Duration(i)*time.Minute), fmt.Sprintf("january-%02d", i))
 		insert(february.Add(time.Duration(i)*time.Minute), fmt.Sprintf("february-%02d", i))

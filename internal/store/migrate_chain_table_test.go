@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/pressly/goose/v3"
 )
 
 // sealAsBefore00013 seals the pending events, oldest id first, the way the
@@ -54,21 +55,34 @@ func sealAsBefore00013(t *testing.T, s *Store, max int) int {
 	return len(ids)
 }
 
-func TestMigration00013_ATrailSealedInItsRowsVerifiesFromTheChainTableAndFindsItsText(t *testing.T) {
-	t.Parallel()
+// trailAt00012 migrates an empty database to 00012 with one project
+// (AppID 1001) and gives insert, which writes an event about it at a time
+// with text in its details, in the layout of 00012.
+func trailAt00012(t *testing.T) (s *Store, p *goose.Provider, insert func(at time.Time, text string)) {
+	t.Helper()
 	ctx := t.Context()
-	s, p := unmigrated(t)
+	s, p = unmigrated(t)
 	if _, err := p.UpTo(ctx, 12); err != nil {
 		t.Fatalf("up to 00012: %v", err)
 	}
 	var project int64
 	mustScan(t, s.pool.QueryRow(ctx, `INSERT INTO projects (app_id, name, default_ttl_seconds, max_ttl_seconds)
 		VALUES (1001, 'A', 60, 60) RETURNING id`), &project)
-	insert := func(i int, text string) {
+	return s, p, func(at time.Time, text string) {
 		t.Helper()
 		mustExec(t, ctx, s.pool, `INSERT INTO audit_events (occurred_at, actor_type, actor_name, action, outcome, app_id, project_id, details)
 			VALUES ($1, 'operator', 'alice', 'token.issue', 'success', 1001, $2, jsonb_build_object('user_id', $3::text))`,
-			time.Date(2025, 1, 1, 0, i, 0, 0, time.UTC), project, text)
+			at, project, text)
+	}
+}
+
+func TestMigration00013_ATrailSealedInItsRowsVerifiesFromTheChainTableAndFindsItsText(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s, p, insertAt := trailAt00012(t)
+	insert := func(i int, text string) {
+		t.Helper()
+		insertAt(time.Date(2025, 1, 1, 0, i, 0, 0, time.UTC), text)
 	}
 	for i := range 25 {
 		insert(i, "student-"+strings.Repeat("x", i%3))
