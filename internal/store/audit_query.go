@@ -364,14 +364,19 @@ const AuditTextWindow = 31 * 24 * time.Hour
 // audit_text, month by month (window, " AND occurred_at …" or "", keeps to
 // the months of the time range), for the events the text indexer reached,
 // and by reading the few on its queue or on the sealer's.
+//
+// The matches are gathered first, into an array, and the page reads them by
+// id: as an IN (subquery), the planner may walk the events newest first and
+// look each up in the matches, which for a rare text in a month of events
+// took 2.2 s behind a page cursor (80 ms this way, 2 M events).
 func auditTextMatch(pattern, window string) string {
 	unread := func(queue string) string {
-		return ` UNION ALL SELECT q.event_id, q.occurred_at FROM ` + queue + ` q
+		return ` UNION ALL SELECT q.event_id FROM ` + queue + ` q
 		JOIN audit_events u ON u.id = q.event_id AND u.occurred_at = q.occurred_at
 		WHERE ` + auditTextExpr + ` ILIKE ` + pattern + strings.ReplaceAll(window, "occurred_at", "q.occurred_at")
 	}
-	return `(id, occurred_at) IN (SELECT event_id, occurred_at FROM audit_text WHERE body ILIKE ` + pattern + window +
-		unread("audit_unindexed") + unread("audit_unsealed") + `)`
+	return `id = ANY(ARRAY(SELECT event_id FROM audit_text WHERE body ILIKE ` + pattern + window +
+		unread("audit_unindexed") + unread("audit_unsealed") + `))`
 }
 
 // escapeLike makes s match itself literally in LIKE/ILIKE (escape character \).
