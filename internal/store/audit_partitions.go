@@ -83,39 +83,36 @@ func auditMonthsBefore(ctx context.Context, tx pgx.Tx, cut time.Time) ([]auditMo
 // events, chain positions and texts go at once, whatever their number. It
 // stops at the first month that holds anything else (an event sealed after
 // through, or waiting for its seal): the rest of the prefix is deleted row
-// by row. It says how many events went and which months.
-func dropAuditMonths(ctx context.Context, tx pgx.Tx, cut time.Time, through int64) (dropped int64, months []string, err error) {
+// by row. It says which months went.
+func dropAuditMonths(ctx context.Context, tx pgx.Tx, cut time.Time, through int64) (months []string, err error) {
 	candidates, err := auditMonthsBefore(ctx, tx, cut)
 	if err != nil {
-		return 0, nil, err
+		return nil, err
 	}
 	for _, m := range candidates {
 		events, chain, text := "audit_events_"+m.suffix, "audit_chain_"+m.suffix, "audit_text_"+m.suffix
 		// No insert or seal may reach the month while it is checked and dropped.
 		if _, err := tx.Exec(ctx, `LOCK TABLE `+events+`, `+chain+`, `+text+` IN ACCESS EXCLUSIVE MODE`); err != nil {
-			return dropped, months, fmt.Errorf("store: prune audit: lock %s: %w", events, err)
+			return months, fmt.Errorf("store: prune audit: lock %s: %w", events, err)
 		}
 		// Every event is on the seal queue or in the chain (a trigger and
 		// audit_seal see to it), in the chain partition of its month.
-		var n int64
 		var whole bool
-		if err := tx.QueryRow(ctx, `SELECT (SELECT count(*) FROM `+chain+`),
-				COALESCE((SELECT max(chain_seq) FROM `+chain+`), 0) <= $1
+		if err := tx.QueryRow(ctx, `SELECT COALESCE((SELECT max(chain_seq) FROM `+chain+`), 0) <= $1
 				AND NOT EXISTS (SELECT 1 FROM audit_unsealed WHERE occurred_at >= $2 AND occurred_at < $3)`,
-			through, m.start(), m.end).Scan(&n, &whole); err != nil {
-			return dropped, months, fmt.Errorf("store: prune audit: check %s: %w", events, err)
+			through, m.start(), m.end).Scan(&whole); err != nil {
+			return months, fmt.Errorf("store: prune audit: check %s: %w", events, err)
 		}
 		if !whole {
 			break
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM audit_unindexed WHERE occurred_at >= $1 AND occurred_at < $2`, m.start(), m.end); err != nil {
-			return dropped, months, fmt.Errorf("store: prune audit: %w", err)
+			return months, fmt.Errorf("store: prune audit: %w", err)
 		}
 		if _, err := tx.Exec(ctx, `DROP TABLE `+text+`, `+chain+`, `+events); err != nil {
-			return dropped, months, fmt.Errorf("store: prune audit: drop %s: %w", events, err)
+			return months, fmt.Errorf("store: prune audit: drop %s: %w", events, err)
 		}
-		dropped += n
 		months = append(months, m.start().Format("2006-01"))
 	}
-	return dropped, months, nil
+	return months, nil
 }

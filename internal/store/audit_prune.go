@@ -91,8 +91,13 @@ func (s *Store) PruneAuditReport(ctx context.Context, before time.Time, actor Ac
 				through.seq, through.hash, mac); err != nil {
 				return fmt.Errorf("store: prune audit: checkpoint: %w", err)
 			}
-			dropped, months, err = dropAuditMonths(ctx, tx, before, through.seq)
-			if err != nil {
+			// The chain is contiguous (it verified): the prefix holds
+			// through - first + 1 events, those the drops take and the rest.
+			var first int64
+			if err := tx.QueryRow(ctx, `SELECT min(chain_seq) FROM audit_chain`).Scan(&first); err != nil {
+				return fmt.Errorf("store: prune audit: %w", err)
+			}
+			if months, err = dropAuditMonths(ctx, tx, before, through.seq); err != nil {
 				return err
 			}
 			// The append-only trigger lets rows go only while this is on.
@@ -106,7 +111,8 @@ func (s *Store) PruneAuditReport(ctx context.Context, before time.Time, actor Ac
 			if err != nil {
 				return fmt.Errorf("store: prune audit: delete: %w", err)
 			}
-			deleted = dropped + tag.RowsAffected()
+			deleted = through.seq - first + 1
+			dropped = deleted - tag.RowsAffected()
 			if _, err := tx.Exec(ctx, `SELECT set_config('console.audit_prune', 'off', true)`); err != nil {
 				return fmt.Errorf("store: prune audit: %w", err)
 			}
