@@ -15,7 +15,8 @@
 #   BENCH_AUDIT_REQUESTS  timed requests per audit page (default 20)
 #   BENCH_PORT            port of the first console; the others use the next ones (default 18080)
 #   BENCH_BATCH           tokens per request of the batch API run (default 100)
-#   BENCH_PARTS           what to run, comma-separated: gobench,issue,seal,audit (default all of them)
+#   BENCH_PRUNE_EVENTS    events seeded in last month and pruned by dropping its partitions (default 1000000)
+#   BENCH_PARTS           what to run, comma-separated: gobench,issue,seal,audit,prune (default all of them)
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,7 +30,8 @@ seal_sample=${BENCH_SEAL_SAMPLE:-20000}
 audit_requests=${BENCH_AUDIT_REQUESTS:-20}
 port=${BENCH_PORT:-18080}
 batch=${BENCH_BATCH:-100}
-parts=",${BENCH_PARTS:-gobench,issue,seal,audit},"
+prune_events=${BENCH_PRUNE_EVENTS:-1000000}
+parts=",${BENCH_PARTS:-gobench,issue,seal,audit,prune},"
 part() { [[ $parts == *",$1,"* ]]; }
 server_url=${TEST_DATABASE_URL:-$(scripts/devdb.sh test-url)}
 
@@ -37,6 +39,7 @@ server_url=${TEST_DATABASE_URL:-$(scripts/devdb.sh test-url)}
 db_url() { echo "$server_url" | sed -E "s#^(postgres(ql)?://[^/]+)/[^?]*#\1/$1#"; }
 bench_url=$(db_url console_bench)
 seal_url=$(db_url console_bench_seal)
+prune_url=$(db_url console_bench_prune)
 runtime_url=$(echo "$bench_url" | sed -E "s#^(postgres(ql)?://)[^@/]*@#\1console_bench_runtime@#")
 psql_bin="$(scripts/devdb.sh bindir 2>/dev/null)/psql"
 [ -x "$psql_bin" ] || psql_bin=psql
@@ -167,11 +170,15 @@ if part issue; then
   pid2=$console_pid
   loadgen --url "$url1,$url2" "${run_args[@]}" --duration 2s >/dev/null
   loadgen --url "$url1,$url2" "${run_args[@]}" --pid "$pid1,$pid2" --json >"$results/issue-two.json"
+  log "a key revoked while the second console has it cached"
+  revoke_key=$(CONSOLE_MASTER_KEY="$master_key" loadgen --setup --app-id 4242 --scopes issue --name bench-revoke)
+  CONSOLE_MASTER_KEY="$master_key" loadgen --revoke-check --url "$url2" --key "$revoke_key" --app-id 4242 --json >"$results/revoke.json"
   stop_console "$pid2"
 fi
 
 if part seal; then
   log "the normal sealer on $seal_sample events"
+  fact loadavg_seal "$(cut -d' ' -f1-3 /proc/loadavg)"
   sql "DROP DATABASE IF EXISTS console_bench_seal WITH (FORCE)"
   sql "CREATE DATABASE console_bench_seal"
   env "${console_env[@]}" CONSOLE_MIGRATE_DATABASE_URL="$seal_url" bin/console dev seed --events "$seal_sample" --seal sealer --vacuum=false --json >"$results/seal-sample.json"
@@ -187,13 +194,35 @@ if part audit; then
   fact verify_result "$verify"
 
   log "audit pages"
+  fact loadavg_audit "$(cut -d' ' -f1-3 /proc/loadavg)"
   audit_key=$(CONSOLE_MASTER_KEY="$master_key" loadgen --setup --app-ids 900001-900020 --scopes audit:read --name bench-audit)
   loadgen --audit --url "$url1" --key "$audit_key" --app-id 900001 --audit-requests "$audit_requests" --json >"$results/audit.json"
 
   log "audit export"
+  fact loadavg_export "$(cut -d' ' -f1-3 /proc/loadavg)"
   for format in csv ndjson; do
     loadgen --export "$format" --url "$url1" --key "$audit_key" --app-id 900001 --pid "$pid1" --json >"$results/export-$format.json"
   done
+fi
+
+if part prune; then
+  first_of_month=$(date -u +%Y-%m-01)
+  log "prune a month of $prune_events events (seeded before $first_of_month) by dropping its partitions"
+  sql "DROP DATABASE IF EXISTS console_bench_prune WITH (FORCE)"
+  sql "CREATE DATABASE console_bench_prune"
+  env "${console_env[@]}" CONSOLE_MIGRATE_DATABASE_URL="$prune_url" bin/console dev seed --events "$prune_events" --days 27 \
+    --end "$first_of_month" --workers "$(nproc)" --json >"$results/prune-seed.json"
+  fact prune_events "$prune_events"
+  fact loadavg_prune "$(cut -d' ' -f1-3 /proc/loadavg)"
+  t0=$(date +%s.%N)
+  env "${console_env[@]}" CONSOLE_MIGRATE_DATABASE_URL="$prune_url" bin/console audit prune --before "$first_of_month" --yes >"$results/prune.txt" 2>&1 || true
+  fact prune_wall_seconds "$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')"
+  fact prune_result "$(head -1 "$results/prune.txt")"
+  fact prune_months "$(sed -n 's/^whole months dropped as partitions: //p' "$results/prune.txt")"
+  fact prune_verify_seconds "$(sed -n 's/^verified the chain first in \([0-9.]*\) s.*/\1/p' "$results/prune.txt")"
+  fact prune_seconds "$(sed -n 's/.*; pruned in \([0-9.]*\) s$/\1/p' "$results/prune.txt")"
+  fact prune_verify_after "$(env "${console_env[@]}" DATABASE_URL="$prune_url" bin/console audit verify 2>&1 | head -1)"
+  sql "DROP DATABASE console_bench_prune WITH (FORCE)"
 fi
 
 stop_console "$pid1"

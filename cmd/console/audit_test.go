@@ -41,6 +41,12 @@ type auditCLI struct {
 
 func setupAuditCLI(t *testing.T) auditCLI {
 	t.Helper()
+	return setupAuditCLIWith(t, 12)
+}
+
+// setupAuditCLIWith is setupAuditCLI with n events.
+func setupAuditCLIWith(t *testing.T, n int) auditCLI {
+	t.Helper()
 	ctx := t.Context()
 	db := pgtest.New(t)
 	raw := bytes.Repeat([]byte{5}, 32)
@@ -53,7 +59,7 @@ func setupAuditCLI(t *testing.T) auditCLI {
 		t.Fatal(err)
 	}
 	t.Cleanup(st.Close)
-	for i := range 12 {
+	for i := range n {
 		if err := st.Audit(ctx, store.Event{Actor: store.Actor{Type: store.ActorSystem, Name: "test"},
 			Action: "token.issue", Outcome: store.OutcomeSuccess, Details: map[string]any{"i": i}}); err != nil {
 			t.Fatal(err)
@@ -73,7 +79,7 @@ func (a auditCLI) tamper(t *testing.T) {
 	}
 	defer conn.Close(context.WithoutCancel(t.Context()))
 	if _, err := conn.Exec(t.Context(), `SET session_replication_role = replica;
-		UPDATE audit_events SET actor_name = 'mallory' WHERE chain_seq = 4`); err != nil {
+		UPDATE audit_events SET actor_name = 'mallory' WHERE id = (SELECT event_id FROM audit_chain WHERE chain_seq = 4)`); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -160,5 +166,50 @@ func TestAuditCLI_PruneRunsAsTheOwnerAndNeedsYes(t *testing.T) {
 		if r := runAuditCLI(t, a.environ, args...); r.code != 2 {
 			t.Errorf("%v: exit %d, want 2 (stderr %q)", args, r.code, r.stderr)
 		}
+	}
+}
+
+func TestAuditCLI_PruneOnTheFirstOfAMonthDropsTheMonthBeforeAndTheRestVerifies(t *testing.T) {
+	t.Parallel()
+	a := setupAuditCLIWith(t, 0)
+	ctx := t.Context()
+	now := time.Now().UTC()
+	thisMonth := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+	lastMonth := thisMonth.AddDate(0, -1, 0)
+	owner, err := pgx.Connect(ctx, a.db.OwnerURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer owner.Close(ctx)
+	// What the dev seed does for a past month: its partitions, then its events.
+	if _, err := owner.Exec(ctx, `SELECT audit_partitions_cover($1, $1)`, lastMonth); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := owner.Exec(ctx, `INSERT INTO audit_events (occurred_at, actor_type, actor_name, action, outcome)
+		SELECT $1::timestamptz + i * interval '1 hour', 'system', 'test', 'token.issue', 'success' FROM generate_series(0, 29) AS i`,
+		lastMonth); err != nil {
+		t.Fatal(err)
+	}
+	a.environ["CONSOLE_MIGRATE_DATABASE_URL"] = a.db.OwnerURL
+	if r := runAuditCLI(t, a.environ, "audit", "seal"); r.code != 0 {
+		t.Fatalf("seal: exit %d, stderr %q", r.code, r.stderr)
+	}
+	for i := range 12 {
+		if err := a.st.Audit(ctx, store.Event{Actor: store.Actor{Type: store.ActorSystem, Name: "test"},
+			Action: "token.issue", Outcome: store.OutcomeSuccess, Details: map[string]any{"i": i}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := runAuditCLI(t, a.environ, "audit", "prune", "--before", thisMonth.Format(time.DateOnly), "--yes")
+	wantMonths := "whole months dropped as partitions: " + lastMonth.Format("2006-01") + " (30 events); deleted row by row: 0 events"
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "deleted 30 events") || !strings.Contains(r.stdout, wantMonths) {
+		t.Fatalf("prune --before the 1st: exit %d, stdout %q, stderr %q; want the 30 events of last month dropped with its partitions", r.code, r.stdout, r.stderr)
+	}
+	var left int
+	if err := owner.QueryRow(ctx, `SELECT count(*) FROM pg_class WHERE relname = $1`, "audit_events_p"+lastMonth.Format("200601")).Scan(&left); err != nil || left != 0 {
+		t.Errorf("last month's partition after the prune: %d tables (%v), want none", left, err)
+	}
+	if r := runAuditCLI(t, a.environ, "audit", "verify"); r.code != 0 || !strings.Contains(r.stdout, "13 events verified") {
+		t.Fatalf("verify after the prune: exit %d, stdout %q, stderr %q; want today's 12 and the prune event", r.code, r.stdout, r.stderr)
 	}
 }

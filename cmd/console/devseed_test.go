@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/zegocloud-console/console/internal/pgtest"
 	"github.com/zegocloud-console/console/internal/store"
@@ -66,7 +67,7 @@ func TestDevSeed_ChainedEventsVerify(t *testing.T) {
 	if got := countRows(t, st, `SELECT count(*) FROM audit_events`); got != 1004 {
 		t.Fatalf("got %d audit events, want 1004", got)
 	}
-	if got := countRows(t, st, `SELECT count(*) FROM audit_events WHERE hash IS NULL`); got != 0 {
+	if got := countRows(t, st, `SELECT count(*) FROM audit_unsealed`); got != 0 {
 		t.Errorf("got %d unsealed events, want 0", got)
 	}
 	if got := countRows(t, st, `SELECT count(DISTINCT app_id) FROM audit_events WHERE app_id BETWEEN 900001 AND 900003`); got != 3 {
@@ -107,7 +108,7 @@ func TestDevSeed_SealerPathSealsEverything(t *testing.T) {
 	if !strings.Contains(out, "seeded 1500 audit events") || !strings.Contains(out, "sealed by the sealer") {
 		t.Errorf("got output %q, want it to say what was seeded and sealed", out)
 	}
-	if got := countRows(t, st, `SELECT count(*) FROM audit_events WHERE hash IS NULL`); got != 0 {
+	if got := countRows(t, st, `SELECT count(*) FROM audit_unsealed`); got != 0 {
 		t.Errorf("got %d unsealed events, want 0", got)
 	}
 	if v, err := st.VerifyAuditChain(t.Context()); err != nil || !v.OK || v.Events != 1502 {
@@ -122,5 +123,28 @@ func TestDevSeed_RefusesBadFlags(t *testing.T) {
 		if code, _, _ := runDevCLI(t, map[string]string{}, args...); code != 2 {
 			t.Errorf("console %s: got exit %d, want 2", strings.Join(args, " "), code)
 		}
+	}
+}
+
+func TestDevSeed_APastMonthComesFirstInTheChainAndGoesWithAPruneOnTheFirst(t *testing.T) {
+	t.Parallel()
+	environ, _ := devSeedEnv(t)
+	now := time.Now().UTC()
+	first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).Format(time.DateOnly)
+	if code, _, errOut := runDevCLI(t, environ, "dev", "seed", "--events", "500", "--projects", "2", "--days", "20", "--end", first); code != 0 {
+		t.Fatalf("dev seed --end %s: exit %d: %s", first, code, errOut)
+	}
+	code, out, errOut := runDevCLI(t, environ, "audit", "prune", "--before", first, "--yes")
+	lastMonth := time.Date(now.Year(), now.Month()-1, 1, 0, 0, 0, 0, time.UTC).Format("2006-01")
+	if code != 0 || !strings.HasPrefix(out, "deleted 500 events") ||
+		!strings.Contains(out, "whole months dropped as partitions: "+lastMonth+" (500 events); deleted row by row: 0 events") {
+		t.Fatalf("prune --before %s: exit %d, stdout %q, stderr %q; want last month's 500 seeded events dropped with its partitions", first, code, out, errOut)
+	}
+	// The projects' creation (2 events, made now) and the prune event remain.
+	if code, out, errOut := runDevCLI(t, environ, "audit", "verify"); code != 0 || !strings.Contains(out, "3 events verified") {
+		t.Fatalf("verify after the prune: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	if code, _, _ := runDevCLI(t, environ, "dev", "seed", "--end", "2999-01-01"); code != 2 {
+		t.Errorf("dev seed --end in the future: exit %d, want 2", code)
 	}
 }

@@ -215,7 +215,7 @@ func opsCheckAuditChain(t testing.TB, st *store.Store) {
 	ctx := context.Background()
 	var total, sealed, lo, hi int64
 	if err := st.Pool().QueryRow(ctx, `SELECT count(*), count(chain_seq), coalesce(min(chain_seq), 0), coalesce(max(chain_seq), 0)
-		FROM audit_events`).Scan(&total, &sealed, &lo, &hi); err != nil {
+		FROM audit_trail`).Scan(&total, &sealed, &lo, &hi); err != nil {
 		t.Fatalf("read chain positions: %v", err)
 	}
 	if sealed != total || lo != 1 || hi != total {

@@ -83,7 +83,19 @@ func runServe(ctx context.Context, e env, args []string) error {
 		defer close(kicksDone)
 		kicker.New(st, c.zegoClient(), logger, kicker.Options{}).Run(bg)
 	}()
+	// The audit trail's months are ready before events reach them.
+	if _, err := st.EnsureAuditPartitions(ctx, store.AuditMonthsAhead); err != nil {
+		logger.Warn("audit partitions ahead failed: events go to the default partition until it succeeds", "err", err)
+	}
+	go runPeriodically(bg, 24*time.Hour, logger, "audit partitions ahead", func(ctx context.Context) error {
+		_, err := st.EnsureAuditPartitions(ctx, store.AuditMonthsAhead)
+		return err
+	})
 	go st.RunSealer(bg, c.SealInterval, logger)
+	go runPeriodically(bg, c.SealInterval, logger, "index audit text", func(ctx context.Context) error {
+		_, err := st.IndexAuditText(ctx)
+		return err
+	})
 	if c.APIKeyCacheTTL > 0 {
 		go st.RunAPIKeyCache(bg, c.APIKeyCacheTTL, logger)
 	}

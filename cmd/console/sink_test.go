@@ -186,7 +186,7 @@ func (s sinkEnv) waitDelivered(t *testing.T) int64 {
 		if err != nil {
 			return false, err.Error()
 		}
-		_ = s.st.Pool().QueryRow(context.Background(), `SELECT COALESCE(max(chain_seq), 0) FROM audit_events`).Scan(&head)
+		_ = s.st.Pool().QueryRow(context.Background(), `SELECT COALESCE(max(chain_seq), 0) FROM audit_chain`).Scan(&head)
 		return n == 0 && k.CursorSeq == head && head > 0, fmt.Sprintf("%d unsealed, cursor %d of %d, last error %q", n, k.CursorSeq, head, k.LastError)
 	})
 	return head
@@ -322,7 +322,8 @@ func TestAuditVerifyAnchor_NamesARollbackPastADeliveredAnchor(t *testing.T) {
 	if _, err := conn.Exec(t.Context(), `SET session_replication_role = replica`); err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{`DELETE FROM audit_events WHERE chain_seq > $1 OR chain_seq IS NULL`,
+	for _, q := range []string{`DELETE FROM audit_events WHERE id NOT IN (SELECT event_id FROM audit_chain WHERE chain_seq <= $1)`,
+		`DELETE FROM audit_chain WHERE chain_seq > $1`, `DELETE FROM audit_unsealed WHERE $1 > 0`,
 		`DELETE FROM audit_checkpoints WHERE chain_seq > $1`, `UPDATE audit_chain_head SET chain_seq = $1, hash = $2, mac = $3`} {
 		args := []any{first.Seq}
 		if strings.HasPrefix(q, "UPDATE") {

@@ -87,10 +87,33 @@ type issuer struct {
 }
 
 func (is *issuer) issue(ctx context.Context, _ int, n int64) (bool, string) {
+	return is.post(ctx, n, "/tokens", `{"user_id":"`+is.prefix+strconv.FormatInt(n, 10)+`"}`, 1)
+}
+
+// issueBatch issues batch tokens per request through
+// POST /api/v1/projects/{appId}/tokens/batch, one unique user id each
+// (prefix + request number + index); ok only when every token came back.
+func (is *issuer) issueBatch(batch int) operation {
+	return func(ctx context.Context, _ int, n int64) (bool, string) {
+		var body strings.Builder
+		body.WriteString(`{"tokens":[`)
+		for i := range batch {
+			if i > 0 {
+				body.WriteByte(',')
+			}
+			body.WriteString(`{"user_id":"` + is.prefix + strconv.FormatInt(n, 10) + "-" + strconv.Itoa(i) + `"}`)
+		}
+		body.WriteString(`]}`)
+		return is.post(ctx, n, "/tokens/batch", body.String(), batch)
+	}
+}
+
+// post sends request number n's body to the project's path (round-robin
+// over the targets) and says whether it was created with want tokens.
+func (is *issuer) post(ctx context.Context, n int64, path, body string, want int) (bool, string) {
 	base := is.targets[n%int64(len(is.targets))]
-	body := `{"user_id":"` + is.prefix + strconv.FormatInt(n, 10) + `"}`
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost,
-		base+"/api/v1/projects/"+strconv.FormatUint(uint64(is.appID), 10)+"/tokens", strings.NewReader(body))
+		base+"/api/v1/projects/"+strconv.FormatUint(uint64(is.appID), 10)+path, strings.NewReader(body))
 	if err != nil {
 		return false, "request: " + err.Error()
 	}
@@ -101,7 +124,7 @@ func (is *issuer) issue(ctx context.Context, _ int, n int64) (bool, string) {
 		return false, errorClass(err)
 	}
 	defer res.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(res.Body, 64<<10))
+	b, err := io.ReadAll(io.LimitReader(res.Body, 16<<20))
 	if err != nil {
 		return false, errorClass(err)
 	}
@@ -109,52 +132,10 @@ func (is *issuer) issue(ctx context.Context, _ int, n int64) (bool, string) {
 	if res.StatusCode != http.StatusCreated {
 		return false, outcome
 	}
-	if !bytes.Contains(b, []byte(`"token":"04`)) {
-		return false, outcome + " without a token"
+	if got := bytes.Count(b, []byte(`"token":"04`)); got != want {
+		return false, outcome + " with " + strconv.Itoa(got) + " tokens"
 	}
 	return true, outcome
-}
-
-// issueBatch issues batch tokens per request through
-// POST /api/v1/projects/{appId}/tokens/batch, one unique user id each
-// (prefix + request number + index); ok only when every token came back.
-func (is *issuer) issueBatch(batch int) operation {
-	return func(ctx context.Context, _ int, n int64) (bool, string) {
-		base := is.targets[n%int64(len(is.targets))]
-		var body strings.Builder
-		body.WriteString(`{"tokens":[`)
-		for i := range batch {
-			if i > 0 {
-				body.WriteByte(',')
-			}
-			body.WriteString(`{"user_id":"` + is.prefix + strconv.FormatInt(n, 10) + "-" + strconv.Itoa(i) + `"}`)
-		}
-		body.WriteString(`]}`)
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost,
-			base+"/api/v1/projects/"+strconv.FormatUint(uint64(is.appID), 10)+"/tokens/batch", strings.NewReader(body.String()))
-		if err != nil {
-			return false, "request: " + err.Error()
-		}
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+is.key)
-		res, err := is.client.Do(req)
-		if err != nil {
-			return false, errorClass(err)
-		}
-		defer res.Body.Close()
-		b, err := io.ReadAll(io.LimitReader(res.Body, 16<<20))
-		if err != nil {
-			return false, errorClass(err)
-		}
-		outcome := strconv.Itoa(res.StatusCode)
-		if res.StatusCode != http.StatusCreated {
-			return false, outcome
-		}
-		if got := bytes.Count(b, []byte(`"token":"04`)); got != batch {
-			return false, outcome + " with " + strconv.Itoa(got) + " tokens"
-		}
-		return true, outcome
-	}
 }
 
 // parseTargets splits a comma-separated list of base URLs.

@@ -53,7 +53,7 @@ type flags struct {
 	concurrency, requests, auditRequests, auditDeep, batch                  int
 	duration, timeout, auditBudget, readyTimeout                            time.Duration
 	sinceNS                                                                 int64
-	asJSON, ceiling, ceilingAuth, setup, waitReady, audit, strict           bool
+	asJSON, ceiling, ceilingAuth, setup, waitReady, audit, strict, revoke   bool
 	auditAction, auditActor, auditText                                      string
 }
 
@@ -93,6 +93,7 @@ func parse(args []string, stderr io.Writer, getenv func(string) string) (*flags,
 	fs.StringVar(&f.auditText, "audit-q", "user-4242", "with --audit: the free-text filter")
 	fs.StringVar(&f.export, "export", "", "stream the audit export in `format` csv or ndjson")
 	fs.StringVar(&f.report, "report", "", "write the report from the results in `dir`")
+	fs.BoolVar(&f.revoke, "revoke-check", false, "use --key on the last --url, revoke it in the database and time until that console refuses it")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -136,6 +137,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return runAuditMode(ctx, f, stdout, stderr)
 	case f.export != "":
 		return runExportMode(ctx, f, stdout)
+	case f.revoke:
+		return runRevokeMode(ctx, f, stdout)
 	}
 	return runLoadMode(ctx, f, stdout)
 }

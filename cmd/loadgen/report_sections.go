@@ -12,6 +12,7 @@ type seedResult struct {
 	Seal          string  `json:"seal"`
 	CopySeconds   float64 `json:"copy_seconds"`
 	SealSeconds   float64 `json:"seal_seconds"`
+	IndexSeconds  float64 `json:"index_seconds"`
 	EventsPerSec  float64 `json:"events_per_second"`
 	VacuumSeconds float64 `json:"vacuum_seconds"`
 }
@@ -74,6 +75,7 @@ func (d reportData) issueSection(w io.Writer, tg *targets) {
 			r.label, x.Concurrency, load, x.PerSecond, tokensPerSecond(x), l.P50, l.P95, l.P99, l.Max, errs, check, hwm)
 	}
 	d.issueTargets(w, tg, res)
+	d.revokeTarget(w, tg)
 }
 
 // tokensPerSecond is what a run issued per second: its ok/s, times the
@@ -154,9 +156,17 @@ func (d reportData) auditSection(w io.Writer, tg *targets) {
 	if d.json("seal-sample.json", &sample) && sample.Events > 0 && sample.SealSeconds > 0 {
 		rate := float64(sample.Events) / sample.SealSeconds
 		target, _ := d.factFloat("events")
-		fmt.Fprintf(w, "Normal sealing path (`SealPending`, 1000 events per transaction) on %d freshly COPYed unsealed events: "+
-			"copy %.1f s, sealing %.1f s = **%.0f events/s**; sealing %.0f events that way would take about %.0f s.\n\n",
-			sample.Events, sample.CopySeconds, sample.SealSeconds, rate, target, target/rate)
+		fmt.Fprintf(w, "Normal sealing path (`SealPending`, 1000 events per transaction) on %d freshly COPYed unsealed events "+
+			"(load %s): copy %.1f s, sealing %.1f s = **%.0f events/s**; sealing %.0f events that way would take about %.0f s.",
+			sample.Events, d.fact("loadavg_seal"), sample.CopySeconds, sample.SealSeconds, rate, target, target/rate)
+		if sample.IndexSeconds > 0 {
+			fmt.Fprintf(w, " The text indexer, which runs beside the sealer, made them searchable in %.1f s (%.0f events/s).",
+				sample.IndexSeconds, float64(sample.Events)/sample.IndexSeconds)
+		}
+		fmt.Fprintf(w, "\n\n")
+		tg.add("sealer", "≥ 20,000 events/s", fmt.Sprintf("%.0f events/s (load %s)", rate, d.fact("loadavg_seal")), rate >= 20000)
+	} else {
+		tg.missing("sealer", "≥ 20,000 events/s")
 	}
 	if d.json("seed.json", &seed) && seed.Events > 0 {
 		fmt.Fprintf(w, "Seed: `console dev seed --events %d` (COPY with the chain computed in Go by the sealer's canonical hash): "+
@@ -174,19 +184,34 @@ func (d reportData) auditSection(w io.Writer, tg *targets) {
 			"p95 over up to %s requests; the deep page is reached by following the cursor.\n\n",
 			d.fact("projects"), d.fact("audit_app"), d.fact("audit_requests"))
 		fmt.Fprintf(w, "| filter | path | events on page 1 | page 1 p50 / p95 ms | deep page | deep p50 / p95 ms | status |\n|---|---|---:|---:|---:|---:|---|\n")
-		worst, worstCase := 0.0, ""
+		// The free-text case is judged on its own: within its window (the
+		// last 31 days), ≤ 50 ms; every indexed filter ≤ 20 ms.
+		worst, worstCase, text := 0.0, "", -1.0
 		for _, p := range pages {
 			fmt.Fprintf(w, "| %s | %s | %d | %.1f / %.1f | %d | %.1f / %.1f | %s |\n", p.Case, p.Path, p.FirstSize,
 				p.First.P50, p.First.P95, p.DeepPage, p.Deep.P50, p.Deep.P95, p.Status)
-			if p.Path == "api" {
-				if m := max(p.First.P95, p.Deep.P95); m > worst {
-					worst, worstCase = m, p.Case
-				}
+			if p.Path != "api" {
+				continue
+			}
+			m := max(p.First.P95, p.Deep.P95)
+			if strings.HasPrefix(p.Case, "q ") {
+				text = max(text, m)
+			} else if m > worst {
+				worst, worstCase = m, p.Case
 			}
 		}
-		tg.add("audit pages p95 (API, 2M events)", "≤ 50 ms", fmt.Sprintf("worst %.1f ms (%s)", worst, worstCase), worst <= 50)
+		size := d.fact("events")
+		tg.add("audit pages p95, indexed filters (API, "+size+" events; the target is at 20 M)", "≤ 20 ms",
+			fmt.Sprintf("worst %.1f ms (%s; load %s)", worst, worstCase, d.fact("loadavg_audit")), worst <= 20)
+		if text >= 0 {
+			tg.add("audit pages p95, free text in its 31-day window (API, "+size+" events)", "≤ 50 ms",
+				fmt.Sprintf("%.1f ms", text), text <= 50)
+		} else {
+			tg.missing("audit pages p95, free text in its window", "≤ 50 ms")
+		}
 	}
 	d.exportSection(w, tg)
+	d.pruneSection(w, tg)
 }
 
 func (d reportData) exportSection(w io.Writer, tg *targets) {
@@ -212,9 +237,48 @@ func (d reportData) exportSection(w io.Writer, tg *targets) {
 		}
 	}
 	if slowest < 0 {
-		tg.missing("export", "≥ 100k events/s, flat memory")
+		tg.missing("export", "≥ 150k events/s, flat memory")
 		return
 	}
-	tg.add("export throughput", "≥ 100k events/s", fmt.Sprintf("%.0f events/s (slower format)", slowest), slowest >= 100000)
+	tg.add("export throughput", "≥ 150k events/s", fmt.Sprintf("%.0f events/s (slower format; load %s)", slowest, d.fact("loadavg_export")), slowest >= 150000)
 	tg.add("export memory", "flat", fmt.Sprintf("RSS grew at most %.0f MiB", growth), growth <= 50)
+}
+
+// pruneSection reports pruning a month of seeded events by dropping its
+// partitions (scripts/bench.sh, part prune).
+func (d reportData) pruneSection(w io.Writer, tg *targets) {
+	fmt.Fprintf(w, "\n### Retention\n\n")
+	secs, ok := d.factFloat("prune_seconds")
+	if !ok {
+		fmt.Fprintln(w, "Not measured.")
+		tg.missing("prune a month of ≥ 1 M events", "≤ 1 s, verify passing after")
+		return
+	}
+	verifyBefore, _ := d.factFloat("prune_verify_seconds")
+	fmt.Fprintf(w, "`console dev seed --events %s --days 27 --end <the 1st of this month>` in a database of its own, then "+
+		"`console audit prune --before <the 1st of this month> --yes` (load %s): %s. Months dropped as partitions: %s. "+
+		"The prune verifies the whole chain first (%.2f s), then prunes in one transaction: **%.3f s**; %s s in all. "+
+		"`console audit verify` afterwards: %s.\n",
+		d.fact("prune_events"), d.fact("loadavg_prune"), d.fact("prune_result"), d.fact("prune_months"), verifyBefore, secs,
+		d.fact("prune_wall_seconds"), d.fact("prune_verify_after"))
+	events, _ := d.factFloat("prune_events")
+	verified := strings.HasPrefix(d.fact("prune_verify_after"), "audit trail intact")
+	tg.add("prune a month of ≥ 1 M events (partition drop)", "≤ 1 s, verify passing after",
+		fmt.Sprintf("%.0f events: %.3f s in the prune's transaction (+ %.2f s verifying first); verify after: %v", events, secs, verifyBefore, verified),
+		events >= 1e6 && secs <= 1 && verified)
+}
+
+// revokeTarget reports how long the second console accepted a revoked key.
+func (d reportData) revokeTarget(w io.Writer, tg *targets) {
+	var r struct {
+		RefusedAfterMS float64 `json:"refused_after_ms"`
+		Accepted       int64   `json:"accepted_after_revoke"`
+	}
+	if !d.json("revoke.json", &r) {
+		tg.missing("revoked API key refused by a second instance", "≤ 1 s")
+		return
+	}
+	fmt.Fprintf(w, "\nA key revoked in the database while the second console had it cached: that console refused it %.1f ms after the "+
+		"revocation committed (LISTEN/NOTIFY), %d requests accepted meanwhile.\n", r.RefusedAfterMS, r.Accepted)
+	tg.add("revoked API key refused by a second instance", "≤ 1 s", fmt.Sprintf("%.1f ms", r.RefusedAfterMS), r.RefusedAfterMS <= 1000)
 }

@@ -74,7 +74,7 @@ func (e env) seal() {
 func (e env) head() int64 {
 	e.t.Helper()
 	var seq int64
-	if err := e.st.Pool().QueryRow(e.t.Context(), `SELECT COALESCE(max(chain_seq), 0) FROM audit_events`).Scan(&seq); err != nil {
+	if err := e.st.Pool().QueryRow(e.t.Context(), `SELECT COALESCE(max(chain_seq), 0) FROM audit_chain`).Scan(&seq); err != nil {
 		e.t.Fatal(err)
 	}
 	return seq

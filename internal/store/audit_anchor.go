@@ -92,7 +92,7 @@ func (s *Store) EmitAuditAnchor(ctx context.Context, every time.Duration) (bool,
 		}
 		var age float64
 		var lastSeq *int64
-		err = tx.QueryRow(ctx, `SELECT EXTRACT(EPOCH FROM now() - occurred_at)::float8, chain_seq FROM audit_events
+		err = tx.QueryRow(ctx, `SELECT EXTRACT(EPOCH FROM now() - occurred_at)::float8, chain_seq FROM audit_trail
 			WHERE action = $1 ORDER BY occurred_at DESC, id DESC LIMIT 1`, AnchorAction).Scan(&age, &lastSeq)
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
@@ -133,7 +133,7 @@ func (s *Store) CheckAnchors(ctx context.Context, anchors []Anchor) (AnchorRepor
 	}
 	r := AnchorReport{OK: true}
 	var end, pruned int64
-	if err := s.pool.QueryRow(ctx, `SELECT COALESCE((SELECT max(chain_seq) FROM audit_events), 0),
+	if err := s.pool.QueryRow(ctx, `SELECT COALESCE((SELECT max(chain_seq) FROM audit_chain), 0),
 		COALESCE((SELECT max(chain_seq) FROM audit_checkpoints WHERE kind = 'prune'), 0)`).Scan(&end, &pruned); err != nil {
 		return r, fmt.Errorf("store: check anchors: %w", err)
 	}
@@ -142,7 +142,8 @@ func (s *Store) CheckAnchors(ctx context.Context, anchors []Anchor) (AnchorRepor
 			return anchorBreak(r, a.Seq, BreakAnchorMAC, "the anchor for seq %d has a bad MAC: it was forged, or signed with another audit key", a.Seq), nil
 		}
 		var hash []byte
-		err := s.pool.QueryRow(ctx, `SELECT hash FROM audit_events WHERE chain_seq = $1`, a.Seq).Scan(&hash)
+		err := s.pool.QueryRow(ctx, `SELECT c.hash FROM audit_chain c JOIN audit_events e ON e.id = c.event_id AND e.occurred_at = c.occurred_at
+			WHERE c.chain_seq = $1`, a.Seq).Scan(&hash)
 		switch {
 		case errors.Is(err, pgx.ErrNoRows) && a.Seq > end:
 			return anchorBreak(r, end+1, BreakAnchorRolledBack, "the chain ends at seq %d, but an anchor delivered outside the database "+

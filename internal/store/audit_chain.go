@@ -87,8 +87,8 @@ func (s *Store) SealPending(ctx context.Context, max int) (sealed int, err error
 // signed head and any checkpoint as the schema owner, so that the runtime
 // role, which may not UPDATE an event, never rewrites one itself.
 func (s *Store) sealLocked(ctx context.Context, tx pgx.Tx, max int) (int, error) {
-	rows, err := tx.Query(ctx, `SELECT `+auditColumns+` FROM audit_events
-		WHERE hash IS NULL ORDER BY id LIMIT $1`, max)
+	rows, err := tx.Query(ctx, `SELECT `+auditColumns+` FROM audit_trail
+		WHERE (id, occurred_at) IN (SELECT event_id, occurred_at FROM audit_unsealed ORDER BY event_id LIMIT $1) ORDER BY id`, max)
 	if err != nil {
 		return 0, fmt.Errorf("store: seal audit: select: %w", err)
 	}
@@ -141,8 +141,7 @@ func (s *Store) sealLocked(ctx context.Context, tx pgx.Tx, max int) (int, error)
 func checkedChainTip(ctx context.Context, tx pgx.Tx, keys [][]byte) (int64, []byte, error) {
 	var seq int64
 	var hash []byte
-	err := tx.QueryRow(ctx, `SELECT chain_seq, hash FROM audit_events
-		WHERE chain_seq IS NOT NULL ORDER BY chain_seq DESC LIMIT 1`).Scan(&seq, &hash)
+	err := tx.QueryRow(ctx, `SELECT chain_seq, hash FROM audit_chain ORDER BY chain_seq DESC LIMIT 1`).Scan(&seq, &hash)
 	if errors.Is(err, pgx.ErrNoRows) {
 		err = tx.QueryRow(ctx, `SELECT chain_seq, hash FROM audit_checkpoints
 			WHERE kind = 'prune' ORDER BY chain_seq DESC LIMIT 1`).Scan(&seq, &hash)
@@ -245,8 +244,8 @@ func (s *Store) sealAll(ctx context.Context) error {
 // the oldest of them has waited: the "bounded delay" the audit page shows.
 func (s *Store) SealLag(ctx context.Context) (unsealed int64, oldest time.Duration, err error) {
 	var secs float64
-	err = s.pool.QueryRow(ctx, `SELECT count(*), COALESCE(EXTRACT(EPOCH FROM now() - min(occurred_at)), 0)::float8
-		FROM audit_events WHERE hash IS NULL`).Scan(&unsealed, &secs)
+	err = s.pool.QueryRow(ctx, `SELECT count(*), COALESCE(EXTRACT(EPOCH FROM now() - min(q.occurred_at)), 0)::float8
+		FROM audit_unsealed q`).Scan(&unsealed, &secs)
 	if err != nil {
 		return 0, 0, fmt.Errorf("store: audit seal lag: %w", err)
 	}

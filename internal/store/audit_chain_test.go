@@ -31,10 +31,10 @@ func TestSealPending_ConcurrentInsertsFormOneContiguousChain(t *testing.T) {
 	if r.Events != 200 || r.FirstSeq != 1 || r.LastSeq != 200 {
 		t.Errorf("report: %d events, seq %d..%d; want 200, 1..200", r.Events, r.FirstSeq, r.LastSeq)
 	}
-	if n := b.queryInt(t, `SELECT count(DISTINCT chain_seq) FROM audit_events WHERE chain_seq BETWEEN 1 AND 200 AND sealed_at IS NOT NULL`); n != 200 {
+	if n := b.queryInt(t, `SELECT count(DISTINCT chain_seq) FROM audit_chain WHERE chain_seq BETWEEN 1 AND 200`); n != 200 {
 		t.Errorf("distinct sealed positions 1..200: got %d, want 200", n)
 	}
-	if n := b.queryInt(t, `SELECT count(*) FROM audit_events WHERE hash IS NULL`); n != 0 {
+	if n := b.queryInt(t, `SELECT count(*) FROM audit_unsealed`); n != 0 {
 		t.Errorf("unsealed events left: %d", n)
 	}
 }
@@ -173,7 +173,7 @@ func TestRunSealer_SealsAndSurvivesLosingItsConnections(t *testing.T) {
 	waitSealed := func(want int) {
 		t.Helper()
 		deadline := time.Now().Add(10 * time.Second)
-		for b.queryInt(t, `SELECT count(*) FROM audit_events WHERE hash IS NOT NULL`) != want {
+		for b.queryInt(t, `SELECT count(*) FROM audit_chain`) != want {
 			if time.Now().After(deadline) {
 				t.Fatalf("sealer did not seal %d events in time", want)
 			}
@@ -227,5 +227,32 @@ func TestRunSealer_KeepsTickingWithoutADatabase(t *testing.T) {
 	st.RunSealer(ctx, 5*time.Millisecond, slog.New(slog.NewTextHandler(&logs, nil)))
 	if got := strings.Count(logs.String(), "audit sealer failing"); got != 1 {
 		t.Errorf("failure logged %d times in 300ms, want once (then at most once a minute):\n%s", got, logs.String())
+	}
+}
+
+func TestSealPending_AppendsToTheChainAndLeavesTheEventRowsAsTheyWereWritten(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.audit(t, 20)
+	versions := func() string {
+		var v string
+		if err := b.st.pool.QueryRow(b.ctx, `SELECT string_agg(id || ':' || xmin || ':' || ctid, ',' ORDER BY id) FROM audit_events`).Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	before := versions()
+	if b.queryInt(t, `SELECT count(*) FROM audit_unsealed`) != 20 {
+		t.Fatal("want the 20 events waiting for their seal")
+	}
+	b.sealAll(t)
+	if after := versions(); after != before {
+		t.Errorf("event rows after sealing: got versions %s, want them untouched: %s", after, before)
+	}
+	if n := b.queryInt(t, `SELECT count(*) FROM audit_chain c JOIN audit_text x USING (event_id)`); n != 20 {
+		t.Errorf("chain positions with their text: got %d, want 20", n)
+	}
+	if n := b.queryInt(t, `SELECT count(*) FROM audit_unsealed`); n != 0 {
+		t.Errorf("events still waiting: got %d, want 0", n)
 	}
 }

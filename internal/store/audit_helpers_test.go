@@ -31,10 +31,11 @@ func (b bundle) audit(t *testing.T, n int) {
 	}
 }
 
-// sealAll seals until nothing is pending and returns how many were sealed.
-// SealPending also returns 0 while another session holds the sealing lock
-// (a cancelled sealer's connection may hold it a moment longer), so the end
-// is when no event is left unsealed.
+// sealAll seals until nothing is pending, then makes the events searchable
+// (as the server's text indexer does beside its sealer), and returns how
+// many were sealed. SealPending also returns 0 while another session holds
+// the sealing lock (a cancelled sealer's connection may hold it a moment
+// longer), so the end is when no event is left unsealed.
 func (b bundle) sealAll(t *testing.T) int {
 	t.Helper()
 	total := 0
@@ -53,6 +54,9 @@ func (b bundle) sealAll(t *testing.T) int {
 			t.Fatalf("seal lag: %v", err)
 		}
 		if unsealed == 0 {
+			if _, err := b.st.IndexAuditText(b.ctx); err != nil {
+				t.Fatalf("index text: %v", err)
+			}
 			return total
 		}
 		if time.Now().After(deadline) {

@@ -53,6 +53,9 @@ func seedQueryEvents(t *testing.T, b bundle) []AuditEvent {
 
 // matches is the reference semantics of AuditFilter, in Go.
 func matches(f AuditFilter, e AuditEvent) bool {
+	if f.Text != "" && f.From.IsZero() {
+		f.From = time.Now().Add(-AuditTextWindow) // free text keeps to its window
+	}
 	if f.AppID != 0 && (e.AppID == nil || *e.AppID != int64(f.AppID)) {
 		return false
 	}
@@ -136,17 +139,17 @@ func TestListAudit_FiltersAloneAndCombined(t *testing.T) {
 		"from":             {From: at(100)},
 		"to":               {To: at(10)},
 		"from to":          {From: at(20), To: at(30)},
-		"text agent":       {Text: "CURL"},
-		"text percent":     {Text: "50%"},
-		"text underscore":  {Text: "off_x"},
-		"text ip":          {Text: "10.0.1."},
-		"text action":      {Text: "secret_rot"},
-		"text none":        {Text: "mallory"},
+		"text agent":       {Text: "CURL", From: queryBase},
+		"text percent":     {Text: "50%", From: queryBase},
+		"text underscore":  {Text: "off_x", From: queryBase},
+		"text ip":          {Text: "10.0.1.", From: queryBase},
+		"text action":      {Text: "secret_rot", From: queryBase},
+		"text none":        {Text: "mallory", From: queryBase},
 		"fingerprint":      {Fingerprint: fp[:]},
 		"app action":       {AppID: 1002, Action: "token.issue"},
 		"app prefix out":   {AppID: 1001, Action: "token.*", Outcome: OutcomeSuccess},
 		"actor range":      {Actor: "alice", From: at(10), To: at(90)},
-		"text app":         {Text: "curl", AppID: 1001},
+		"text app":         {Text: "curl", AppID: 1001, From: queryBase},
 		"everything":       {AppID: 1001, Actor: "svc-key", Action: "token.*", Outcome: OutcomeDenied, From: at(1), To: at(119), Text: "mozilla"},
 		"fingerprint none": {Fingerprint: make([]byte, 32)},
 	}
@@ -204,7 +207,7 @@ func TestListAudit_ProjectScopeIsTheUnionNewestFirstAcrossPages(t *testing.T) {
 		"three actor":            {AppIDs: three, Actor: "bob"},
 		"three outcome":          {AppIDs: three, Outcome: OutcomeDenied},
 		"one actor outcome":      {AppIDs: []uint32{1001}, Actor: "alice", Outcome: OutcomeSuccess},
-		"three text":             {AppIDs: three, Text: "t-1"},
+		"three text":             {AppIDs: three, Text: "t-1", From: queryBase},
 		"app_id action prefix":   {AppID: 1004, Action: "project.*", From: at(2)},
 		"burst project only":     {AppIDs: []uint32{1005}},
 		"projects without event": {AppIDs: []uint32{7, 8}},

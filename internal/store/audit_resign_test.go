@@ -61,7 +61,7 @@ func TestResignAuditChain_RefusesABrokenChainAndChangesNothing(t *testing.T) {
 		return all
 	}
 	signed := macs()
-	mustExec(t, b.ctx, b.superuser(t), `UPDATE audit_events SET actor_name = 'mallory' WHERE chain_seq = 2`)
+	mustExec(t, b.ctx, b.superuser(t), `UPDATE audit_events SET actor_name = 'mallory' WHERE id = `+eventAt(2))
 	_, err := b.withMACKeys(t, newKey, oldKey).ResignAuditChain(b.ctx, Actor{Type: ActorCLI, Name: "cli"}, Origin{})
 	if !errors.Is(err, ErrAuditChainBroken) {
 		t.Fatalf("re-sign a tampered chain: got %v, want ErrAuditChainBroken", err)

@@ -29,16 +29,16 @@ type SeedEvent struct {
 	TokenFingerprint []byte
 }
 
-// auditSeedColumns are the columns the seed copies: an unsealed event's,
-// after the id the seed draws itself, then the chain's.
+// auditSeedColumns are the columns of an event the seed copies: the id it
+// draws itself, then an unsealed event's.
 var auditSeedColumns = []string{"id", "occurred_at", "actor_type", "actor_id", "actor_name", "action", "outcome",
 	"app_id", "target_type", "target_id", "request_id", "client_ip", "user_agent", "details", "token_fingerprint",
-	"project_id", "chain_seq", "prev_hash", "hash", "sealed_at"}
+	"project_id"}
 
-// auditSeedUnsealed is how many of auditSeedColumns an unsealed event has.
-const auditSeedUnsealed = 16
+// auditSeedChainColumns are the columns of an event's place in the chain.
+var auditSeedChainColumns = []string{"chain_seq", "event_id", "occurred_at", "prev_hash", "hash", "sealed_at"}
 
-// seedRowValues are the values of e for auditSeedColumns[1:auditSeedUnsealed].
+// seedRowValues are the values of e for auditSeedColumns[1:].
 func seedRowValues(e *AuditEvent) []any {
 	return []any{e.OccurredAt, e.ActorType, e.ActorID, e.ActorName, e.Action, e.Outcome,
 		e.AppID, e.TargetType, e.TargetID, e.RequestID, e.ClientIP, e.UserAgent, e.Details, e.TokenFingerprint, e.ProjectID}
@@ -67,21 +67,36 @@ func seedProjectIDs(ctx context.Context, db dbtx) (map[uint32]int64, error) {
 // auditCheckpointEvery events, each in a transaction of its own; once all
 // have committed it signs the new head. Inserting into the trigram index
 // costs the database most of the time, which is why several connections
-// copy at once; sealing millions of rows one UPDATE at a time is what the
+// copy at once; sealing millions of rows through the sealer is what the
 // whole approach avoids. VerifyAuditChain accepts the result like any sealed
 // chain. Should the process die between the workers' commits and the head's,
 // the chain has an unsigned tail that verification reports: this is for
 // development and benchmark databases only, whose events record nothing real.
 func (s *Store) SeedAuditEvents(ctx context.Context, n, workers int, next func(i int) SeedEvent) error {
+	return s.seedAuditEvents(ctx, n, workers, next, true)
+}
+
+// SeedAuditEventsFirst is SeedAuditEvents for a seeded past: the events
+// waiting for their seal (the seed's own projects, created now) are sealed
+// after the seeded ones, by the sealer, so that the past comes first in the
+// chain, as in a trail that lived through it, and a prune can take it.
+func (s *Store) SeedAuditEventsFirst(ctx context.Context, n, workers int, next func(i int) SeedEvent) error {
+	return s.seedAuditEvents(ctx, n, workers, next, false)
+}
+
+func (s *Store) seedAuditEvents(ctx context.Context, n, workers int, next func(i int) SeedEvent, sealPendingFirst bool) error {
 	keys, err := s.macKeys()
 	if err != nil {
+		return err
+	}
+	if err := s.coverSeedMonths(ctx, n, next); err != nil {
 		return err
 	}
 	return s.inTx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, auditSealLock); err != nil {
 			return fmt.Errorf("store: seed audit: lock: %w", err)
 		}
-		for {
+		for sealPendingFirst {
 			sealed, err := s.sealLocked(ctx, tx, auditSealBatch)
 			if err != nil {
 				return err
@@ -116,6 +131,9 @@ func (s *Store) SeedAuditEvents(ctx context.Context, n, workers int, next func(i
 // long the normal sealing path takes is worth knowing. One transaction per
 // auditSeedBatch events.
 func (s *Store) SeedAuditEventsUnsealed(ctx context.Context, n int, next func(i int) SeedEvent) error {
+	if err := s.coverSeedMonths(ctx, n, next); err != nil {
+		return err
+	}
 	projects, err := seedProjectIDs(ctx, s.pool)
 	if err != nil {
 		return err
@@ -127,12 +145,28 @@ func (s *Store) SeedAuditEventsUnsealed(ctx context.Context, n int, next func(i 
 			e := seedRow(next(done+i), projects)
 			data = append(data, seedRowValues(&e))
 		}
-		if _, err := s.pool.CopyFrom(ctx, pgx.Identifier{"audit_events"}, auditSeedColumns[1:auditSeedUnsealed], pgx.CopyFromRows(data)); err != nil {
+		if _, err := s.pool.CopyFrom(ctx, pgx.Identifier{"audit_events"}, auditSeedColumns[1:], pgx.CopyFromRows(data)); err != nil {
 			return fmt.Errorf("store: seed audit: copy events: %w", err)
 		}
 		done += size
 	}
 	return nil
+}
+
+// coverSeedMonths creates the partitions of the months that the n events
+// next makes (in time order) lie in, with a day to spare on either side: it
+// calls next for the first and the last event once more, and a generator
+// may move them a little each time. An event outside still lands in the
+// default partition.
+func (s *Store) coverSeedMonths(ctx context.Context, n int, next func(i int) SeedEvent) error {
+	if n == 0 {
+		return nil
+	}
+	first, last := next(0).OccurredAt, next(n-1).OccurredAt
+	if last.Before(first) {
+		first, last = last, first
+	}
+	return coverAuditMonths(ctx, s.pool, first.Add(-24*time.Hour), last.Add(24*time.Hour))
 }
 
 // seedRow turns a synthetic event into the row that is stored and hashed,

@@ -25,11 +25,14 @@ type seedCopier struct {
 
 // seedRows is one batch, ready to copy and to check.
 type seedRows struct {
+	ids         []int64
 	events      [][]any
+	chain       [][]any
 	checkpoints [][]any
 	firstSeq    int64
 	lastSeq     int64
-	detailsMD5  string // of every event's details text followed by "\n", in chain order
+	from, to    time.Time // the first and last occurred_at: the months the batch lies in
+	detailsMD5  string    // of every event's details text followed by "\n", in chain order
 }
 
 // run copies n events with workers transactions, committing them all only
@@ -103,7 +106,7 @@ func (c *seedCopier) build(ctx context.Context, first, size int) (seedRows, erro
 	if err != nil {
 		return seedRows{}, fmt.Errorf("store: seed audit: ids: %w", err)
 	}
-	b := seedRows{events: make([][]any, 0, size), firstSeq: c.seq + 1}
+	b := seedRows{ids: ids, events: make([][]any, 0, size), chain: make([][]any, 0, size), firstSeq: c.seq + 1}
 	now := time.Now()
 	sum := md5.New()
 	var h chainHasher
@@ -112,8 +115,14 @@ func (c *seedCopier) build(ctx context.Context, first, size int) (seedRows, erro
 		e.ID = id
 		c.seq++
 		hash := h.sum(c.prev, c.seq, &e)
-		row := append([]any{e.ID}, seedRowValues(&e)...)
-		b.events = append(b.events, append(row, c.seq, c.prev, hash[:], now))
+		b.events = append(b.events, append([]any{e.ID}, seedRowValues(&e)...))
+		b.chain = append(b.chain, []any{c.seq, e.ID, e.OccurredAt, c.prev, hash[:], now})
+		if b.from.IsZero() || e.OccurredAt.Before(b.from) {
+			b.from = e.OccurredAt
+		}
+		if e.OccurredAt.After(b.to) {
+			b.to = e.OccurredAt
+		}
 		if c.seq%auditCheckpointEvery == 0 {
 			b.checkpoints = append(b.checkpoints, []any{c.seq, hash[:], checkpointMAC(c.macKey, "periodic", c.seq, hash[:]), "periodic"})
 		}
@@ -125,12 +134,23 @@ func (c *seedCopier) build(ctx context.Context, first, size int) (seedRows, erro
 	return b, nil
 }
 
-// copySeedRows copies one batch in tx and checks that PostgreSQL prints
-// its details back exactly as they were hashed: otherwise the seeded chain
-// would never verify.
+// copySeedRows copies one batch in tx, events sealed as audit_seal leaves
+// them (in the chain, off the queue, their text searchable), and checks that
+// PostgreSQL prints their details back exactly as they were hashed:
+// otherwise the seeded chain would never verify.
 func copySeedRows(ctx context.Context, tx pgx.Tx, b seedRows) error {
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"audit_events"}, auditSeedColumns, pgx.CopyFromRows(b.events)); err != nil {
 		return fmt.Errorf("store: seed audit: copy events: %w", err)
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"audit_chain"}, auditSeedChainColumns, pgx.CopyFromRows(b.chain)); err != nil {
+		return fmt.Errorf("store: seed audit: copy chain: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM audit_unsealed WHERE event_id = ANY($1)`, b.ids); err != nil {
+		return fmt.Errorf("store: seed audit: off the seal queue: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO audit_text (event_id, occurred_at, body) SELECT id, occurred_at, `+auditTextExpr+`
+		FROM audit_events WHERE id = ANY($1) AND occurred_at BETWEEN $2 AND $3`, b.ids, b.from, b.to); err != nil {
+		return fmt.Errorf("store: seed audit: text: %w", err)
 	}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"audit_checkpoints"}, []string{"chain_seq", "hash", "mac", "kind"},
 		pgx.CopyFromRows(b.checkpoints)); err != nil {
@@ -138,7 +158,7 @@ func copySeedRows(ctx context.Context, tx pgx.Tx, b seedRows) error {
 	}
 	var stored string
 	if err := tx.QueryRow(ctx, `SELECT md5(string_agg(details::text || E'\n', '' ORDER BY chain_seq))
-		FROM audit_events WHERE chain_seq BETWEEN $1 AND $2`, b.firstSeq, b.lastSeq).Scan(&stored); err != nil {
+		FROM audit_trail WHERE chain_seq BETWEEN $1 AND $2`, b.firstSeq, b.lastSeq).Scan(&stored); err != nil {
 		return fmt.Errorf("store: seed audit: check details: %w", err)
 	}
 	if stored != b.detailsMD5 {

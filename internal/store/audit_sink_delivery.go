@@ -158,7 +158,7 @@ func (s *Store) readChain(ctx context.Context, db dbtx, after int64, limit int, 
 		args = append(args, a...)
 	}
 	args = append(args, limit)
-	rows, err := db.Query(ctx, `SELECT `+auditColumns+` FROM audit_events`+whereClause(conds)+
+	rows, err := db.Query(ctx, `SELECT `+auditColumns+` FROM audit_trail`+whereClause(conds)+
 		` ORDER BY chain_seq LIMIT $`+strconv.Itoa(len(args)), args...)
 	if err != nil {
 		return nil, fmt.Errorf("read chain: %w", err)

@@ -140,7 +140,7 @@ const sinkSelect = `SELECT s.id, s.name, s.kind, s.config, s.filter_app_ids, s.f
 	s.state, s.state_reason, s.cursor_seq, s.generation, s.attempts, s.next_attempt_at, s.delivered, s.failed,
 	s.last_error, s.last_error_at, s.last_delivered_at, s.created_at, s.created_by, s.secret_key_id, s.secret_ciphertext,
 	GREATEST(COALESCE(h.chain_seq, 0) - s.cursor_seq, 0),
-	COALESCE(EXTRACT(EPOCH FROM now() - (SELECT e.occurred_at FROM audit_events e
+	COALESCE(EXTRACT(EPOCH FROM now() - (SELECT e.occurred_at FROM audit_trail e
 		WHERE e.chain_seq > s.cursor_seq ORDER BY e.chain_seq LIMIT 1)), 0)::float8
 	FROM audit_sinks s LEFT JOIN audit_chain_head h ON true`
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -150,7 +151,7 @@ func (v *chainVerifier) macOK(p chainPoint) bool {
 // the end of the chain against the signed head.
 func (v *chainVerifier) run(ctx context.Context, tx pgx.Tx) error {
 	var first *int64
-	if err := tx.QueryRow(ctx, `SELECT min(chain_seq) FROM audit_events`).Scan(&first); err != nil {
+	if err := tx.QueryRow(ctx, `SELECT min(chain_seq) FROM audit_chain`).Scan(&first); err != nil {
 		return err
 	}
 	// The anchor: the latest prune checkpoint before the first event (or at
@@ -189,12 +190,7 @@ func (v *chainVerifier) run(ctx context.Context, tx pgx.Tx) error {
 		}
 	}
 	if !v.broken {
-		var id int64
-		err := tx.QueryRow(ctx, `SELECT id FROM audit_events WHERE hash IS NULL AND sealed_at IS NOT NULL ORDER BY id LIMIT 1`).Scan(&id)
-		switch {
-		case err == nil:
-			v.fail(0, BreakUnsealedPosition, "event id %d is marked sealed but has no chain position: its seal was removed", id)
-		case !errors.Is(err, pgx.ErrNoRows):
+		if err := v.everyEventAccounted(ctx, tx); err != nil {
 			return err
 		}
 	}
@@ -215,67 +211,156 @@ func queryPoint(ctx context.Context, tx pgx.Tx, sql string, args ...any) (*chain
 	return &p, nil
 }
 
-// events streams the sealed events in chain order from first, after tip.
+// verifyBatch is how many chain positions verification reads at a time.
+const verifyBatch = 10000
+
+// chainRow is a chain position as verification reads it, with the
+// checkpoint signed there, if any.
+type chainRow struct {
+	seq, eventID   int64
+	prevHash, hash []byte
+	cpHash, cpMAC  []byte
+	cpKind         *string
+}
+
+// events checks the sealed events in chain order from first, after tip: a
+// batch of chain positions, then their events, read by id range (events
+// are chained in about id order, so that is one index range, not a lookup
+// per position), matched in memory.
 func (v *chainVerifier) events(ctx context.Context, tx pgx.Tx, first int64, tip chainPoint) (chainPoint, error) {
-	rows, err := tx.Query(ctx, `SELECT e.id, e.occurred_at, e.actor_type, e.actor_id, e.actor_name, e.action,
-			e.outcome, e.app_id, e.target_type, e.target_id, e.request_id, e.client_ip, e.user_agent,
-			e.details::text, e.token_fingerprint, e.project_id, e.canonical_version, e.chain_seq, e.prev_hash, e.hash,
-			e.sealed_at IS NOT NULL, c.hash, c.mac, c.kind
-		FROM audit_events e LEFT JOIN audit_checkpoints c ON c.chain_seq = e.chain_seq
-		WHERE e.chain_seq IS NOT NULL ORDER BY e.chain_seq`)
-	if err != nil {
-		return tip, err
-	}
-	defer rows.Close()
-	var (
-		h        chainHasher
-		e        AuditEvent
-		seq      int64
-		prevHash []byte
-		sealed   bool
-		cp       chainPoint
-		cpKind   *string
-	)
+	var h chainHasher
 	r := &v.report
-	for rows.Next() {
-		if err := rows.Scan(&e.ID, &e.OccurredAt, &e.ActorType, &e.ActorID, &e.ActorName, &e.Action,
-			&e.Outcome, &e.AppID, &e.TargetType, &e.TargetID, &e.RequestID, &e.ClientIP, &e.UserAgent,
-			(*[]byte)(&e.Details), &e.TokenFingerprint, &e.ProjectID, &e.CanonicalVersion, &seq, &prevHash, &e.Hash, &sealed,
-			&cp.hash, &cp.mac, &cpKind); err != nil {
+	for after := first - 1; ; {
+		positions, err := readChainRows(ctx, tx, after)
+		if err != nil || len(positions) == 0 {
 			return tip, err
 		}
-		sum := h.sum(prevHash, seq, &e)
-		switch want := tip.seq + 1; {
-		case seq != want:
-			v.fail(want, BreakGap, "event seq %d is missing (the next is %d): deleted", want, seq)
-		case !bytes.Equal(prevHash, tip.hash) && seq == first && first > 1:
-			v.fail(seq, BreakAnchor, "the chain starts at seq %d but does not continue the prune checkpoint at seq %d", seq, tip.seq)
-		case !bytes.Equal(prevHash, tip.hash):
-			v.fail(seq, BreakPrevHash, "event seq %d (id %d) does not follow seq %d: events were reordered, swapped or inserted", seq, e.ID, tip.seq)
-		case !bytes.Equal(sum[:], e.Hash):
-			v.fail(seq, BreakHash, "event seq %d (id %d) differs from what was sealed: its content was changed", seq, e.ID)
-		case !sealed:
-			v.fail(seq, BreakUnsealedPosition, "event seq %d (id %d) has a chain position but no seal time", seq, e.ID)
-		case cpKind != nil:
-			cp.seq, cp.kind = seq, *cpKind
-			r.Checkpoints++
-			if !v.macOK(cp) {
-				v.fail(seq, BreakCheckpointMAC, "the %s checkpoint at seq %d has a bad MAC: it was forged or altered", cp.kind, seq)
-			} else if !bytes.Equal(cp.hash, e.Hash) {
-				v.fail(seq, BreakCheckpoint, "the chain at seq %d differs from its signed checkpoint: the chain was rewritten at or before seq %d", seq, seq)
+		events, err := readEventsOf(ctx, tx, positions)
+		if err != nil {
+			return tip, err
+		}
+		for _, p := range positions {
+			e, found := events[p.eventID]
+			switch want := tip.seq + 1; {
+			case p.seq != want:
+				v.fail(want, BreakGap, "event seq %d is missing (the next is %d): deleted", want, p.seq)
+			case !found:
+				v.fail(p.seq, BreakGap, "event seq %d (id %d) is missing: deleted", p.seq, p.eventID)
+			case !bytes.Equal(p.prevHash, tip.hash) && p.seq == first && first > 1:
+				v.fail(p.seq, BreakAnchor, "the chain starts at seq %d but does not continue the prune checkpoint at seq %d", p.seq, tip.seq)
+			case !bytes.Equal(p.prevHash, tip.hash):
+				v.fail(p.seq, BreakPrevHash, "event seq %d (id %d) does not follow seq %d: events were reordered, swapped or inserted", p.seq, e.ID, tip.seq)
+			case !sumIs(&h, p, e):
+				v.fail(p.seq, BreakHash, "event seq %d (id %d) differs from what was sealed: its content was changed", p.seq, e.ID)
+			case p.cpKind != nil:
+				cp := chainPoint{seq: p.seq, hash: p.cpHash, mac: p.cpMAC, kind: *p.cpKind}
+				r.Checkpoints++
+				if !v.macOK(cp) {
+					v.fail(p.seq, BreakCheckpointMAC, "the %s checkpoint at seq %d has a bad MAC: it was forged or altered", cp.kind, p.seq)
+				} else if !bytes.Equal(cp.hash, p.hash) {
+					v.fail(p.seq, BreakCheckpoint, "the chain at seq %d differs from its signed checkpoint: the chain was rewritten at or before seq %d", p.seq, p.seq)
+				}
 			}
+			if v.broken {
+				return tip, nil
+			}
+			if r.Events == 0 {
+				r.FirstSeq = p.seq
+			}
+			r.Events++
+			r.LastSeq = p.seq
+			tip = chainPoint{seq: p.seq, hash: p.hash}
+			after = p.seq
 		}
-		if v.broken {
-			return tip, rows.Err()
+		if len(positions) < verifyBatch {
+			return tip, nil
 		}
-		if r.Events == 0 {
-			r.FirstSeq = seq
-		}
-		r.Events++
-		r.LastSeq = seq
-		tip = chainPoint{seq: seq, hash: e.Hash}
 	}
-	return tip, rows.Err()
+}
+
+// sumIs tells whether e hashes, at p's position after p's previous hash, to
+// p's hash.
+func sumIs(h *chainHasher, p chainRow, e *AuditEvent) bool {
+	sum := h.sum(p.prevHash, p.seq, e)
+	return bytes.Equal(sum[:], p.hash)
+}
+
+// readChainRows reads up to verifyBatch chain positions after after, in
+// order, with their checkpoints.
+func readChainRows(ctx context.Context, tx pgx.Tx, after int64) ([]chainRow, error) {
+	rows, err := tx.Query(ctx, `SELECT ch.chain_seq, ch.event_id, ch.prev_hash, ch.hash, c.hash, c.mac, c.kind
+		FROM audit_chain ch LEFT JOIN audit_checkpoints c ON c.chain_seq = ch.chain_seq
+		WHERE ch.chain_seq > $1 ORDER BY ch.chain_seq LIMIT $2`, after, verifyBatch)
+	if err != nil {
+		return nil, err
+	}
+	var out []chainRow
+	var p chainRow
+	_, err = pgx.ForEachRow(rows, []any{&p.seq, &p.eventID, &p.prevHash, &p.hash, &p.cpHash, &p.cpMAC, &p.cpKind}, func() error {
+		out = append(out, p)
+		p = chainRow{}
+		return nil
+	})
+	return out, err
+}
+
+// readEventsOf reads the events of positions by id: the range between the
+// lowest and highest id when it is not much wider than the batch (the usual
+// case), else the ids themselves.
+func readEventsOf(ctx context.Context, tx pgx.Tx, positions []chainRow) (map[int64]*AuditEvent, error) {
+	ids := make([]int64, len(positions))
+	for i, p := range positions {
+		ids[i] = p.eventID
+	}
+	lo, hi := slices.Min(ids), slices.Max(ids)
+	cond, args := `id BETWEEN $1 AND $2`, []any{lo, hi}
+	if hi-lo > 4*int64(len(ids)) {
+		cond, args = `id = ANY($1)`, []any{ids}
+	}
+	rows, err := tx.Query(ctx, `SELECT id, occurred_at, actor_type, actor_id, actor_name, action, outcome, app_id,
+			target_type, target_id, request_id, client_ip, user_agent, details::text, token_fingerprint, project_id, canonical_version
+		FROM audit_events WHERE `+cond, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make(map[int64]*AuditEvent, len(ids))
+	for rows.Next() {
+		e := &AuditEvent{}
+		if err := rows.Scan(&e.ID, &e.OccurredAt, &e.ActorType, &e.ActorID, &e.ActorName, &e.Action,
+			&e.Outcome, &e.AppID, &e.TargetType, &e.TargetID, &e.RequestID, &e.ClientIP, &e.UserAgent,
+			(*[]byte)(&e.Details), &e.TokenFingerprint, &e.ProjectID, &e.CanonicalVersion); err != nil {
+			return nil, err
+		}
+		out[e.ID] = e
+	}
+	return out, rows.Err()
+}
+
+// everyEventAccounted checks that every event is sealed or waiting for its
+// seal: one whose place in the queue was removed would never be sealed, and
+// go unverified.
+func (v *chainVerifier) everyEventAccounted(ctx context.Context, tx pgx.Tx) error {
+	var events, waiting int64
+	if err := tx.QueryRow(ctx, `SELECT (SELECT count(*) FROM audit_events), (SELECT count(*) FROM audit_unsealed)`).Scan(&events, &waiting); err != nil {
+		return err
+	}
+	if events == v.report.Events+waiting {
+		return nil
+	}
+	var id int64
+	err := tx.QueryRow(ctx, `SELECT id FROM audit_events e WHERE NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.event_id = e.id)
+		AND NOT EXISTS (SELECT 1 FROM audit_unsealed q WHERE q.event_id = e.id) ORDER BY id LIMIT 1`).Scan(&id)
+	switch {
+	case err == nil:
+		v.fail(0, BreakUnsealedPosition, "event id %d is neither sealed nor waiting for its seal: it was taken off the queue", id)
+	case errors.Is(err, pgx.ErrNoRows):
+		v.fail(0, BreakUnsealedPosition, "%d events, %d sealed and %d waiting for their seal: the seal queue names events that are sealed already or not there",
+			events, v.report.Events, waiting)
+	default:
+		return err
+	}
+	return nil
 }
 
 // end checks the end of the chain: no checkpoint past it, and the head that

@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -57,7 +58,7 @@ func (b bundle) rehash(t *testing.T, su *pgx.Conn, from int64) []byte {
 			return prev
 		}
 		h := auditHash(prev, seq, &e)
-		mustExec(t, b.ctx, su, `UPDATE audit_events SET prev_hash = $2, hash = $3 WHERE chain_seq = $1`, seq, prev, h)
+		mustExec(t, b.ctx, su, `UPDATE audit_chain SET prev_hash = $2, hash = $3 WHERE chain_seq = $1`, seq, prev, h)
 		prev = h
 	}
 }
@@ -77,8 +78,15 @@ func (b bundle) forge(t *testing.T, su *pgx.Conn, hash []byte) {
 	if hash == nil {
 		hash = auditHash(head.Hash, 101, &forged)
 	}
-	mustExec(t, b.ctx, su, `UPDATE audit_events SET chain_seq = 101, prev_hash = $2, hash = $3, sealed_at = now() WHERE id = $1`,
+	mustExec(t, b.ctx, su, `INSERT INTO audit_chain (chain_seq, event_id, occurred_at, prev_hash, hash)
+		SELECT 101, $1, occurred_at, $2, $3 FROM audit_events WHERE id = $1`,
 		id, head.Hash, hash)
+	mustExec(t, b.ctx, su, `DELETE FROM audit_unsealed WHERE event_id = $1`, id)
+}
+
+// eventAt is the SQL of the id of the event at chain position seq.
+func eventAt(seq int) string {
+	return fmt.Sprintf("(SELECT event_id FROM audit_chain WHERE chain_seq = %d)", seq)
 }
 
 func (b bundle) allEvents(t *testing.T) []AuditEvent {
@@ -99,18 +107,22 @@ func TestVerifyAuditChain_DetectsTampering(t *testing.T) {
 		kind   string
 	}{
 		{"edited details", func(t *testing.T, b bundle, su *pgx.Conn) {
-			mustExec(t, b.ctx, su, `UPDATE audit_events SET details = '{"n": 1, "user_id": "mallory"}' WHERE chain_seq = 57`)
+			mustExec(t, b.ctx, su, `UPDATE audit_events SET details = '{"n": 1, "user_id": "mallory"}' WHERE id = `+eventAt(57))
 		}, 57, BreakHash},
 		{"edited time", func(t *testing.T, b bundle, su *pgx.Conn) {
-			mustExec(t, b.ctx, su, `UPDATE audit_events SET occurred_at = occurred_at - interval '1 microsecond' WHERE chain_seq = 3`)
+			mustExec(t, b.ctx, su, `UPDATE audit_events SET occurred_at = occurred_at - interval '1 microsecond' WHERE id = `+eventAt(3))
 		}, 3, BreakHash},
 		{"deleted event", func(t *testing.T, b bundle, su *pgx.Conn) {
-			mustExec(t, b.ctx, su, `DELETE FROM audit_events WHERE chain_seq = 40`)
+			mustExec(t, b.ctx, su, `DELETE FROM audit_events WHERE id = `+eventAt(40))
+		}, 40, BreakGap},
+		{"deleted event and its place", func(t *testing.T, b bundle, su *pgx.Conn) {
+			mustExec(t, b.ctx, su, `DELETE FROM audit_events WHERE id = `+eventAt(40))
+			mustExec(t, b.ctx, su, `DELETE FROM audit_chain WHERE chain_seq = 40`)
 		}, 40, BreakGap},
 		{"swapped events", func(t *testing.T, b bundle, su *pgx.Conn) {
-			mustExec(t, b.ctx, su, `UPDATE audit_events SET chain_seq = -1 WHERE chain_seq = 10`)
-			mustExec(t, b.ctx, su, `UPDATE audit_events SET chain_seq = 10 WHERE chain_seq = 20`)
-			mustExec(t, b.ctx, su, `UPDATE audit_events SET chain_seq = 20 WHERE chain_seq = -1`)
+			mustExec(t, b.ctx, su, `UPDATE audit_chain SET chain_seq = 1000000 WHERE chain_seq = 10`)
+			mustExec(t, b.ctx, su, `UPDATE audit_chain SET chain_seq = 10 WHERE chain_seq = 20`)
+			mustExec(t, b.ctx, su, `UPDATE audit_chain SET chain_seq = 20 WHERE chain_seq = 1000000`)
 		}, 10, BreakPrevHash},
 		{"forged event with a random hash", func(t *testing.T, b bundle, su *pgx.Conn) {
 			b.forge(t, su, bytes.Repeat([]byte{0x5a}, 32))
@@ -119,33 +131,41 @@ func TestVerifyAuditChain_DetectsTampering(t *testing.T) {
 			b.forge(t, su, nil)
 		}, 101, BreakUnsignedTail},
 		{"chain recomputed after an edit", func(t *testing.T, b bundle, su *pgx.Conn) {
-			mustExec(t, b.ctx, su, `UPDATE audit_events SET actor_name = 'mallory' WHERE chain_seq = 10`)
+			mustExec(t, b.ctx, su, `UPDATE audit_events SET actor_name = 'mallory' WHERE id = `+eventAt(10))
 			b.rehash(t, su, 10)
 		}, 50, BreakCheckpoint},
 		{"chain and checkpoint recomputed after an edit", func(t *testing.T, b bundle, su *pgx.Conn) {
-			mustExec(t, b.ctx, su, `UPDATE audit_events SET actor_name = 'mallory' WHERE chain_seq = 10`)
+			mustExec(t, b.ctx, su, `UPDATE audit_events SET actor_name = 'mallory' WHERE id = `+eventAt(10))
 			last := b.rehash(t, su, 10)
-			mustExec(t, b.ctx, su, `UPDATE audit_checkpoints SET hash = (SELECT hash FROM audit_events WHERE chain_seq = 50) WHERE chain_seq = 50`)
+			mustExec(t, b.ctx, su, `UPDATE audit_checkpoints SET hash = (SELECT hash FROM audit_chain WHERE chain_seq = 50) WHERE chain_seq = 50`)
 			mustExec(t, b.ctx, su, `UPDATE audit_chain_head SET hash = $1`, last)
 		}, 50, BreakCheckpointMAC},
 		{"oldest events deleted without a prune", func(t *testing.T, b bundle, su *pgx.Conn) {
-			mustExec(t, b.ctx, su, `DELETE FROM audit_events WHERE chain_seq <= 5`)
+			mustExec(t, b.ctx, su, `DELETE FROM audit_events WHERE id IN (SELECT event_id FROM audit_chain WHERE chain_seq <= 5)`)
+			mustExec(t, b.ctx, su, `DELETE FROM audit_chain WHERE chain_seq <= 5`)
 		}, 6, BreakAnchor},
 		{"newest event deleted", func(t *testing.T, b bundle, su *pgx.Conn) {
-			mustExec(t, b.ctx, su, `DELETE FROM audit_events WHERE chain_seq = 100`)
+			mustExec(t, b.ctx, su, `DELETE FROM audit_events WHERE id = `+eventAt(100))
+			mustExec(t, b.ctx, su, `DELETE FROM audit_chain WHERE chain_seq = 100`)
 		}, 100, BreakTruncated},
 		{"newest events deleted and the head moved back", func(t *testing.T, b bundle, su *pgx.Conn) {
-			mustExec(t, b.ctx, su, `DELETE FROM audit_events WHERE chain_seq > 90`)
-			mustExec(t, b.ctx, su, `UPDATE audit_chain_head SET chain_seq = 90, hash = (SELECT hash FROM audit_events WHERE chain_seq = 90)`)
+			mustExec(t, b.ctx, su, `DELETE FROM audit_events WHERE id IN (SELECT event_id FROM audit_chain WHERE chain_seq > 90)`)
+			mustExec(t, b.ctx, su, `DELETE FROM audit_chain WHERE chain_seq > 90`)
+			mustExec(t, b.ctx, su, `UPDATE audit_chain_head SET chain_seq = 90, hash = (SELECT hash FROM audit_chain WHERE chain_seq = 90)`)
 		}, 90, BreakHeadMAC},
 		{"seal removed from an event", func(t *testing.T, b bundle, su *pgx.Conn) {
-			mustExec(t, b.ctx, su, `UPDATE audit_events SET chain_seq = NULL, prev_hash = NULL, hash = NULL WHERE chain_seq = 30`)
+			mustExec(t, b.ctx, su, `DELETE FROM audit_chain WHERE chain_seq = 30`)
 		}, 30, BreakGap},
-		{"seal time removed", func(t *testing.T, b bundle, su *pgx.Conn) {
-			mustExec(t, b.ctx, su, `UPDATE audit_events SET sealed_at = NULL WHERE chain_seq = 70`)
-		}, 70, BreakUnsealedPosition},
+		{"seal removed from an event and the chain relinked", func(t *testing.T, b bundle, su *pgx.Conn) {
+			mustExec(t, b.ctx, su, `DELETE FROM audit_chain WHERE chain_seq = 100`)
+			mustExec(t, b.ctx, su, `UPDATE audit_chain_head SET chain_seq = 99, hash = (SELECT hash FROM audit_chain WHERE chain_seq = 99)`)
+		}, 99, BreakHeadMAC},
+		{"event taken off the seal queue", func(t *testing.T, b bundle, su *pgx.Conn) {
+			b.audit(t, 1)
+			mustExec(t, b.ctx, su, `DELETE FROM audit_unsealed`)
+		}, 0, BreakUnsealedPosition},
 		{"checkpoint moved", func(t *testing.T, b bundle, su *pgx.Conn) {
-			mustExec(t, b.ctx, su, `UPDATE audit_checkpoints SET chain_seq = 60, hash = (SELECT hash FROM audit_events WHERE chain_seq = 60)`)
+			mustExec(t, b.ctx, su, `UPDATE audit_checkpoints SET chain_seq = 60, hash = (SELECT hash FROM audit_chain WHERE chain_seq = 60)`)
 		}, 60, BreakCheckpointMAC},
 	}
 	for _, tt := range tests {
@@ -188,23 +208,30 @@ func TestAuditTrigger_RefusesChangesFromTheRuntimeRoleAndTheOwner(t *testing.T) 
 	if _, err := b.st.SealPending(b.ctx, 1); err != nil {
 		t.Fatal(err)
 	}
-	// Seq 1 is sealed, the other event is not. The runtime role holds no
+	if _, err := b.st.IndexAuditText(b.ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Seq 1 is sealed (and searchable), the other event is not. The runtime role holds no
 	// privilege for any of this; the owner, who does, meets the trigger.
 	roles := []struct {
 		name, want string
 		st         *Store
 	}{{"runtime role", "permission denied", b.st}, {"owner", "append-only", b.owner}}
 	for _, sql := range []string{
-		`UPDATE audit_events SET actor_name = 'mallory' WHERE chain_seq = 1`,
-		`UPDATE audit_events SET actor_name = 'mallory' WHERE hash IS NULL`,
-		`UPDATE audit_events SET sealed_at = now() WHERE chain_seq = 1`,
-		`UPDATE audit_events SET chain_seq = 7, prev_hash = hash WHERE chain_seq = 1`,
-		`UPDATE audit_events SET chain_seq = 2, prev_hash = '\x00', hash = '\x00', actor_name = 'x' WHERE hash IS NULL`,
-		`UPDATE audit_events SET chain_seq = 2, prev_hash = '\x00', hash = '\x00', project_id = 1 WHERE hash IS NULL`,
-		`UPDATE audit_events SET chain_seq = 2, prev_hash = '\x00', hash = '\x00', canonical_version = 1 WHERE hash IS NULL`,
-		`DELETE FROM audit_events WHERE chain_seq = 1`,
-		`DELETE FROM audit_events WHERE hash IS NULL`,
+		`UPDATE audit_events SET actor_name = 'mallory' WHERE id = ` + eventAt(1),
+		`UPDATE audit_events SET actor_name = 'mallory' WHERE id IN (SELECT event_id FROM audit_unsealed)`,
+		`UPDATE audit_events SET project_id = 1 WHERE id IN (SELECT event_id FROM audit_unsealed)`,
+		`UPDATE audit_events SET canonical_version = 1 WHERE id IN (SELECT event_id FROM audit_unsealed)`,
+		`UPDATE audit_chain SET sealed_at = now() WHERE chain_seq = 1`,
+		`UPDATE audit_chain SET chain_seq = 7 WHERE chain_seq = 1`,
+		`UPDATE audit_text SET body = 'x'`,
+		`DELETE FROM audit_events WHERE id = ` + eventAt(1),
+		`DELETE FROM audit_events WHERE id IN (SELECT event_id FROM audit_unsealed)`,
+		`DELETE FROM audit_chain WHERE chain_seq = 1`,
+		`DELETE FROM audit_text`,
 		`TRUNCATE audit_events`,
+		`TRUNCATE audit_chain`,
+		`TRUNCATE audit_text`,
 	} {
 		for _, r := range roles {
 			_, err := r.st.Pool().Exec(b.ctx, sql)

@@ -97,22 +97,10 @@ func TestIssueTokens_RefusesAnEmptyListAndMoreThanTheMaximum(t *testing.T) {
 
 func TestIssueTokens_AProjectChangedMeanwhileIssuesNone(t *testing.T) {
 	t.Parallel()
-	for _, tt := range issueRaceChanges {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			b := setup(t)
-			b.createProject(t, 1001)
-			b.st.beforeIssueInsert = func(uint32) {
-				if err := tt.change(b.ctx, b.owner); err != nil {
-					t.Errorf("project %s: %v", tt.name, err)
-				}
-			}
-			if _, err := b.st.IssueTokens(b.ctx, batchRequests(20)); !errors.Is(err, tt.want) {
-				t.Fatalf("batch while the project is %s: got %v, want %v", tt.name, err, tt.want)
-			}
-			b.wantNothingIssued(t)
-		})
-	}
+	forEachIssueRace(t, func(b bundle) error {
+		_, err := b.st.IssueTokens(b.ctx, batchRequests(20))
+		return err
+	})
 }
 
 func TestIssueTokensOnce_ARetryGetsTheFirstAnswerAndIssuesNothingMore(t *testing.T) {

@@ -38,14 +38,24 @@ func TestRuntimeRole_CannotRewriteTheAuditTrailOrItsRules(t *testing.T) {
 		setup string // runs first in the same transaction and must succeed
 		sql   string
 	}{
-		{"update a sealed event", "", `UPDATE audit_events SET actor_name = 'mallory' WHERE chain_seq = 1`},
-		{"update a pending event", "", `UPDATE audit_events SET actor_name = 'mallory' WHERE hash IS NULL`},
-		{"seal an event by hand", "", `UPDATE audit_events SET chain_seq = 101, prev_hash = hash, hash = hash WHERE hash IS NULL`},
-		{"delete events", "", `DELETE FROM audit_events WHERE chain_seq <= 10`},
+		{"update a sealed event", "", `UPDATE audit_events SET actor_name = 'mallory' WHERE id = (SELECT event_id FROM audit_chain WHERE chain_seq = 1)`},
+		{"update a pending event", "", `UPDATE audit_events SET actor_name = 'mallory' WHERE id IN (SELECT event_id FROM audit_unsealed)`},
+		{"seal an event by hand", "", `INSERT INTO audit_chain (chain_seq, event_id, prev_hash, hash)
+			SELECT 101, q.event_id, c.hash, c.hash FROM audit_unsealed q, audit_chain c WHERE c.chain_seq = 100`},
+		{"take an event off the seal queue", "", `DELETE FROM audit_unsealed`},
+		{"queue a sealed event again", "", `INSERT INTO audit_unsealed SELECT event_id FROM audit_chain WHERE chain_seq = 1`},
+		{"rewrite a chain position", "", `UPDATE audit_chain SET hash = prev_hash WHERE chain_seq = 1`},
+		{"delete chain positions", "", `DELETE FROM audit_chain WHERE chain_seq <= 10`},
+		{"truncate the chain", "", `TRUNCATE audit_chain`},
+		{"hide an event from free text", "", `DELETE FROM audit_text`},
+		{"plant free text", "", `INSERT INTO audit_text (event_id, body) SELECT event_id, 'x' FROM audit_unsealed`},
+		{"delete events", "", `DELETE FROM audit_events WHERE id IN (SELECT event_id FROM audit_chain WHERE chain_seq <= 10)`},
 		{"truncate events", "", `TRUNCATE audit_events`},
-		{"prune switch, then delete", `SET LOCAL console.audit_prune = 'on'`, `DELETE FROM audit_events WHERE chain_seq <= 10`},
-		{"insert a sealed event", "", `INSERT INTO audit_events (actor_type, action, outcome, chain_seq, prev_hash, hash, sealed_at)
-			VALUES ('system', 'forged.event', 'success', 102, '\x00', '\x00', now())`},
+		{"prune switch, then delete", `SET LOCAL console.audit_prune = 'on'`, `DELETE FROM audit_events WHERE id IN (SELECT event_id FROM audit_chain WHERE chain_seq <= 10)`},
+		{"prune switch, then delete positions", `SET LOCAL console.audit_prune = 'on'`, `DELETE FROM audit_chain WHERE chain_seq <= 10`},
+		{"insert an event and its position", "", `WITH e AS (INSERT INTO audit_events (actor_type, action, outcome)
+			VALUES ('system', 'forged.event', 'success') RETURNING id)
+			INSERT INTO audit_chain (chain_seq, event_id, prev_hash, hash) SELECT 102, id, '\x00', '\x00' FROM e`},
 		{"insert a backdated event", "", `INSERT INTO audit_events (occurred_at, actor_type, action, outcome)
 			VALUES (now() - interval '1 year', 'system', 'forged.event', 'success')`},
 		{"insert an event in the layout that leaves out its project", "", `INSERT INTO audit_events
@@ -54,7 +64,7 @@ func TestRuntimeRole_CannotRewriteTheAuditTrailOrItsRules(t *testing.T) {
 		{"delete checkpoints", "", `DELETE FROM audit_checkpoints`},
 		{"truncate checkpoints", "", `TRUNCATE audit_checkpoints`},
 		{"forge a checkpoint", "", `INSERT INTO audit_checkpoints (chain_seq, hash, mac, kind)
-			SELECT 100, hash, hash, 'prune' FROM audit_events WHERE chain_seq = 100`},
+			SELECT 100, hash, hash, 'prune' FROM audit_chain WHERE chain_seq = 100`},
 		{"move the signed head", "", `UPDATE audit_chain_head SET chain_seq = 50`},
 		{"upsert the signed head", "", `INSERT INTO audit_chain_head (chain_seq, hash, mac) VALUES (1, '\x00', '\x00')
 			ON CONFLICT (singleton) DO UPDATE SET chain_seq = 1`},
@@ -63,6 +73,9 @@ func TestRuntimeRole_CannotRewriteTheAuditTrailOrItsRules(t *testing.T) {
 		{"rewrite a verification", "", `UPDATE audit_verifications SET ok = true`},
 		{"delete verifications", "", `DELETE FROM audit_verifications`},
 		{"disable the update trigger", "", `ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_update`},
+		{"disable the seal queue", "", `ALTER TABLE audit_events DISABLE TRIGGER audit_events_queue`},
+		{"replace the chain's guard", "", `CREATE OR REPLACE FUNCTION audit_rows_guard() RETURNS trigger
+			LANGUAGE plpgsql AS $$ BEGIN RETURN OLD; END; $$`},
 		{"disable every trigger", "", `ALTER TABLE audit_events DISABLE TRIGGER ALL`},
 		{"drop the delete trigger", "", `DROP TRIGGER audit_events_no_delete ON audit_events`},
 		{"replace the guard", "", `CREATE OR REPLACE FUNCTION audit_events_guard() RETURNS trigger
@@ -93,10 +106,12 @@ func TestRuntimeRole_CannotRewriteTheAuditTrailOrItsRules(t *testing.T) {
 		_ = tx.Rollback(b.ctx)
 	}
 	// GRANT by a role without grant options only warns: it must give nothing.
-	mustExec(t, b.ctx, b.st.Pool(), `GRANT UPDATE, DELETE, TRUNCATE ON audit_events, audit_checkpoints, audit_chain_head TO CURRENT_USER`)
+	mustExec(t, b.ctx, b.st.Pool(), `GRANT UPDATE, DELETE, TRUNCATE ON audit_events, audit_checkpoints, audit_chain_head,
+		audit_chain, audit_unsealed, audit_text TO CURRENT_USER`)
 	var escalated bool
 	if err := b.st.Pool().QueryRow(b.ctx, `SELECT bool_or(has_table_privilege(t, p)) FROM
-		unnest(ARRAY['audit_events', 'audit_checkpoints', 'audit_chain_head', 'audit_verifications']) AS t,
+		unnest(ARRAY['audit_events', 'audit_checkpoints', 'audit_chain_head', 'audit_verifications',
+			'audit_chain', 'audit_unsealed', 'audit_text']) AS t,
 		unnest(ARRAY['UPDATE', 'DELETE', 'TRUNCATE']) AS p`).Scan(&escalated); err != nil || escalated {
 		t.Errorf("after GRANT to itself: got UPDATE, DELETE or TRUNCATE on an audit table = %v (%v), want none", escalated, err)
 	}
@@ -177,6 +192,10 @@ func TestRuntimeRole_HoldsExactlyThePrivilegesServeNeeds(t *testing.T) {
 		"audit_events":            "SELECT", // and INSERT on the columns below
 		"audit_checkpoints":       "SELECT",
 		"audit_chain_head":        "SELECT",
+		"audit_chain":             "SELECT",
+		"audit_unsealed":          "SELECT",
+		"audit_text":              "SELECT",
+		"audit_unindexed":         "SELECT",
 		"audit_verifications":     "INSERT, SELECT",
 		"operator_projects":       "DELETE, INSERT, SELECT",
 		"operator_identities":     "INSERT, SELECT, UPDATE",
@@ -196,7 +215,7 @@ func TestRuntimeRole_HoldsExactlyThePrivilegesServeNeeds(t *testing.T) {
 	rows, err := b.owner.Pool().Query(b.ctx, `SELECT c.relname::text,
 			COALESCE((SELECT string_agg(a.privilege_type, ', ' ORDER BY a.privilege_type)
 				FROM aclexplode(c.relacl) a WHERE a.grantee = $1::regrole), '')
-		FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'r'`, role)
+		FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition`, role)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,7 +257,7 @@ func TestRuntimeRole_HoldsExactlyThePrivilegesServeNeeds(t *testing.T) {
 	// The trigger functions are executable by everyone, as functions are by
 	// default, but only a trigger can call them.
 	wantFunctions := []string{"api_keys_notify()", "audit_events_guard()", "audit_events_no_delete()", "audit_events_no_truncate()",
-		"audit_events_scope_fixed()", "audit_resign(bigint[],bytea[],bytea[],bigint,bytea,bytea)", "audit_seal(bigint,bigint[],bytea[],bytea,bytea)",
+		"audit_events_scope_fixed()", "audit_index_text(integer)", "audit_partitions_ahead(integer)", "audit_resign(bigint[],bytea[],bytea[],bigint,bytea,bytea)", "audit_rows_guard()", "audit_seal(bigint,bigint[],bytea[],bytea,bytea)",
 		"revocations_append()"}
 	if err != nil || !slices.Equal(functions, wantFunctions) {
 		t.Errorf("functions the runtime role may execute: got %v (%v), want %v", functions, err, wantFunctions)

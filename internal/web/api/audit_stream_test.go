@@ -181,7 +181,7 @@ func TestAuditStream_SSEResumesWithLastEventIDAfterADisconnect(t *testing.T) {
 	sse = a.openSSE(t, t.Context(), key, strconv.FormatInt(seen[len(seen)-1], 10))
 	defer sse.res.Body.Close()
 	var total int
-	if err := a.Store.Pool().QueryRow(t.Context(), `SELECT count(*) FROM audit_events WHERE app_id = 1001 AND chain_seq IS NOT NULL`).Scan(&total); err != nil {
+	if err := a.Store.Pool().QueryRow(t.Context(), `SELECT count(*) FROM audit_trail WHERE app_id = 1001 AND chain_seq IS NOT NULL`).Scan(&total); err != nil {
 		t.Fatal(err)
 	}
 	for len(seen) < total {

@@ -84,10 +84,18 @@ func (s *Server) issuableProjects(r *http.Request) ([]store.Project, error) {
 
 // tokenIssueForm shows the empty issue form; ?app_id= preselects a project.
 func (s *Server) tokenIssueForm(w http.ResponseWriter, r *http.Request) {
+	if f, ok := s.emptyIssueForm(w, r); ok {
+		s.render(w, r, http.StatusOK, s.page(r, "Issue a token", "issue"), IssueFormView(f))
+	}
+}
+
+// emptyIssueForm is the issue form before anything is typed, with the
+// project of ?app_id= (or the first) chosen; on failure it answers.
+func (s *Server) emptyIssueForm(w http.ResponseWriter, r *http.Request) (IssueForm, bool) {
 	projects, err := s.issuableProjects(r)
 	if err != nil {
 		s.Fail(w, r, err)
-		return
+		return IssueForm{}, false
 	}
 	f := IssueForm{Projects: projects, Login: true, Mode: "gcm"}
 	if id, err := token04.ParseAppID(r.URL.Query().Get("app_id")); err == nil {
@@ -96,7 +104,7 @@ func (s *Server) tokenIssueForm(w http.ResponseWriter, r *http.Request) {
 	if p, ok := f.Selected(); ok {
 		f.AppID, f.Publish = uint32(p.AppID), p.PublishAllowed
 	}
-	s.render(w, r, http.StatusOK, s.page(r, "Issue a token", "issue"), IssueFormView(f))
+	return f, true
 }
 
 // tokenIssue issues a token through the store's one issuing path and shows

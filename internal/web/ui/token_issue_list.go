@@ -34,19 +34,9 @@ type listUser struct {
 // tokenIssueListForm shows the empty "Issue for a list" form; ?app_id=
 // preselects a project.
 func (s *Server) tokenIssueListForm(w http.ResponseWriter, r *http.Request) {
-	projects, err := s.issuableProjects(r)
-	if err != nil {
-		s.Fail(w, r, err)
-		return
+	if f, ok := s.emptyIssueForm(w, r); ok {
+		s.render(w, r, http.StatusOK, s.page(r, "Issue for a list", "issue"), IssueListView(IssueListForm{IssueForm: f}))
 	}
-	f := IssueListForm{IssueForm: IssueForm{Projects: projects, Login: true, Mode: "gcm"}}
-	if id, msg := chosenProject(r.URL.Query().Get("app_id")); msg == "" {
-		f.AppID = id
-	}
-	if p, ok := f.Selected(); ok {
-		f.AppID, f.Publish = uint32(p.AppID), p.PublishAllowed
-	}
-	s.render(w, r, http.StatusOK, s.page(r, "Issue for a list", "issue"), IssueListView(f))
 }
 
 // tokenIssueList issues a token for each user id of the list, with the
