@@ -161,8 +161,7 @@ func (s *Store) readAuditWithin(ctx context.Context, timeout time.Duration, f Au
 			return dst, ErrAuditTooSlow
 		}
 		return dst, errors.Join(ErrAuditTooSlow, &ValidationError{Fields: map[string]string{
-			"q": fmt.Sprintf("this text is too common to search in time; add a project, an action or a shorter time range "+
-				"(without one, free text searches the last %d days), or a longer, rarer text", int(AuditTextWindow.Hours()/24))}})
+			"q": fmt.Sprintf("this text is too common to search in time; add a project, an action or a shorter time range (without one, free text searches the last %d days), or a longer, rarer text", int(AuditTextWindow.Hours()/24))}})
 	}
 	return dst, err
 }

@@ -63,6 +63,7 @@ var fieldMessages = readBack(
 	"app id {{.A}} is not a ZEGO AppID",
 	"action {{.A}}: want an action such as token.issue, or a prefix such as token.*",
 	"outcome {{.A}}: want success, denied or error",
+	"this text is too common to search in time; add a project, an action or a shorter time range (without one, free text searches the last {{.A}} days), or a longer, rarer text",
 	"line {{.A}}: want 'Name: value'",
 	"destination refused: {{.A}} is a cloud metadata address",
 	"destination refused: {{.A}} is a link-local address",
