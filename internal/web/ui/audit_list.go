@@ -57,20 +57,20 @@ const auditCountMax = 10_000
 // Showing says which part of the trail the page shows, in the page's
 // language: "Events 1–50 of 1,234".
 func (m AuditList) Showing(ctx context.Context) string {
-	from, to := thousands(m.Start), thousands(m.Start+int64(len(m.Events))-1)
+	from, to := num(ctx, m.Start), num(ctx, m.Start+int64(len(m.Events))-1)
 	switch {
 	case len(m.Events) == 0 && m.Total < 0:
 		return t(ctx, "Events 0 of many")
 	case len(m.Events) == 0 && m.Total > auditCountMax:
-		return t(ctx, "Events 0 of more than {{.Total}}", "Total", thousands(auditCountMax))
+		return t(ctx, "Events 0 of more than {{.Total}}", "Total", num(ctx, auditCountMax))
 	case len(m.Events) == 0:
-		return t(ctx, "Events 0 of {{.Total}}", "Total", thousands(m.Total))
+		return t(ctx, "Events 0 of {{.Total}}", "Total", num(ctx, m.Total))
 	case m.Total < 0:
 		return t(ctx, "Events {{.From}}–{{.To}} of many", "From", from, "To", to)
 	case m.Total > auditCountMax:
-		return t(ctx, "Events {{.From}}–{{.To}} of more than {{.Total}}", "From", from, "To", to, "Total", thousands(auditCountMax))
+		return t(ctx, "Events {{.From}}–{{.To}} of more than {{.Total}}", "From", from, "To", to, "Total", num(ctx, auditCountMax))
 	default:
-		return t(ctx, "Events {{.From}}–{{.To}} of {{.Total}}", "From", from, "To", to, "Total", thousands(m.Total))
+		return t(ctx, "Events {{.From}}–{{.To}} of {{.Total}}", "From", from, "To", to, "Total", num(ctx, m.Total))
 	}
 }
 

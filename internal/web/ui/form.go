@@ -34,8 +34,31 @@ func chosenProject(v string) (appID uint32, msg string) {
 	return id, ""
 }
 
-// mark stands for the markup inside a translated sentence (see around).
+// mark stands for the markup inside a translated sentence: one piece of
+// markup (around), or words set apart on both sides (marker, withCode).
 const mark = "\x00"
+
+// marker sets a word apart in a translated sentence, so that the page can
+// write it as code where the sentence (in any language) puts it: give
+// marker("chain_seq") as a placeholder's value, then withCode.
+func marker(s string) string { return mark + s + mark }
+
+// markedPart is a piece of a sentence: plain text, or a word set apart by marker.
+type markedPart struct {
+	Text   string
+	Marked bool
+}
+
+// markedParts cuts a translated sentence at its markers.
+func markedParts(s string) []markedPart {
+	var parts []markedPart
+	for i, p := range strings.Split(s, mark) {
+		if p != "" {
+			parts = append(parts, markedPart{Text: p, Marked: i%2 == 1})
+		}
+	}
+	return parts
+}
 
 // fieldMessages are the field messages of internal/store and token04 that
 // carry a value (a number, a name, a list, an address), as message ids

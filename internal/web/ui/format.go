@@ -4,6 +4,8 @@ import (
 	"context"
 	"strconv"
 	"strings"
+
+	"github.com/zegocloud-console/console/internal/web/ui/i18n"
 )
 
 // Small formatters the templates share.
@@ -23,19 +25,8 @@ func envBadge(env string) string {
 // i64 writes an integer for the templates.
 func i64[T ~int | ~int32 | ~int64 | ~uint32](n T) string { return strconv.FormatInt(int64(n), 10) }
 
-// thousands writes n with a comma between groups of three digits: 1,234.
-func thousands(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	if neg {
-		return "-" + s
-	}
-	return s
-}
+// num writes n for the page's language (1,234), as counts in messages are.
+func num(ctx context.Context, n int64) string { return i18n.From(ctx).Number(n) }
 
 // ifThen picks one of two texts.
 func ifThen(cond bool, yes, no string) string {

@@ -308,25 +308,3 @@ func (f SinkForm) hasOutcome(o string) bool {
 	}
 	return false
 }
-
-// marker sets a word apart in a translated sentence, so that the page can
-// write it as code or a link where the sentence (in any language) puts it:
-// give marker("chain_seq") as a placeholder's value, then markedParts.
-func marker(s string) string { return "\x00" + s + "\x00" }
-
-// markedPart is a piece of a sentence: plain text, or a word set apart by marker.
-type markedPart struct {
-	Text   string
-	Marked bool
-}
-
-// markedParts cuts a translated sentence at its markers.
-func markedParts(s string) []markedPart {
-	var parts []markedPart
-	for i, p := range strings.Split(s, "\x00") {
-		if p != "" {
-			parts = append(parts, markedPart{Text: p, Marked: i%2 == 1})
-		}
-	}
-	return parts
-}

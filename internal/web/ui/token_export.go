@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/zegocloud-console/console/internal/store"
+	"github.com/zegocloud-console/console/internal/web/ui/i18n"
 )
 
 // tokenExportMax is the most token records one CSV export holds; a larger
@@ -36,7 +37,7 @@ func (s *Server) tokenExport(w http.ResponseWriter, r *http.Request) {
 		}
 		for _, t := range page {
 			if len(rows) > tokenExportMax {
-				rows = append(rows, []string{"# cut at " + thousands(tokenExportMax) + " records: narrow the filter to export the rest"})
+				rows = append(rows, []string{"# cut at " + i18n.New(i18n.English).Number(tokenExportMax) + " records: narrow the filter to export the rest"})
 				s.writeCSV(w, r, "token.export", "tokens", rows)
 				return
 			}

@@ -210,10 +210,10 @@ func sortArrow(sort string) string { return ifThen(strings.HasPrefix(sort, "-"),
 // Showing says which part of the list the page shows: "Tokens 1–50 of 1,234".
 func (m TokenList) Showing(ctx context.Context) string {
 	if len(m.Tokens) == 0 {
-		return t(ctx, "Tokens 0 of {{.Total}}", "Total", thousands(m.Total))
+		return t(ctx, "Tokens 0 of {{.Total}}", "Total", num(ctx, m.Total))
 	}
-	return t(ctx, "Tokens {{.First}}–{{.Last}} of {{.Total}}", "First", thousands(m.Start),
-		"Last", thousands(m.Start+int64(len(m.Tokens))-1), "Total", thousands(m.Total))
+	return t(ctx, "Tokens {{.First}}–{{.Last}} of {{.Total}}", "First", num(ctx, m.Start),
+		"Last", num(ctx, m.Start+int64(len(m.Tokens))-1), "Total", num(ctx, m.Total))
 }
 
 // setPage shows a page of records read with one more than the page holds:
