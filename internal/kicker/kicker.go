@@ -90,7 +90,10 @@ func (w *Worker) loop(ctx context.Context) {
 		wait := w.opts.Poll
 		if err == nil {
 			if d, ok, nerr := w.store.NextKickIn(ctx); nerr == nil && ok && d < wait {
-				wait = d
+				// A kick due now that was not found is another delivery's
+				// (its room is locked): look again a little later, not at
+				// once, which would keep a core busy until it is done.
+				wait = max(d, w.opts.Poll/10)
 			}
 		}
 		t := time.NewTimer(wait)

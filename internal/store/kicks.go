@@ -320,12 +320,14 @@ func (s *Store) ReserveZegoCall(ctx context.Context, appID uint32, service strin
 // is due now); ok is false when none is queued.
 func (s *Store) NextKickIn(ctx context.Context) (d time.Duration, ok bool, err error) {
 	var micros *int64
-	if err := s.pool.QueryRow(ctx, `SELECT (extract(epoch FROM greatest(min(next_attempt_at) - now(), interval '0')) * 1e6)::bigint
+	// NULL without a queued kick (not greatest(NULL, 0), which is 0: "due
+	// now", and a worker would ask again at once, forever).
+	if err := s.pool.QueryRow(ctx, `SELECT (extract(epoch FROM min(next_attempt_at) - now()) * 1e6)::bigint
 		FROM zego_kicks WHERE status = 'queued'`).Scan(&micros); err != nil {
 		return 0, false, fmt.Errorf("store: next kick: %w", err)
 	}
 	if micros == nil {
 		return 0, false, nil
 	}
-	return time.Duration(*micros) * time.Microsecond, true, nil
+	return max(time.Duration(*micros)*time.Microsecond, 0), true, nil
 }

@@ -154,3 +154,28 @@ func TestProjectZegoSettings_DefaultsAndRefusals(t *testing.T) {
 		wantField(t, err, tc.field)
 	}
 }
+
+// An empty queue has no next kick: a worker told "one is due now" would
+// ask again at once, forever, and keep a core and the database busy while
+// the console is idle.
+func TestNextKickIn_NoneWhenNothingIsQueued(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	if d, ok, err := b.st.NextKickIn(b.ctx); err != nil || ok {
+		t.Fatalf("empty queue: got %v, %v, %v; want none queued", d, ok, err)
+	}
+	b.createKickProject(t, 42, zego.ServiceRTC)
+	it := issue(t, b, IssueRequest{AppID: 42, UserID: "alice", RoomID: "room-1"})
+	if _, err := b.st.RevokeToken(b.ctx, 42, it.Record.ID, "", testActor, testOrigin); err != nil {
+		t.Fatal(err)
+	}
+	if d, ok, err := b.st.NextKickIn(b.ctx); err != nil || !ok || d != 0 {
+		t.Fatalf("a kick queued: got %v, %v, %v; want one due now", d, ok, err)
+	}
+	if _, err := b.owner.Pool().Exec(b.ctx, `UPDATE zego_kicks SET status = 'done'`); err != nil {
+		t.Fatal(err)
+	}
+	if d, ok, err := b.st.NextKickIn(b.ctx); err != nil || ok {
+		t.Fatalf("every kick done: got %v, %v, %v; want none queued", d, ok, err)
+	}
+}
