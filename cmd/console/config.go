@@ -46,6 +46,7 @@ type config struct {
 	SealInterval   time.Duration
 	VerifyInterval time.Duration
 	MetricsAddr    string // a listener of its own for /metrics, without authentication
+	Pprof          bool   // serve Go's /debug/pprof/ on the metrics listener too
 	MetricsToken   string // bearer token for /metrics on the main listener
 	// Audit exports: per batch of events, per export, and how many at once.
 	ExportBatchTimeout time.Duration
@@ -136,6 +137,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		SealInterval:   dur("CONSOLE_SEAL_INTERVAL", 250*time.Millisecond),
 		VerifyInterval: dur("CONSOLE_VERIFY_INTERVAL", 10*time.Minute),
 		MetricsAddr:    get("CONSOLE_METRICS_ADDR", ""),
+		Pprof:          boolean("CONSOLE_PPROF"),
 		MetricsToken:   secret("CONSOLE_METRICS_TOKEN"),
 		OIDC: web.OIDCConfig{Issuer: get("CONSOLE_OIDC_ISSUER", ""), ClientID: get("CONSOLE_OIDC_CLIENT_ID", ""),
 			ClientSecret: secret("CONSOLE_OIDC_CLIENT_SECRET"), RedirectURL: get("CONSOLE_OIDC_REDIRECT_URL", ""),
@@ -213,6 +215,9 @@ func (c config) validate() error {
 	}
 	if c.MetricsAddr != "" && c.MetricsAddr == c.Addr && !strings.HasSuffix(c.Addr, ":0") {
 		errs = append(errs, errors.New("CONSOLE_METRICS_ADDR is the same as CONSOLE_ADDR: give /metrics a listener of its own (such as 127.0.0.1:9090), or set CONSOLE_METRICS_TOKEN to serve it on the main listener behind a bearer token"))
+	}
+	if c.Pprof && c.MetricsAddr == "" {
+		errs = append(errs, errors.New("CONSOLE_PPROF is on but CONSOLE_METRICS_ADDR is not set: the profiles are served only on the metrics listener"))
 	}
 	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
 		errs = append(errs, errors.New("CONSOLE_METRICS_TOKEN is shorter than 16 characters: make one with 'head -c 24 /dev/urandom | base64'"))

@@ -76,3 +76,15 @@ func TestConfig_APIKeyCacheTTLHasADefaultAndCanBeTurnedOff(t *testing.T) {
 		t.Errorf("CONSOLE_API_KEY_CACHE_TTL=soon: got %v, want an error naming it", err)
 	}
 }
+
+func TestConfig_PprofNeedsTheMetricsListener(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"DATABASE_URL": "postgres://x", "CONSOLE_DEV": "true", "CONSOLE_PPROF": "true"}
+	if _, err := loadConfig(func(k string) string { return env[k] }); err == nil || !strings.Contains(err.Error(), "CONSOLE_METRICS_ADDR") {
+		t.Errorf("CONSOLE_PPROF without CONSOLE_METRICS_ADDR: got %v, want an error naming CONSOLE_METRICS_ADDR", err)
+	}
+	env["CONSOLE_METRICS_ADDR"] = "127.0.0.1:9090"
+	if c, err := loadConfig(func(k string) string { return env[k] }); err != nil || !c.Pprof {
+		t.Errorf("with CONSOLE_METRICS_ADDR: got pprof %v, %v; want it on", c.Pprof, err)
+	}
+}

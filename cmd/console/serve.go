@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	httppprof "net/http/pprof"
 	"strings"
 	"time"
 
@@ -137,7 +138,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 		if err != nil {
 			return fmt.Errorf("listen on CONSOLE_METRICS_ADDR %s: %w", c.MetricsAddr, err)
 		}
-		ms := &http.Server{Handler: srv.MetricsHandler(), ReadHeaderTimeout: 10 * time.Second}
+		ms := &http.Server{Handler: metricsHandler(srv.MetricsHandler(), c.Pprof), ReadHeaderTimeout: 10 * time.Second}
 		defer ms.Close()
 		logger.Info("metrics listening", "addr", mln.Addr().String())
 		go func() { errc <- ms.Serve(mln) }()
@@ -308,4 +309,19 @@ func flagError(err error) error {
 		return nil
 	}
 	return &exitError{code: 2, err: errors.New(strings.TrimSpace(err.Error()))}
+}
+
+// metricsHandler is the metrics listener's handler: /metrics, and with
+// pprof Go's profiles under /debug/pprof/ (for finding where a console's
+// time goes; the listener is meant for monitoring only).
+func metricsHandler(metrics http.Handler, pprof bool) http.Handler {
+	if !pprof {
+		return metrics
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/", metrics)
+	mux.HandleFunc("GET /debug/pprof/", httppprof.Index)
+	mux.HandleFunc("GET /debug/pprof/profile", httppprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/trace", httppprof.Trace)
+	return mux
 }

@@ -116,6 +116,28 @@ func TestServe_MetricsAddrServesMetricsOnItsOwnListenerOnly(t *testing.T) {
 	if status, _ := opsGet(c.Client, c.URL+"/metrics"); status != http.StatusNotFound {
 		t.Errorf("GET /metrics on the main listener without CONSOLE_METRICS_TOKEN: got %d, want 404", status)
 	}
+	if status, _ := opsGet(c.Client, "http://"+m[1]+"/debug/pprof/"); status != http.StatusNotFound {
+		t.Errorf("GET /debug/pprof/ without CONSOLE_PPROF: got %d, want 404 (profiles only when asked)", status)
+	}
+}
+
+func TestServe_PprofIsServedOnTheMetricsListenerWhenAsked(t *testing.T) {
+	t.Parallel()
+	c := startInproc(t, map[string]string{"DATABASE_URL": pgtest.New(t).RuntimeURL, "CONSOLE_MASTER_KEY": opsNewMasterKey(t),
+		"CONSOLE_METRICS_ADDR": "127.0.0.1:0", "CONSOLE_PPROF": "true"})
+	m := regexp.MustCompile(`"msg":"metrics listening","addr":"([^"]+)"`).FindStringSubmatch(c.Log.String())
+	if m == nil {
+		t.Fatalf("no metrics listener in the output:\n%s", c.Log)
+	}
+	if status, body := opsGet(c.Client, "http://"+m[1]+"/debug/pprof/"); status != http.StatusOK || !strings.Contains(body, "goroutine") {
+		t.Errorf("GET /debug/pprof/ with CONSOLE_PPROF: got %d, want 200 with the profiles' index", status)
+	}
+	if status, body := opsGet(c.Client, "http://"+m[1]+"/metrics"); status != http.StatusOK || !strings.Contains(body, "console_http_requests_total") {
+		t.Errorf("GET /metrics beside the profiles: got %d, want 200 with the console's metrics", status)
+	}
+	if status, _ := opsGet(c.Client, c.URL+"/debug/pprof/"); status == http.StatusOK {
+		t.Errorf("GET /debug/pprof/ on the main listener: got %d, want the profiles only on the metrics listener", status)
+	}
 }
 
 func TestServe_WithoutMasterKeyExitsWithCode2AndSaysHowToMakeOne(t *testing.T) {
