@@ -132,6 +132,21 @@ fact startup_ms "$ready_ms"
 log "ready after $ready_ms ms"
 
 loadgen() { bin/loadgen --database-url "$bench_url" "$@"; }
+
+# settle NAME: waits until the console's sealer and text indexer have caught
+# up with the events of the runs before (both queues empty), so that no run
+# pays for another's backlog; the wait goes to the facts as settle_NAME.
+settle() {
+  local t0 left
+  t0=$(date +%s.%N)
+  for _ in $(seq 1200); do
+    left=$("$psql_bin" "$bench_url" -qtAX -c "SELECT (SELECT count(*) FROM audit_unsealed) + (SELECT count(*) FROM audit_unindexed)")
+    [ "$left" = 0 ] && break
+    sleep 0.25
+  done
+  [ "$left" = 0 ] || { log "the sealer and text indexer did not catch up in 300 s ($left events left)"; exit 1; }
+  fact "settle_$1" "$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')"
+}
 issue_key=$(CONSOLE_MASTER_KEY="$master_key" loadgen --setup --app-id 4242 --scopes issue --name bench-issue)
 url1="http://127.0.0.1:$port"
 url2="http://127.0.0.1:$((port + 1))"
@@ -146,21 +161,26 @@ if part issue; then
   log "warm-up, then the issue API against one console, and the one before, side by side"
   loadgen --url "$url1" "${run_args[@]}" --duration 2s >/dev/null
   loadgen --url "$url_before" "${run_args[@]}" --duration 2s >/dev/null
+  settle issue
   fact loadavg_issue "$(cut -d' ' -f1-3 /proc/loadavg)"
   loadgen --url "$url1" "${run_args[@]}" --pid "$pid1" --json >"$results/issue-one.json"
+  settle before
   fact loadavg_before "$(cut -d' ' -f1-3 /proc/loadavg)"
   loadgen --url "$url_before" "${run_args[@]}" --pid "$pid_before" --json >"$results/issue-before.json"
   log "one client: the group commit must not delay a lone request"
+  settle lone
   fact loadavg_lone "$(cut -d' ' -f1-3 /proc/loadavg)"
   loadgen --url "$url1" "${run_args[@]}" --concurrency 1 --json >"$results/issue-lone.json"
   loadgen --url "$url_before" "${run_args[@]}" --concurrency 1 --json >"$results/issue-lone-before.json"
   stop_console "$pid_before"
   log "database ceiling: the same SQL through pgx, each token its own commit"
+  settle ceiling
   fact loadavg_ceiling "$(cut -d' ' -f1-3 /proc/loadavg)"
   loadgen --ceiling "${run_args[@]}" --json >"$results/ceiling.json"
   loadgen --ceiling --ceiling-auth "${run_args[@]}" --json >"$results/ceiling-auth.json"
   log "the batch API, $batch tokens a request"
   fact batch_concurrency "$((concurrency / 4 > 0 ? concurrency / 4 : 1))"
+  settle batch
   fact loadavg_batch "$(cut -d' ' -f1-3 /proc/loadavg)"
   loadgen --url "$url1" "${run_args[@]}" --batch "$batch" --concurrency "$((concurrency / 4 > 0 ? concurrency / 4 : 1))" \
     --pid "$pid1" --json >"$results/batch.json"
@@ -169,6 +189,8 @@ if part issue; then
   start_console "$((port + 1))"
   pid2=$console_pid
   loadgen --url "$url1,$url2" "${run_args[@]}" --duration 2s >/dev/null
+  settle two
+  fact loadavg_two "$(cut -d' ' -f1-3 /proc/loadavg)"
   loadgen --url "$url1,$url2" "${run_args[@]}" --pid "$pid1,$pid2" --json >"$results/issue-two.json"
   log "a key revoked while the second console has it cached"
   revoke_key=$(CONSOLE_MASTER_KEY="$master_key" loadgen --setup --app-id 4242 --scopes issue --name bench-revoke)
