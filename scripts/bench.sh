@@ -243,6 +243,7 @@ if part prune; then
   fact prune_months "$(sed -n 's/^whole months dropped as partitions: //p' "$results/prune.txt")"
   fact prune_verify_seconds "$(sed -n 's/^verified the chain first in \([0-9.]*\) s.*/\1/p' "$results/prune.txt")"
   fact prune_seconds "$(sed -n 's/.*; pruned in \([0-9.]*\) s$/\1/p' "$results/prune.txt")"
+  fact prune_drop_seconds "$(sed -n "s/^the dropped months' files removed afterwards in \([0-9.]*\) s.*/\1/p" "$results/prune.txt")"
   fact prune_verify_after "$(env "${console_env[@]}" DATABASE_URL="$prune_url" bin/console audit verify 2>&1 | head -1)"
   sql "DROP DATABASE console_bench_prune WITH (FORCE)"
 fi

@@ -170,6 +170,11 @@ func runAuditPrune(ctx context.Context, e env, args []string) error {
 	fmt.Fprintf(e.stdout, "whole months dropped as partitions: %s (%d events); deleted row by row: %d events\n",
 		months, r.AsPartitions, r.Deleted-r.AsPartitions)
 	fmt.Fprintf(e.stdout, "verified the chain first in %.3f s; pruned in %.3f s\n", r.Verify.Seconds(), r.Prune.Seconds())
+	if r.DropErr != nil {
+		fmt.Fprintf(e.stderr, "warning: the dropped months are out of the trail, but their tables are still there: %v; the next prune drops them\n", r.DropErr)
+	} else if len(r.DroppedMonths) > 0 {
+		fmt.Fprintf(e.stdout, "the dropped months' files removed afterwards in %.3f s, the trail not locked\n", r.Drop.Seconds())
+	}
 	return nil
 }
 

@@ -258,10 +258,11 @@ func (d reportData) pruneSection(w io.Writer, tg *targets) {
 	verifyBefore, _ := d.factFloat("prune_verify_seconds")
 	fmt.Fprintf(w, "`console dev seed --events %s --days 27 --end <the 1st of this month>` in a database of its own, then "+
 		"`console audit prune --before <the 1st of this month> --yes` (load %s): %s. Months dropped as partitions: %s. "+
-		"The prune verifies the whole chain first (%.2f s), then prunes in one transaction: **%.3f s**; %s s in all. "+
+		"The prune verifies the whole chain first (%.2f s), then prunes in one transaction, the trail locked: **%.3f s**; "+
+		"the dropped months' tables are dropped after it, the trail no longer locked: %s s; %s s in all. "+
 		"`console audit verify` afterwards: %s.\n",
 		d.fact("prune_events"), d.fact("loadavg_prune"), d.fact("prune_result"), d.fact("prune_months"), verifyBefore, secs,
-		d.fact("prune_wall_seconds"), d.fact("prune_verify_after"))
+		orNone(d.fact("prune_drop_seconds"), "not recorded"), d.fact("prune_wall_seconds"), d.fact("prune_verify_after"))
 	events, _ := d.factFloat("prune_events")
 	verified := strings.HasPrefix(d.fact("prune_verify_after"), "audit trail intact")
 	tg.add("prune a month of ≥ 1 M events (partition drop)", "≤ 1 s, verify passing after",
@@ -296,4 +297,12 @@ func settled(d reportData) string {
 		return "not recorded"
 	}
 	return strings.Join(parts, ", ")
+}
+
+// orNone is v, or none when v is empty.
+func orNone(v, none string) string {
+	if v == "" {
+		return none
+	}
+	return v
 }

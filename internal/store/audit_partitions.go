@@ -78,20 +78,26 @@ func auditMonthsBefore(ctx context.Context, tx pgx.Tx, cut time.Time) ([]auditMo
 	return months, nil
 }
 
-// dropAuditMonths drops, oldest first, the months whose every event lies in
-// the chain's prefix up to through and is sealed, as partitions: the month's
-// events, chain positions and texts go at once, whatever their number. It
-// stops at the first month that holds anything else (an event sealed after
-// through, or waiting for its seal): the rest of the prefix is deleted row
-// by row. It says which months went.
-func dropAuditMonths(ctx context.Context, tx pgx.Tx, cut time.Time, through int64) (months []string, err error) {
+// detachAuditMonths takes out of the trail, oldest first, the months whose
+// every event lies in the chain's prefix up to through and is sealed, as
+// partitions: the month's events, chain positions and texts leave the trail
+// at once, whatever their number. It stops at the first month that holds
+// anything else (an event sealed after through, or waiting for its seal):
+// the rest of the prefix is deleted row by row. It says which months went.
+//
+// The months' tables are detached and renamed audit_pruned_…, not dropped:
+// dropping them removes their files when the transaction commits, which
+// for a month of a million events (events with nine indexes, chain, text)
+// took over a second with the trail locked. dropPrunedMonths removes them
+// once the prune has committed.
+func detachAuditMonths(ctx context.Context, tx pgx.Tx, cut time.Time, through int64) (months []string, err error) {
 	candidates, err := auditMonthsBefore(ctx, tx, cut)
 	if err != nil {
 		return nil, err
 	}
 	for _, m := range candidates {
 		events, chain, text := "audit_events_"+m.suffix, "audit_chain_"+m.suffix, "audit_text_"+m.suffix
-		// No insert or seal may reach the month while it is checked and dropped.
+		// No insert or seal may reach the month while it is checked and taken out.
 		if _, err := tx.Exec(ctx, `LOCK TABLE `+events+`, `+chain+`, `+text+` IN ACCESS EXCLUSIVE MODE`); err != nil {
 			return months, fmt.Errorf("store: prune audit: lock %s: %w", events, err)
 		}
@@ -109,10 +115,41 @@ func dropAuditMonths(ctx context.Context, tx pgx.Tx, cut time.Time, through int6
 		if _, err := tx.Exec(ctx, `DELETE FROM audit_unindexed WHERE occurred_at >= $1 AND occurred_at < $2`, m.start(), m.end); err != nil {
 			return months, fmt.Errorf("store: prune audit: %w", err)
 		}
-		if _, err := tx.Exec(ctx, `DROP TABLE `+text+`, `+chain+`, `+events); err != nil {
-			return months, fmt.Errorf("store: prune audit: drop %s: %w", events, err)
+		for _, t := range []string{"audit_text", "audit_chain", "audit_events"} {
+			if _, err := tx.Exec(ctx, `ALTER TABLE `+t+` DETACH PARTITION `+t+`_`+m.suffix); err != nil {
+				return months, fmt.Errorf("store: prune audit: detach %s_%s: %w", t, m.suffix, err)
+			}
+			if _, err := tx.Exec(ctx, `ALTER TABLE `+t+`_`+m.suffix+` RENAME TO `+prunedPrefix+t[len("audit_"):]+`_`+m.suffix); err != nil {
+				return months, fmt.Errorf("store: prune audit: set aside %s_%s: %w", t, m.suffix, err)
+			}
 		}
 		months = append(months, m.start().Format("2006-01"))
 	}
 	return months, nil
+}
+
+// prunedPrefix begins the names of the tables of months a prune took out
+// of the trail, until dropPrunedMonths drops them.
+const prunedPrefix = "audit_pruned_"
+
+// dropPrunedMonths drops the tables of the months that prunes took out of
+// the trail (those of this prune, and any that an earlier one left when it
+// stopped before dropping them), each in a transaction of its own: the
+// trail is not locked meanwhile. It says how many tables it dropped.
+func (s *Store) dropPrunedMonths(ctx context.Context) (int, error) {
+	rows, err := s.pool.Query(ctx, `SELECT tablename::text FROM pg_tables
+		WHERE schemaname = current_schema() AND starts_with(tablename, $1) ORDER BY 1`, prunedPrefix)
+	if err != nil {
+		return 0, fmt.Errorf("store: prune audit: pruned months: %w", err)
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return 0, fmt.Errorf("store: prune audit: pruned months: %w", err)
+	}
+	for i, name := range names {
+		if _, err := s.pool.Exec(ctx, `DROP TABLE IF EXISTS `+pgx.Identifier{name}.Sanitize()); err != nil {
+			return i, fmt.Errorf("store: prune audit: drop %s: %w", name, err)
+		}
+	}
+	return len(names), nil
 }

@@ -96,6 +96,42 @@ func TestPruneAudit_AWholeMonthGoesAsItsPartitionsAndTheChainStillVerifies(t *te
 	}
 }
 
+// A month leaves the trail in the prune's transaction (detached), and its
+// tables are dropped after the commit, with the trail no longer locked; the
+// tables a prune could not drop (it stopped, the database went away) are
+// dropped by the next one.
+func TestPruneAudit_AMonthsTablesAreDroppedAfterTheCommitAndLeftoversByTheNextPrune(t *testing.T) {
+	t.Parallel()
+	b, first, second := twoMonthTrail(t)
+	leftover := prunedPrefix + "events_p" + first.AddDate(-1, 0, 0).Format("200601")
+	if _, err := b.owner.Pool().Exec(b.ctx, `CREATE TABLE `+leftover+` (id bigint)`); err != nil {
+		t.Fatal(err)
+	}
+	r, err := b.owner.PruneAuditReport(b.ctx, second, pruneActor, Origin{})
+	if err != nil || r.Deleted != 20 || r.AsPartitions != 20 || r.DropErr != nil {
+		t.Fatalf("PruneAuditReport: got %+v, %v; want the first month's 20 events gone as partitions and their tables dropped", r, err)
+	}
+	if n := b.ownerInt(t, `SELECT count(*) FROM pg_tables WHERE starts_with(tablename, '`+prunedPrefix+`')`); n != 0 {
+		t.Errorf("tables of pruned months after the prune: %d, want none (this prune's and the leftover %s dropped)", n, leftover)
+	}
+	month := "p" + first.Format("200601")
+	for _, table := range []string{"audit_events_", "audit_chain_", "audit_text_"} {
+		if b.partitionExists(t, table+month) {
+			t.Errorf("%s%s is still there after pruning its whole month; want it gone", table, month)
+		}
+	}
+	if r := b.mustVerifyOK(t); r.Events != 26 {
+		t.Errorf("after the prune: %d events, want 26 (20 + 5 + the prune event)", r.Events)
+	}
+	// The month can be made again (the dev seed writes the past), as new.
+	if err := coverAuditMonths(b.ctx, b.owner.Pool(), first, first); err != nil {
+		t.Fatal(err)
+	}
+	if n := b.ownerInt(t, `SELECT count(*) FROM audit_events_`+month); n != 0 {
+		t.Errorf("the month made again holds %d events, want none", n)
+	}
+}
+
 func TestPruneAudit_APartialMonthIsDeletedRowByRowAfterTheWholeOnesAreDropped(t *testing.T) {
 	t.Parallel()
 	b, first, second := twoMonthTrail(t)

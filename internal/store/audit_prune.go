@@ -39,7 +39,9 @@ type PruneResult struct {
 	AsPartitions  int64         // of them, those of whole months dropped as partitions
 	DroppedMonths []string      // those months, "2006-01", oldest first
 	Verify        time.Duration // verifying the chain first
-	Prune         time.Duration // the prune's own transaction
+	Prune         time.Duration // the prune's own transaction, the trail locked
+	Drop          time.Duration // dropping the dropped months' tables after it, the trail not locked
+	DropErr       error         // why those tables are still there (the next prune drops them)
 }
 
 // PruneAuditReport is PruneAudit, telling what went how and the time each
@@ -97,7 +99,7 @@ func (s *Store) PruneAuditReport(ctx context.Context, before time.Time, actor Ac
 			if err := tx.QueryRow(ctx, `SELECT min(chain_seq) FROM audit_chain`).Scan(&first); err != nil {
 				return fmt.Errorf("store: prune audit: %w", err)
 			}
-			if months, err = dropAuditMonths(ctx, tx, before, through.seq); err != nil {
+			if months, err = detachAuditMonths(ctx, tx, before, through.seq); err != nil {
 				return err
 			}
 			// The append-only trigger lets rows go only while this is on.
@@ -135,6 +137,13 @@ func (s *Store) PruneAuditReport(ctx context.Context, before time.Time, actor Ac
 		return res, permissionDenied(err) // the runtime role may not prune: the schema owner does
 	}
 	res.Deleted, res.AsPartitions, res.DroppedMonths, res.Prune = deleted, dropped, months, time.Since(start)
+	start = time.Now()
+	if _, err := s.dropPrunedMonths(ctx); err != nil {
+		// The prune stands: the months are out of the trail, and the next
+		// prune drops their tables.
+		res.DropErr = err
+	}
+	res.Drop = time.Since(start)
 	return res, nil
 }
 
