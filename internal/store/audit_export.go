@@ -14,9 +14,10 @@ import (
 )
 
 // auditExportBatch is how many events ExportAudit reads per query: memory
-// stays bounded, and no connection or snapshot is held while a slow client
-// reads.
-const auditExportBatch = 1000
+// stays bounded (two batches), and no connection or snapshot is held while a
+// slow client reads. With 1,000 a query, its planning and round trips were
+// a fifth of an export's time.
+const auditExportBatch = 4000
 
 // auditExportBuffer is the size of an encoder's buffer: a few hundred events
 // a write to the client rather than a few.
@@ -32,25 +33,67 @@ func (s *Store) ExportAudit(ctx context.Context, f AuditFilter, batchTimeout tim
 	if batchTimeout <= 0 {
 		batchTimeout = s.auditTextTimeout
 	}
-	var after *AuditCursor
-	batch := make([]AuditEvent, 0, auditExportBatch)
-	for {
-		var err error
-		batch, err = s.readAuditWithin(ctx, batchTimeout, f, after, auditExportBatch, batch[:0])
-		if err != nil {
-			return fmt.Errorf("store: export audit: %w", err)
+	// The next batch is read while this one is written: the database and
+	// the encoder work at once instead of in turns. Two batches' arrays
+	// take turns, so memory stays at two batches whatever the export's size.
+	ctx, cancel := context.WithCancel(ctx)
+	type batch struct {
+		events []AuditEvent
+		err    error
+	}
+	full, free := make(chan batch), make(chan []AuditEvent, 2)
+	free <- make([]AuditEvent, 0, auditExportBatch)
+	free <- make([]AuditEvent, 0, auditExportBatch)
+	read := make(chan struct{})
+	go func() {
+		defer close(read)
+		defer close(full)
+		var after *AuditCursor
+		for {
+			var events []AuditEvent
+			select {
+			case events = <-free:
+			case <-ctx.Done():
+				return
+			}
+			events, err := s.readAuditWithin(ctx, batchTimeout, f, after, auditExportBatch, events[:0])
+			last := len(events) < auditExportBatch || err != nil
+			if !last {
+				c := cursorAt(events[len(events)-1], f)
+				after = &c
+			}
+			select {
+			case full <- batch{events, err}:
+			case <-ctx.Done():
+				return
+			}
+			if last {
+				return
+			}
 		}
-		for _, e := range batch {
+	}()
+	defer func() {
+		cancel()
+		<-read // the reader is done with the pool before the export returns
+	}()
+	for b := range full {
+		if b.err == nil {
+			b.err = ctx.Err() // the client went away: not a batch more
+		}
+		if b.err != nil {
+			return fmt.Errorf("store: export audit: %w", b.err)
+		}
+		for _, e := range b.events {
 			if err := fn(e); err != nil {
 				return err
 			}
 		}
-		if len(batch) < auditExportBatch {
-			return nil
-		}
-		c := cursorAt(batch[len(batch)-1], f)
-		after = &c
+		free <- b.events
 	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("store: export audit: %w", err)
+	}
+	return nil
 }
 
 // MarshalJSON writes the event in its one JSON form, that of the API and of

@@ -3,10 +3,12 @@ package store
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -113,7 +115,7 @@ func TestExportAudit_StreamsAcrossBatches(t *testing.T) {
 	b := setup(t)
 	mustExec(t, b.ctx, b.st.Pool(), `INSERT INTO audit_events (actor_type, action, outcome, app_id)
 		SELECT 'system', CASE WHEN i % 2 = 0 THEN 'token.issue' ELSE 'token.revoke' END, 'success', 7
-		FROM generate_series(1, 2500) AS i`)
+		FROM generate_series(1, $1) AS i`, 4*auditExportBatch+500) // three batches of token.issue, the last short
 	var ids []int64
 	err := b.st.ExportAudit(b.ctx, AuditFilter{Action: "token.issue"}, 0, func(e AuditEvent) error {
 		if len(ids) > 0 && e.ID >= ids[len(ids)-1] {
@@ -122,14 +124,27 @@ func TestExportAudit_StreamsAcrossBatches(t *testing.T) {
 		ids = append(ids, e.ID)
 		return nil
 	})
-	if err != nil || len(ids) != 1250 {
-		t.Fatalf("export: %d events, %v; want 1250 newest first", len(ids), err)
+	if want := 2*auditExportBatch + 250; err != nil || len(ids) != want {
+		t.Fatalf("export: %d events, %v; want %d newest first", len(ids), err, want)
 	}
 	stop := fmt.Errorf("client went away")
 	calls := 0
 	err = b.st.ExportAudit(b.ctx, AuditFilter{}, 0, func(AuditEvent) error { calls++; return stop })
 	if err != stop || calls != 1 {
 		t.Errorf("export stopping at the first error: got %v after %d calls", err, calls)
+	}
+	// A client that goes away in the second batch ends the export with an
+	// error, not as if it were complete.
+	ctx, cancel := context.WithCancel(b.ctx)
+	calls = 0
+	err = b.st.ExportAudit(ctx, AuditFilter{}, 0, func(AuditEvent) error {
+		if calls++; calls == auditExportBatch+1 {
+			cancel()
+		}
+		return nil
+	})
+	if !errors.Is(err, context.Canceled) || calls > 2*auditExportBatch {
+		t.Errorf("export cancelled in its second batch: got %v after %d events, want context.Canceled within two batches", err, calls)
 	}
 }
 
