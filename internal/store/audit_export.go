@@ -56,7 +56,7 @@ func (s *Store) ExportAudit(ctx context.Context, f AuditFilter, batchTimeout tim
 			case <-ctx.Done():
 				return
 			}
-			events, err := s.readAuditWithin(ctx, batchTimeout, f, after, auditExportBatch, events[:0])
+			events, err := s.readAuditWithin(ctx, batchTimeout, f, after, auditExportBatch, events[:0], true)
 			last := len(events) < auditExportBatch || err != nil
 			if !last {
 				c := cursorAt(events[len(events)-1], f)

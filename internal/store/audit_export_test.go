@@ -277,3 +277,23 @@ func FuzzAuditNDJSON(f *testing.F) {
 		}
 	})
 }
+
+// The console's connections compile no query (JIT), unless its database
+// URL asks them to: compiling a query of the trail's partitions took half
+// of each export batch's time.
+func TestOpen_ConnectionsRunWithoutJITUnlessTheURLAsksForIt(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	for url, want := range map[string]string{b.db.RuntimeURL: "off", b.db.RuntimeURL + "&jit=on": "on"} {
+		st, err := Open(b.ctx, url, b.st.Keys())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var jit string
+		err = st.Pool().QueryRow(b.ctx, `SHOW jit`).Scan(&jit)
+		st.Close()
+		if err != nil || jit != want {
+			t.Errorf("%s: got jit %q, %v; want %q", url, jit, err, want)
+		}
+	}
+}
