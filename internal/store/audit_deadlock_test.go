@@ -65,6 +65,67 @@ func (b bundle) lockCycle(t *testing.T, first, second string, work func(st *Stor
 	return secondErr, <-done
 }
 
+func TestIndexAuditText_ADeadlockWithThePartitionMakerIsTriedAgainAndTheEventIndexedOnce(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	e := auditTestEvent(1)
+	e.TargetID = "deadlock-needle"
+	if err := b.st.Audit(b.ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := b.st.SealPending(b.ctx, 0); err != nil || n != 1 {
+		t.Fatalf("seal: got %d, %v; want 1", n, err)
+	}
+	// The stand-in does what CREATE TABLE … PARTITION OF does for a month of
+	// the events and then of the texts; the indexer holds the texts (it adds
+	// to them) when it comes to read the events.
+	indexed := 0
+	lockErr, err := b.lockCycle(t, `LOCK TABLE ONLY audit_events IN ACCESS EXCLUSIVE MODE`,
+		`LOCK TABLE ONLY audit_text IN ACCESS EXCLUSIVE MODE`, func(st *Store) (err error) {
+			indexed, err = st.IndexAuditText(b.ctx)
+			return err
+		})
+	if lockErr != nil {
+		t.Fatalf("the stand-in's lock of the texts: %v; want it granted once the indexer gave way", lockErr)
+	}
+	if err != nil || indexed != 1 {
+		t.Fatalf("IndexAuditText in a deadlock with the partition maker: got %d, %v; want 1, nil (the batch tried again)", indexed, err)
+	}
+	if n := b.queryInt(t, `SELECT count(*) FROM audit_text WHERE body LIKE '%deadlock-needle%'`); n != 1 {
+		t.Errorf("texts of the event: got %d, want 1", n)
+	}
+	if n := b.queryInt(t, `SELECT count(*) FROM audit_unindexed`); n != 0 {
+		t.Errorf("events waiting for the text indexer: got %d, want 0", n)
+	}
+	if page, err := b.st.ListAudit(b.ctx, AuditFilter{Text: "deadlock-needle"}, "", 10); err != nil || len(page.Events) != 1 {
+		t.Errorf("free text: got %d events, %v; want 1", len(page.Events), err)
+	}
+}
+
+func TestSealPending_ADeadlockVictimIsTriedAgainAndSealsEachEventOnce(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.audit(t, 3)
+	// Nothing in the console takes the chain before the events (the
+	// partition maker takes events, chain, text, as the sealer takes events,
+	// chain); the stand-in is whatever else may, an operator's DDL say.
+	sealed := 0
+	lockErr, err := b.lockCycle(t, `LOCK TABLE ONLY audit_chain IN ACCESS EXCLUSIVE MODE`,
+		`LOCK TABLE ONLY audit_events IN ACCESS EXCLUSIVE MODE`, func(st *Store) (err error) {
+			sealed, err = st.SealPending(b.ctx, 0)
+			return err
+		})
+	if lockErr != nil {
+		t.Fatalf("the stand-in's lock of the events: %v; want it granted once the sealer gave way", lockErr)
+	}
+	if err != nil || sealed != 3 {
+		t.Fatalf("SealPending in a deadlock: got %d, %v; want 3, nil (the batch tried again)", sealed, err)
+	}
+	if r := b.mustVerifyOK(t); r.Events != 3 {
+		t.Errorf("sealed events: got %d, want 3", r.Events)
+	}
+}
+
 func TestAuditPartitions_TheMakerWaitsForAReaderOfTheTrailWithoutHoldingWhatItReadsNext(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
