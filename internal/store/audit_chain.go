@@ -60,21 +60,26 @@ func (s *Store) macKeys() ([][]byte, error) {
 // SealPending gives up to max unsealed committed events, oldest id first,
 // their place in the hash chain. It returns 0 at once when another instance
 // is sealing. Chain order is sealing order: an event whose transaction
-// committed late is simply sealed in a later round.
+// committed late is simply sealed in a later round. A batch that PostgreSQL
+// ends as a deadlock's victim is tried again at once.
 func (s *Store) SealPending(ctx context.Context, max int) (sealed int, err error) {
 	if max <= 0 {
 		max = auditSealBatch
 	}
-	err = s.inTx(ctx, func(tx pgx.Tx) error {
-		var locked bool
-		if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock($1)`, auditSealLock).Scan(&locked); err != nil {
-			return fmt.Errorf("store: seal audit: lock: %w", err)
-		}
-		if !locked {
-			return nil
-		}
-		sealed, err = s.sealLocked(ctx, tx, max)
-		return err
+	err = retryDeadlocked(ctx, func() error {
+		sealed = 0
+		return s.inTx(ctx, func(tx pgx.Tx) error {
+			var locked bool
+			if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock($1)`, auditSealLock).Scan(&locked); err != nil {
+				return fmt.Errorf("store: seal audit: lock: %w", err)
+			}
+			if !locked {
+				return nil
+			}
+			var err error
+			sealed, err = s.sealLocked(ctx, tx, max)
+			return err
+		})
 	})
 	if err != nil {
 		return 0, err

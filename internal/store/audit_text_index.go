@@ -14,12 +14,17 @@ const auditTextBatch = 5000
 // caught up with the sealer, and says how many it took. It runs apart from
 // sealing (the trigram index costs most of the time); instances running it
 // at once take different events. Until it reaches an event, free text finds
-// it by reading it, as it does events waiting for their seal.
+// it by reading it, as it does events waiting for their seal. A batch that
+// PostgreSQL ends as a deadlock's victim (beside the partition maker, say)
+// is tried again at once.
 func (s *Store) IndexAuditText(ctx context.Context) (int, error) {
 	total := 0
 	for {
 		var n int
-		if err := s.pool.QueryRow(ctx, `SELECT audit_index_text($1)`, auditTextBatch).Scan(&n); err != nil {
+		err := retryDeadlocked(ctx, func() error {
+			return s.pool.QueryRow(ctx, `SELECT audit_index_text($1)`, auditTextBatch).Scan(&n)
+		})
+		if err != nil {
 			return total, fmt.Errorf("store: index audit text: %w", err)
 		}
 		total += n

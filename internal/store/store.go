@@ -157,6 +157,30 @@ func (s *Store) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	return nil
 }
 
+// deadlockRetries is how many times retryDeadlocked tries a deadlock's
+// victim again.
+const deadlockRetries = 3
+
+// retryDeadlocked runs fn, and at once again, up to deadlockRetries times,
+// while PostgreSQL ends it as the victim of a deadlock (40P01). It is for the
+// background workers of the audit trail (the sealer, the text indexer), whose
+// batch is one transaction that the deadlock rolled back whole, so that
+// trying it again loses and doubles nothing: a cycle with another session
+// (the partition maker takes the trail's tables in the order events, chain,
+// text; the indexer takes the text first) is transient, the other session
+// goes on once the victim gave way.
+func retryDeadlocked(ctx context.Context, fn func() error) error {
+	err := fn()
+	for range deadlockRetries {
+		var pgErr *pgconn.PgError
+		if !errors.As(err, &pgErr) || pgErr.Code != "40P01" || ctx.Err() != nil {
+			break
+		}
+		err = fn()
+	}
+	return err
+}
+
 // isUniqueViolation tells whether err is PostgreSQL's unique_violation.
 func isUniqueViolation(err error) bool {
 	var pgErr *pgconn.PgError
