@@ -111,13 +111,17 @@ func mustExec(t *testing.T, ctx context.Context, db interface {
 	}
 }
 
-// insertAt inserts an event directly, with a chosen time, and returns its id.
+// insertAt inserts an event directly, with a chosen time, and returns its
+// id. Its project is e.ProjectID as given (none when 0), not looked up.
 func (b bundle) insertAt(t *testing.T, at time.Time, e Event) int64 {
 	t.Helper()
-	var appID *int64
+	var appID, projectID *int64
 	if e.AppID != 0 {
 		v := int64(e.AppID)
 		appID = &v
+	}
+	if e.ProjectID != 0 {
+		projectID = &e.ProjectID
 	}
 	details := e.Details
 	if details == nil {
@@ -125,10 +129,10 @@ func (b bundle) insertAt(t *testing.T, at time.Time, e Event) int64 {
 	}
 	var id int64
 	err := b.owner.Pool().QueryRow(b.ctx, `INSERT INTO audit_events (occurred_at, actor_type, actor_id, actor_name,
-			action, outcome, app_id, target_type, target_id, request_id, client_ip, user_agent, details, token_fingerprint)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
+			action, outcome, app_id, target_type, target_id, request_id, client_ip, user_agent, details, token_fingerprint, project_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`,
 		at, e.Actor.Type, e.Actor.ID, e.Actor.Name, e.Action, e.Outcome, appID, e.TargetType, e.TargetID,
-		e.Origin.RequestID, e.Origin.ClientIP, e.Origin.UserAgent, details, e.TokenFingerprint).Scan(&id)
+		e.Origin.RequestID, e.Origin.ClientIP, e.Origin.UserAgent, details, e.TokenFingerprint, projectID).Scan(&id)
 	if err != nil {
 		t.Fatalf("insert event: %v", err)
 	}
