@@ -231,7 +231,7 @@ func scanAuditEvent(rows pgx.Rows, e *AuditEvent) error {
 // Limited to live projects (an API key), the scope is the projects' ids
 // rather than their AppIDs, read from projects, and every filter but free
 // text and a token is read project by project: the (project_id, …) indexes
-// of migrations 00005 and 00015 make the project alone, and with an action,
+// of migrations 00005 and 00016 make the project alone, and with an action,
 // an actor or an outcome, an index range. A page then reads about limit
 // index entries of each project, however rare the actor or outcome is in the
 // projects and however common elsewhere (2 M events, 20 projects, first
@@ -331,7 +331,7 @@ func (f AuditFilter) projects() ([]int64, bool) {
 // after adds the keyset condition, and withApps the projects. Migration 00002
 // gives each filter an index in the listing order: (X, occurred_at, id) for
 // X in app_id, action, (app_id, action), actor_name and outcome; migrations
-// 00005 and 00015 the same for project_id alone and with action, actor_name
+// 00005 and 00016 the same for project_id alone and with action, actor_name
 // or outcome; time ranges use (occurred_at, id), a token the fingerprint
 // index, free text a trigram index.
 func (f AuditFilter) conditions(after *AuditCursor, withApps bool) ([]string, []any) {
