@@ -1,6 +1,8 @@
 package ui_test
 
 import (
+	"crypto/ecdsa"
+	"crypto/x509"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -24,7 +26,24 @@ type softKey struct {
 
 func newSoftKey(e *webtest.Env, opts virtualwebauthn.AuthenticatorOptions) *softKey {
 	return &softKey{rp: virtualwebauthn.RelyingParty{Name: store.TOTPIssuer, ID: "localhost", Origin: e.PublicURL},
-		auth: virtualwebauthn.NewAuthenticatorWithOptions(opts), cred: virtualwebauthn.NewCredential(virtualwebauthn.KeyTypeEC2)}
+		auth: virtualwebauthn.NewAuthenticatorWithOptions(opts), cred: softCredential()}
+}
+
+// softCredential makes a P-256 credential whose public key the library
+// writes correctly. It writes the key's X and Y with big.Int.Bytes, which
+// drops leading zero bytes: about one key in 64 went out 31 bytes long, and
+// the console (rightly) refused to register it, failing a test now and then.
+func softCredential() virtualwebauthn.Credential {
+	for {
+		c := virtualwebauthn.NewCredential(virtualwebauthn.KeyTypeEC2)
+		k, err := x509.ParsePKCS8PrivateKey(c.Key.Data)
+		if err != nil {
+			panic(err) // the library's own encoding
+		}
+		if p, ok := k.(*ecdsa.PrivateKey); ok && len(p.X.Bytes()) == 32 && len(p.Y.Bytes()) == 32 {
+			return c
+		}
+	}
 }
 
 // options asks the console for a ceremony's options.
