@@ -120,7 +120,7 @@ func runDevSeed(ctx context.Context, e env, args []string) error {
 	}
 	if *vacuum {
 		vacStart := time.Now()
-		if _, err := st.Pool().Exec(ctx, `VACUUM (ANALYZE) audit_events, audit_chain, audit_text`); err != nil {
+		if _, err := st.Pool().Exec(ctx, `VACUUM (ANALYZE) audit_events, audit_chain, audit_text, audit_unsealed`); err != nil {
 			return fmt.Errorf("dev seed: vacuum: %w", err)
 		}
 		r.VacuumSeconds = time.Since(vacStart).Seconds()
