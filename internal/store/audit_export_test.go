@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // export runs ExportAudit into an encoder of format.
@@ -294,6 +296,49 @@ func TestOpen_ConnectionsRunWithoutJITUnlessTheURLAsksForIt(t *testing.T) {
 		st.Close()
 		if err != nil || jit != want {
 			t.Errorf("%s: got jit %q, %v; want %q", url, jit, err, want)
+		}
+	}
+}
+
+// An export's batches walk an index in the listing order, whatever the
+// planner estimates: gathering a month's events of a project and sorting
+// them to keep a batch made each batch read the rest of the month.
+func TestExportAudit_BatchesWalkAnIndexInOrderReadingOnlyTheBatch(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	// A big project among many small ones: read project by project, the
+	// planner takes it for one of the small.
+	mustExec(t, b.ctx, b.st.Pool(), `INSERT INTO audit_events (actor_type, action, outcome, app_id)
+		SELECT 'system', 'token.issue', 'success', CASE WHEN i <= 3000 THEN 7 ELSE 1000 + i % 300 END
+		FROM generate_series(1, 6000) AS i`)
+	b.sealAll(t)
+	mustExec(t, b.ctx, b.owner.Pool(), `ANALYZE audit_events`)
+	const batch = 2000 // most of the big project's events, as an export's batch may be of a month's
+	for _, f := range []AuditFilter{{AppID: 7}, {AppID: 7, Action: "token.issue"}, {AppID: 7, Outcome: "success"}, {AppIDs: []uint32{7, 1001}}} {
+		sql, args := f.query(nil, batch)
+		var out []byte
+		err := b.st.inTx(b.ctx, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(b.ctx, "SET LOCAL statement_timeout = 10000"+f.walkSettings()); err != nil {
+				return err
+			}
+			return tx.QueryRow(b.ctx, "EXPLAIN (ANALYZE, FORMAT JSON) "+sql, append([]any{pgx.QueryExecModeCacheDescribe}, args...)...).Scan(&out)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plans []struct {
+			Plan map[string]any `json:"Plan"`
+		}
+		if err := json.Unmarshal(out, &plans); err != nil || len(plans) != 1 {
+			t.Fatalf("EXPLAIN: %v: %s", err, out)
+		}
+		// Each project's newest, then the batch read by key.
+		want := float64(batch + 10)
+		if apps, _ := f.projects(); len(apps) > 1 {
+			want = float64(batch*(len(apps)+1) + 10)
+		}
+		if read := rowsRead(plans[0].Plan); read > want {
+			t.Errorf("export batch of %d with %+v read %.0f rows of audit_events, want at most %.0f: it gathered more to sort them", batch, f, read, want)
 		}
 	}
 }

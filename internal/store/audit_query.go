@@ -148,16 +148,16 @@ var ErrAuditTooSlow = errors.New("reading the audit events took longer than allo
 // at most timeout; past it the read stops with ErrAuditTooSlow.
 //
 // walk reads the batch by walking an index in the listing order (an
-// export's batches): no bitmap scan. For a big batch of one project the
+// export's batches; walkSettings). For a big batch of one project the
 // planner, not knowing the project's size (a LATERAL parameter), otherwise
 // gathered all the month's events before the cursor and sorted them on
-// disk to keep 4,000 (52,379 rows, 68 ms against 15 ms). Free text and a
-// token's fingerprint are found through their own indexes, never walked.
+// disk to keep 4,000 (52,379 rows, 68 ms against 15 ms), and with 10,000 a
+// batch an export ran at 36k events/s instead of 145k-194k.
 func (s *Store) readAuditWithin(ctx context.Context, timeout time.Duration, f AuditFilter, after *AuditCursor, limit int, dst []AuditEvent, walk bool) ([]AuditEvent, error) {
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		set := fmt.Sprintf("SET LOCAL statement_timeout = %d", max(timeout.Milliseconds(), 1))
-		if walk && f.Text == "" && f.Fingerprint == nil {
-			set += "; SET LOCAL enable_bitmapscan = off"
+		if walk {
+			set += f.walkSettings()
 		}
 		if _, err := tx.Exec(ctx, set); err != nil {
 			return err
@@ -175,6 +175,21 @@ func (s *Store) readAuditWithin(ctx context.Context, timeout time.Duration, f Au
 			"q": fmt.Sprintf("this text is too common to search in time; add a project, an action or a shorter time range (without one, free text searches the last %d days), or a longer, rarer text", int(AuditTextWindow.Hours()/24))}})
 	}
 	return dst, err
+}
+
+// walkSettings are the planner settings (statements for after a SET ... ;)
+// that make a batch of f walk an index in the listing order: every filter
+// but free text and a token's fingerprint has such an index in every month.
+// Several projects are merged by a sort of the newest of each, which is
+// then read by key: that sort stays.
+func (f AuditFilter) walkSettings() string {
+	if f.Text != "" || f.Fingerprint != nil {
+		return ""
+	}
+	if apps, limited := f.projects(); limited && len(apps) > 1 {
+		return "; SET LOCAL enable_bitmapscan = off; SET LOCAL enable_seqscan = off"
+	}
+	return "; SET LOCAL enable_bitmapscan = off; SET LOCAL enable_seqscan = off; SET LOCAL enable_sort = off"
 }
 
 // readAudit appends to dst up to limit events matching f that come after
