@@ -15,8 +15,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // export runs ExportAudit into an encoder of format.
@@ -316,28 +314,13 @@ func TestExportAudit_BatchesWalkAnIndexInOrderReadingOnlyTheBatch(t *testing.T) 
 	const batch = 2000 // most of the big project's events, as an export's batch may be of a month's
 	for _, f := range []AuditFilter{{AppID: 7}, {AppID: 7, Action: "token.issue"}, {AppID: 7, Outcome: "success"}, {AppIDs: []uint32{7, 1001}}} {
 		sql, args := f.query(nil, batch)
-		var out []byte
-		err := b.st.inTx(b.ctx, func(tx pgx.Tx) error {
-			if _, err := tx.Exec(b.ctx, "SET LOCAL statement_timeout = 10000"+f.walkSettings()); err != nil {
-				return err
-			}
-			return tx.QueryRow(b.ctx, "EXPLAIN (ANALYZE, FORMAT JSON) "+sql, append([]any{pgx.QueryExecModeCacheDescribe}, args...)...).Scan(&out)
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var plans []struct {
-			Plan map[string]any `json:"Plan"`
-		}
-		if err := json.Unmarshal(out, &plans); err != nil || len(plans) != 1 {
-			t.Fatalf("EXPLAIN: %v: %s", err, out)
-		}
+		plan := explainAnalyze(t, b.ctx, b.st.Pool(), f.walkSettings(), sql, args)
 		// Each project's newest, then the batch read by key.
 		want := float64(batch + 10)
 		if apps, _ := f.projects(); len(apps) > 1 {
 			want = float64(batch*(len(apps)+1) + 10)
 		}
-		if read := rowsRead(plans[0].Plan); read > want {
+		if read := rowsRead(plan); read > want {
 			t.Errorf("export batch of %d with %+v read %.0f rows of audit_events, want at most %.0f: it gathered more to sort them", batch, f, read, want)
 		}
 	}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // keyScope is an API key's view of the trail: AppIDs, read as the projects
@@ -142,6 +144,30 @@ func TestListAudit_AKeysProjectsFindTheirActorAndOutcomeAcrossMonthsAndPages(t *
 	}
 }
 
+// explainAnalyze runs sql with args under EXPLAIN (ANALYZE, FORMAT JSON) in
+// a transaction of its own, after the statements set (such as "; SET LOCAL
+// …"), and gives its plan.
+func explainAnalyze(t *testing.T, ctx context.Context, pool *pgxpool.Pool, set, sql string, args []any) map[string]any {
+	t.Helper()
+	var out []byte
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SET LOCAL statement_timeout = 10000"+set); err != nil {
+			return err
+		}
+		return tx.QueryRow(ctx, "EXPLAIN (ANALYZE, FORMAT JSON) "+sql, append([]any{pgx.QueryExecModeCacheDescribe}, args...)...).Scan(&out)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var plans []struct {
+		Plan map[string]any `json:"Plan"`
+	}
+	if err := json.Unmarshal(out, &plans); err != nil || len(plans) != 1 {
+		t.Fatalf("EXPLAIN: %v: %s", err, out)
+	}
+	return plans[0].Plan
+}
+
 // rowsRead is how many rows the plan of EXPLAIN (ANALYZE, FORMAT JSON) read
 // from audit_events (its partitions and their indexes), kept or filtered
 // out, over every loop.
@@ -208,21 +234,11 @@ func TestListAudit_AKeysPageOfAnActorOrOutcomeReadsAboutAPageOfEachProject(t *te
 	} {
 		f := k.filter(tc.f)
 		sql, args := f.query(nil, limit)
-		var out []byte
-		if err := b.st.pool.QueryRow(b.ctx, "EXPLAIN (ANALYZE, FORMAT JSON) "+sql,
-			append([]any{pgx.QueryExecModeCacheDescribe}, args...)...).Scan(&out); err != nil {
-			t.Fatal(err)
-		}
-		var plans []struct {
-			Plan map[string]any `json:"Plan"`
-		}
-		if err := json.Unmarshal(out, &plans); err != nil || len(plans) != 1 {
-			t.Fatalf("EXPLAIN: %v: %s", err, out)
-		}
-		if got := plans[0].Plan["Actual Rows"].(float64); int(got) != tc.want {
+		plan := explainAnalyze(t, b.ctx, b.st.pool, "", sql, args)
+		if got := plan["Actual Rows"].(float64); int(got) != tc.want {
 			t.Errorf("%s: the page has %v events, want %d", tc.name, got, tc.want)
 		}
-		if read := rowsRead(plans[0].Plan); read > bound {
+		if read := rowsRead(plan); read > bound {
 			t.Errorf("%s: a page of %d read %.0f rows of audit_events from %d projects, want at most %.0f "+
 				"(about a page from each): it walks events outside the projects or of other values", tc.name, limit, read, len(k.apps), bound)
 		}
@@ -251,18 +267,7 @@ func TestListAudit_FreeTextReadsTheQueuesByKeyEvenWithStaleStatistics(t *testing
 	// What a burst leaves in the statistics: queues of a billion rows a page.
 	mustExec(t, b.ctx, su, `UPDATE pg_class SET reltuples = 1e9, relpages = 1 WHERE relname IN ('audit_unsealed', 'audit_unindexed')`)
 	sql, args := AuditFilter{Text: "no event says this"}.query(nil, 100)
-	var out []byte
-	if err := b.st.Pool().QueryRow(b.ctx, "EXPLAIN (ANALYZE, FORMAT JSON) "+sql,
-		append([]any{pgx.QueryExecModeCacheDescribe}, args...)...).Scan(&out); err != nil {
-		t.Fatal(err)
-	}
-	var plans []struct {
-		Plan map[string]any `json:"Plan"`
-	}
-	if err := json.Unmarshal(out, &plans); err != nil || len(plans) != 1 {
-		t.Fatalf("EXPLAIN: %v: %s", err, out)
-	}
-	if read := matchesRead(plans[0].Plan); read > 0 {
+	if read := matchesRead(explainAnalyze(t, b.ctx, b.st.Pool(), "", sql, args)); read > 0 {
 		t.Errorf("gathering the matches of free text with empty queues read %.0f rows of audit_events, want none: "+
 			"it read the events' text instead of the queues", read)
 	}
