@@ -110,7 +110,7 @@ func (s *Store) ListAudit(ctx context.Context, f AuditFilter, cursor string, lim
 // listAudit reads up to limit events matching f that come after the cursor.
 func (s *Store) listAudit(ctx context.Context, f AuditFilter, after *AuditCursor, limit int) ([]AuditEvent, error) {
 	if f.Text == "" {
-		return s.readAudit(ctx, s.pool, f, after, limit, nil)
+		return s.readAudit(ctx, s.pool, f, after, limit, nil, pgx.QueryExecModeCacheDescribe)
 	}
 	return s.readAuditWithin(ctx, s.auditTextTimeout, f, after, limit, nil, false)
 }
@@ -163,7 +163,14 @@ func (s *Store) readAuditWithin(ctx context.Context, timeout time.Duration, f Au
 			return err
 		}
 		var err error
-		dst, err = s.readAudit(ctx, tx, f, after, limit, dst)
+		mode := pgx.QueryExecModeCacheDescribe
+		if walk {
+			// A walk has one plan whatever the values: prepared once on the
+			// connection, not planned for each batch (a tenth of an export's
+			// time).
+			mode = pgx.QueryExecModeCacheStatement
+		}
+		dst, err = s.readAudit(ctx, tx, f, after, limit, dst, mode)
 		return err
 	})
 	var pgErr *pgconn.PgError
@@ -195,12 +202,13 @@ func (f AuditFilter) walkSettings() string {
 // readAudit appends to dst up to limit events matching f that come after
 // the cursor, reusing dst's array: an export reads batch after batch into
 // one slice.
-func (s *Store) readAudit(ctx context.Context, db dbtx, f AuditFilter, after *AuditCursor, limit int, dst []AuditEvent) ([]AuditEvent, error) {
+func (s *Store) readAudit(ctx context.Context, db dbtx, f AuditFilter, after *AuditCursor, limit int, dst []AuditEvent, mode pgx.QueryExecMode) ([]AuditEvent, error) {
 	sql, args := f.query(after, limit)
-	// Planned afresh with the values each time (an unnamed statement): a
-	// cached generic plan cannot know which index a given filter wants, and
-	// picking the wrong one costs a full scan.
-	rows, err := db.Query(ctx, sql, append([]any{pgx.QueryExecModeCacheDescribe}, args...)...)
+	// A page is planned afresh with the values each time (an unnamed
+	// statement, QueryExecModeCacheDescribe): a cached generic plan cannot
+	// know which index a given filter wants, and picking the wrong one costs
+	// a full scan.
+	rows, err := db.Query(ctx, sql, append([]any{mode}, args...)...)
 	if err != nil {
 		return dst, err
 	}
