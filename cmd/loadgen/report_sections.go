@@ -262,7 +262,7 @@ func (d reportData) pruneSection(w io.Writer, tg *targets) {
 		"the dropped months' tables are dropped after it, the trail no longer locked: %s s; %s s in all. "+
 		"`console audit verify` afterwards: %s.\n",
 		d.fact("prune_events"), d.fact("loadavg_prune"), d.fact("prune_result"), d.fact("prune_months"), verifyBefore, secs,
-		orNone(d.fact("prune_drop_seconds"), "not recorded"), d.fact("prune_wall_seconds"), d.fact("prune_verify_after"))
+		d.fact("prune_drop_seconds"), d.fact("prune_wall_seconds"), d.fact("prune_verify_after"))
 	events, _ := d.factFloat("prune_events")
 	verified := strings.HasPrefix(d.fact("prune_verify_after"), "audit trail intact")
 	tg.add("prune a month of ≥ 1 M events (partition drop)", "≤ 1 s, verify passing after",
@@ -289,7 +289,7 @@ func (d reportData) revokeTarget(w io.Writer, tg *targets) {
 func settled(d reportData) string {
 	var parts []string
 	for _, run := range []string{"issue", "before", "lone", "ceiling", "batch", "two"} {
-		if v := d.fact("settle_" + run); v != "" {
+		if v, ok := d.facts["settle_"+run]; ok { // fact says "?" for a wait not recorded
 			parts = append(parts, run+" "+v+" s")
 		}
 	}
@@ -297,12 +297,4 @@ func settled(d reportData) string {
 		return "not recorded"
 	}
 	return strings.Join(parts, ", ")
-}
-
-// orNone is v, or none when v is empty.
-func orNone(v, none string) string {
-	if v == "" {
-		return none
-	}
-	return v
 }
