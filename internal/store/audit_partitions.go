@@ -135,21 +135,21 @@ const prunedPrefix = "audit_pruned_"
 // dropPrunedMonths drops the tables of the months that prunes took out of
 // the trail (those of this prune, and any that an earlier one left when it
 // stopped before dropping them), each in a transaction of its own: the
-// trail is not locked meanwhile. It says how many tables it dropped.
-func (s *Store) dropPrunedMonths(ctx context.Context) (int, error) {
+// trail is not locked meanwhile.
+func (s *Store) dropPrunedMonths(ctx context.Context) error {
 	rows, err := s.pool.Query(ctx, `SELECT tablename::text FROM pg_tables
 		WHERE schemaname = current_schema() AND starts_with(tablename, $1) ORDER BY 1`, prunedPrefix)
 	if err != nil {
-		return 0, fmt.Errorf("store: prune audit: pruned months: %w", err)
+		return fmt.Errorf("store: prune audit: pruned months: %w", err)
 	}
 	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
-		return 0, fmt.Errorf("store: prune audit: pruned months: %w", err)
+		return fmt.Errorf("store: prune audit: pruned months: %w", err)
 	}
-	for i, name := range names {
+	for _, name := range names {
 		if _, err := s.pool.Exec(ctx, `DROP TABLE IF EXISTS `+pgx.Identifier{name}.Sanitize()); err != nil {
-			return i, fmt.Errorf("store: prune audit: drop %s: %w", name, err)
+			return fmt.Errorf("store: prune audit: drop %s: %w", name, err)
 		}
 	}
-	return len(names), nil
+	return nil
 }

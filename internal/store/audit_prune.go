@@ -138,7 +138,7 @@ func (s *Store) PruneAuditReport(ctx context.Context, before time.Time, actor Ac
 	}
 	res.Deleted, res.AsPartitions, res.DroppedMonths, res.Prune = deleted, dropped, months, time.Since(start)
 	start = time.Now()
-	if _, err := s.dropPrunedMonths(ctx); err != nil {
+	if err := s.dropPrunedMonths(ctx); err != nil {
 		// The prune stands: the months are out of the trail, and the next
 		// prune drops their tables.
 		res.DropErr = err

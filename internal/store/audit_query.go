@@ -156,20 +156,18 @@ var ErrAuditTooSlow = errors.New("reading the audit events took longer than allo
 func (s *Store) readAuditWithin(ctx context.Context, timeout time.Duration, f AuditFilter, after *AuditCursor, limit int, dst []AuditEvent, walk bool) ([]AuditEvent, error) {
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		set := fmt.Sprintf("SET LOCAL statement_timeout = %d", max(timeout.Milliseconds(), 1))
-		if walk {
-			set += f.walkSettings()
+		mode := pgx.QueryExecModeCacheDescribe
+		if settings := f.walkSettings(); walk && settings != "" {
+			// A walk has one plan whatever the values: prepared once on the
+			// connection, not planned for each batch (a tenth of an export's
+			// time). Free text and a token are not walked, and keep a plan
+			// made for their values.
+			set, mode = set+settings, pgx.QueryExecModeCacheStatement
 		}
 		if _, err := tx.Exec(ctx, set); err != nil {
 			return err
 		}
 		var err error
-		mode := pgx.QueryExecModeCacheDescribe
-		if walk {
-			// A walk has one plan whatever the values: prepared once on the
-			// connection, not planned for each batch (a tenth of an export's
-			// time).
-			mode = pgx.QueryExecModeCacheStatement
-		}
 		dst, err = s.readAudit(ctx, tx, f, after, limit, dst, mode)
 		return err
 	})
